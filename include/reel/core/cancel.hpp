@@ -1,0 +1,20 @@
+#pragma once
+// Cooperative cancellation: long loops call check() between units of work; a
+// cancelled token makes check() throw Error(Cancelled).
+#include <atomic>
+#include <memory>
+
+namespace reel {
+
+class CancelToken {
+ public:
+  CancelToken() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
+  void cancel() const { flag_->store(true); }
+  bool cancelled() const { return flag_->load(std::memory_order_relaxed); }
+  void check() const;  // throws Error(Cancelled) when cancelled
+
+ private:
+  std::shared_ptr<std::atomic<bool>> flag_;  // shared: copies observe one flag
+};
+
+}  // namespace reel

@@ -1,0 +1,19 @@
+#pragma once
+// JPEG reading through libturbojpeg; the header's size is checked before allocating.
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "reel/media/image.hpp"
+
+namespace reel::media {
+
+Image decode_jpeg(std::span<const std::uint8_t> bytes, const std::string& what = "JPEG data");
+Image read_jpeg(const std::filesystem::path& path);
+
+// Reads PNG or JPEG by sniffing the magic bytes (not the extension); anything else
+// is InvalidInput naming the accepted formats.
+Image read_image(const std::filesystem::path& path);
+
+}  // namespace reel::media
