@@ -1,0 +1,78 @@
+#pragma once
+// The content-addressed artifact store. Layout under the root (default
+// $REEL_HOME/store):
+//   objects/<2 hex>/<30 hex>/meta.json   type, size, producing step, rig/light/notes
+//                            image.png   stills (RGBA PNG)
+//                            depth.f32   depth planes (raw little-endian float32)
+//                            video.mp4   videos (H.264)
+//   index.sqlite                           one row per artifact (size, step, times)
+// Objects are written into a temporary folder and renamed into place, so a reader
+// never sees a half-written artifact; the index is updated after the rename.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reel/media/mp4.hpp"
+#include "reel/pipeline/artifact.hpp"
+
+namespace reel::pipeline {
+
+struct StoreEntry {
+  Hash128 key;
+  model::ValueType type;
+  std::string model;  // producing model id ("import" for user files)
+  std::string step;
+  std::uint64_t bytes = 0;
+  double compute_seconds = 0;  // what it cost to make (for "saved" figures)
+  double usd = 0;
+  std::int64_t created_unix = 0;
+  std::int64_t last_used_unix = 0;
+};
+
+struct GcResult {
+  int removed = 0;
+  std::uint64_t bytes_freed = 0;
+};
+
+class ArtifactStore {
+ public:
+  explicit ArtifactStore(std::filesystem::path root);
+  ~ArtifactStore();
+  ArtifactStore(const ArtifactStore&) = delete;
+  ArtifactStore& operator=(const ArtifactStore&) = delete;
+
+  static std::filesystem::path default_root();  // $REEL_HOME/store
+  const std::filesystem::path& root() const { return root_; }
+
+  bool contains(const Hash128& key) const;
+  // Loads an artifact (images fully; videos as frames decoded lazily: `video`
+  // holds the decoded frames only when decode_video is true).
+  std::optional<Artifact> get(const Hash128& key, bool decode_video = false) const;
+  std::optional<StoreEntry> entry(const Hash128& key) const;
+
+  Artifact put_image(const Hash128& key, const model::ImageResult& image, const StoreEntry& info);
+  Artifact put_video(const Hash128& key, const model::VideoResult& video, const StoreEntry& info,
+                     const media::Mp4Options& encode);
+
+  // A user-supplied still, keyed by its content.
+  Artifact import_image(const model::ImageResult& image);
+
+  std::vector<StoreEntry> list() const;
+  // Removes least-recently-used artifacts until the store is at most max_bytes.
+  GcResult gc(std::uint64_t max_bytes);
+  GcResult clear();
+
+ private:
+  std::filesystem::path object_dir(const Hash128& key) const;
+  void index_put(const StoreEntry& e);
+  void touch(const Hash128& key) const;
+
+  std::filesystem::path root_;
+  struct Index;
+  std::unique_ptr<Index> index_;
+};
+
+}  // namespace reel::pipeline

@@ -1,0 +1,416 @@
+#include "reel/pipeline/executor.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "reel/core/error.hpp"
+#include "reel/core/log.hpp"
+#include "reel/media/jpeg.hpp"
+#include "step_request.hpp"
+
+namespace reel::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::string device_of(const model::ModelCard& card) {
+  return card.devices.empty() ? "cpu" : card.devices.front();
+}
+
+int machine_cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+bool is_video_task(model::Task t) { return model::output_type(t) == model::ValueType::video; }
+
+media::Mp4Options encode_options(const Step& step, const media::Mp4Options& base) {
+  media::Mp4Options o = base;
+  if (step.params.contains("crf")) o.crf = step.params["crf"].get<int>();
+  if (step.params.contains("preset")) o.preset = step.params["preset"].get<std::string>();
+  return o;
+}
+
+// A step's resolved facts: its model, seed, input keys and cache key.
+struct Node {
+  const Step* step = nullptr;
+  std::shared_ptr<model::Model> model;
+  std::uint64_t seed = 0;
+  std::map<std::string, std::string> input_steps;  // slot → step id
+  std::map<std::string, Artifact> fixed_inputs;     // slot → imported / stored artifact
+  std::map<std::string, Hash128> input_keys;
+  Hash128 key;
+  bool cached = false;
+  int order = 0;
+};
+
+std::vector<Node> resolve(const Graph& graph, const model::Registry& registry,
+                          ArtifactStore& store, const RunOptions& options, bool import_files) {
+  ValidationOptions vo;
+  vo.registry = &registry;
+  vo.policy = options.policy;
+  ValidatedGraph vg = validate(graph, vo);
+  std::vector<Node> nodes;
+  std::map<std::string, Hash128> keys;
+  for (const auto& rs : vg.order) {
+    Node n;
+    n.step = rs.step;
+    n.model = rs.model;
+    n.seed = rs.step->seed.value_or(graph.seed);
+    n.order = static_cast<int>(nodes.size());
+    for (const auto& [slot, ref] : rs.step->inputs) {
+      with_context("step '" + rs.step->id + "', input '" + slot + "'", [&] {
+        if (ref.rfind("artifact:", 0) == 0) {
+          Hash128 k = Hash128::from_hex(ref.substr(9));
+          auto a = store.get(k);
+          if (!a) throw Error(ErrorKind::NotFound, "artifact " + k.hex() + " is not in the store");
+          n.fixed_inputs[slot] = *a;
+          n.input_keys[slot] = k;
+        } else if (ref.rfind("file:", 0) == 0) {
+          fs::path path = ref.substr(5);
+          if (path.is_relative() && !graph.base_dir.empty()) path = fs::path(graph.base_dir) / path;
+          model::ImageResult img;
+          img.image = media::read_image(path);
+          Artifact a = import_files ? store.import_image(img) : Artifact{};
+          if (!import_files) {
+            a.key = xxh3_128(img.image.u8(), img.image.pixel_count() * 4);
+            a.image = std::make_shared<model::ImageResult>(std::move(img));
+          }
+          n.fixed_inputs[slot] = a;
+          n.input_keys[slot] = a.key;
+        } else {
+          n.input_steps[slot] = ref;
+          n.input_keys[slot] = keys.at(ref);
+        }
+      });
+    }
+    n.key = step_key(*rs.step, rs.model->card(), n.seed, n.input_keys,
+                     encode_options(*rs.step, options.video_encode));
+    n.cached = options.use_cache && store.contains(n.key);
+    keys[rs.step->id] = n.key;
+    nodes.push_back(std::move(n));
+  }
+  return nodes;
+}
+
+// Limits concurrent steps per device kind.
+class Slots {
+ public:
+  explicit Slots(std::map<std::string, int> limits) : limits_(std::move(limits)) {}
+  bool try_take(const std::string& device) {
+    std::string kind = device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+    int limit = limits_.count(kind) ? limits_[kind] : 1;
+    if (used_[kind] >= limit) return false;
+    used_[kind]++;
+    return true;
+  }
+  void give(const std::string& device) {
+    std::string kind = device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+    used_[kind]--;
+  }
+
+ private:
+  std::map<std::string, int> limits_;
+  std::map<std::string, int> used_;
+};
+
+}  // namespace
+
+std::string_view to_string(EventKind k) {
+  switch (k) {
+    case EventKind::step_started: return "started";
+    case EventKind::step_progress: return "progress";
+    case EventKind::step_finished: return "finished";
+    case EventKind::step_cached: return "cached";
+    case EventKind::step_failed: return "failed";
+  }
+  return "unknown";
+}
+
+Hash128 step_key(const Step& step, const model::ModelCard& card, std::uint64_t seed,
+                 const std::map<std::string, Hash128>& input_keys,
+                 const media::Mp4Options& video_encode) {
+  Hasher h;
+  h.add_field("reel-step-v1");
+  h.add_field(model::to_string(step.task));
+  h.add_field(card.id).add_field(card.version);
+  h.add_field(canonical_json(step.params));
+  h.add_u64(seed);
+  for (const auto& [slot, key] : input_keys) {  // std::map: sorted by slot
+    h.add_field(slot);
+    h.add_u64(key.high).add_u64(key.low);
+  }
+  if (is_video_task(step.task)) {
+    // The stored artifact is the encoded MP4, so encoding settings are part of it.
+    h.add_field("mp4").add_u64(static_cast<std::uint64_t>(video_encode.crf));
+    h.add_field(video_encode.preset).add_u64(video_encode.faststart ? 1 : 0);
+  }
+  return h.digest();
+}
+
+Executor::Executor(const model::Registry& registry, ArtifactStore& store)
+    : registry_(registry), store_(store) {}
+
+RunPlan Executor::plan(const Graph& graph, const RunOptions& options) const {
+  auto nodes = resolve(graph, registry_, store_, options, /*import_files=*/false);
+  RunPlan plan;
+  int cores = options.cpu_cores > 0 ? options.cpu_cores : machine_cores();
+  std::map<std::string, double> mp_by_step;
+  for (const auto& n : nodes) {
+    std::map<std::string, double> input_mp;
+    for (auto& [slot, ref] : n.input_steps) input_mp[slot] = mp_by_step[ref];
+    for (auto& [slot, a] : n.fixed_inputs)
+      if (a.image) input_mp[slot] = a.image->image.pixel_count() / 1e6;
+    double mp = step_megapixels(*n.step, input_mp);
+    mp_by_step[n.step->id] = is_video_task(n.step->task) ? 0 : mp;
+    const auto& card = n.model->card();
+    PlanStep ps;
+    ps.step = n.step->id;
+    ps.model = card.id;
+    ps.key = n.key.hex();
+    ps.cached = n.cached;
+    ps.seconds = card.cost.setup_seconds + card.cost.seconds_per_megapixel * mp;
+    ps.usd = options.prices.price(device_of(card), Seconds(ps.seconds), cores).value;
+    if (!ps.cached) {
+      plan.seconds += ps.seconds;
+      plan.usd += ps.usd;
+    }
+    plan.steps.push_back(ps);
+  }
+  return plan;
+}
+
+Json RunPlan::to_json() const {
+  Json j;
+  j["steps"] = Json::array();
+  for (auto& s : steps)
+    j["steps"].push_back({{"step", s.step},
+                          {"model", s.model},
+                          {"key", s.key},
+                          {"cached", s.cached},
+                          {"estimated_seconds", s.seconds},
+                          {"estimated_usd", s.usd}});
+  j["estimated_seconds"] = seconds;
+  j["estimated_usd"] = usd;
+  return j;
+}
+
+std::string RunPlan::to_text() const {
+  std::ostringstream o;
+  o << "plan (" << steps.size() << " steps):\n";
+  for (auto& s : steps) {
+    o << "  " << s.step << "  " << s.model << "  ";
+    if (s.cached)
+      o << "cached (no compute)\n";
+    else
+      o << "~" << format_seconds(Seconds(s.seconds)) << "  ~" << format_usd(Usd(s.usd)) << "\n";
+  }
+  o << "estimate: ~" << format_seconds(Seconds(seconds)) << ", ~" << format_usd(Usd(usd)) << "\n";
+  return o.str();
+}
+
+RunResult Executor::run(const Graph& graph, const RunOptions& options) {
+  const auto t_run = Clock::now();
+  options.cancel.check();
+  std::vector<Node> nodes = resolve(graph, registry_, store_, options, /*import_files=*/true);
+  const int cores = options.cpu_cores > 0 ? options.cpu_cores : machine_cores();
+  CostLedger ledger(options.prices, cores);
+  auto emit = [&](Event e) {
+    if (options.on_event) options.on_event(e);
+  };
+
+  // Shared run state, guarded by `m`.
+  std::mutex m;
+  std::condition_variable cv;
+  std::map<std::string, Artifact> done;  // step id → artifact
+  std::set<std::string> running;
+  std::vector<std::string> notes;
+  std::exception_ptr failure;
+  std::string failed_step;
+  CancelToken stop = options.cancel.child();  // cancelled on first failure too
+  Slots slots({{"cpu", std::max(1, options.cpu_slots)}, {"cuda", std::max(1, options.cuda_slots)}});
+  int executed = 0, cached = 0;
+  std::vector<std::thread> threads;
+
+  auto add_notes = [&](const std::string& step, const std::vector<std::string>& ns) {
+    for (auto& n : ns) notes.push_back("step '" + step + "': " + n);
+  };
+
+  // Cache hits for steps nobody downstream needs in memory are resolved lazily:
+  // we only load a cached artifact when a step that runs needs it, or it is the
+  // output.
+  auto load_cached = [&](const Node& n) {
+    auto a = store_.get(n.key);
+    if (!a) throw Error(ErrorKind::Io, "artifact " + n.key.hex() + " vanished from the store");
+    return *a;
+  };
+
+  auto run_node = [&](const Node& n) {
+    const auto& card = n.model->card();
+    const std::string device = device_of(card);
+    const auto t0 = Clock::now();
+    try {
+      std::map<std::string, Artifact> inputs = n.fixed_inputs;
+      {
+        std::lock_guard lock(m);
+        for (auto& [slot, ref] : n.input_steps) inputs[slot] = done.at(ref);
+      }
+      emit({EventKind::step_started, n.step->id, card.id, 0, "", 0});
+      model::RunContext ctx;
+      ctx.cancel = stop;
+      ctx.device = device;
+      double last = -1;
+      ctx.on_progress = [&](double f, std::string_view msg) {
+        if (f - last >= 0.01 || f >= 1.0) {
+          last = f;
+          emit({EventKind::step_progress, n.step->id, card.id, f, std::string(msg), 0});
+        }
+        stop.check();
+      };
+      StepOutput out = with_context("step '" + n.step->id + "' (" + card.id + ")", [&] {
+        return run_step_model(*n.step, *n.model, n.seed, inputs, ctx);
+      });
+      stop.check();
+      StoreEntry info;
+      info.model = card.id;
+      info.step = n.step->id;
+      double secs_model = seconds_since(t0);
+      info.compute_seconds = secs_model;
+      info.usd = options.prices.price(device, Seconds(secs_model), cores).value;
+      Artifact a = with_context("storing the output of step '" + n.step->id + "'", [&] {
+        return out.type == model::ValueType::video
+                   ? store_.put_video(n.key, out.video, info,
+                                      encode_options(*n.step, options.video_encode))
+                   : store_.put_image(n.key, out.image, info);
+      });
+      double secs = seconds_since(t0);
+      ledger.record_run(n.step->id, card.id, device, Seconds(secs), n.key.hex());
+      emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs});
+      std::lock_guard lock(m);
+      add_notes(n.step->id, out.type == model::ValueType::video ? out.video.notes : out.image.notes);
+      done[n.step->id] = std::move(a);
+      executed++;
+    } catch (...) {
+      std::lock_guard lock(m);
+      if (!failure) {
+        failure = std::current_exception();
+        failed_step = n.step->id;
+        stop.cancel();
+      }
+      std::string msg;
+      try {
+        throw;
+      } catch (const std::exception& e) {
+        msg = e.what();
+      }
+      emit({EventKind::step_failed, n.step->id, card.id, 0, msg, seconds_since(t0)});
+    }
+    {
+      std::lock_guard lock(m);
+      running.erase(n.step->id);
+      slots.give(device);
+    }
+    cv.notify_all();
+  };
+
+  // Which steps must have their artifact in memory: inputs of steps that run, and
+  // the output step.
+  std::set<std::string> needed{graph.output_step()};
+  for (const auto& n : nodes)
+    if (!n.cached)
+      for (auto& [slot, ref] : n.input_steps) needed.insert(ref);
+
+  std::vector<bool> started(nodes.size(), false);
+  {
+    std::unique_lock lock(m);
+    for (;;) {
+      if (options.cancel.cancelled() && !failure) {
+        failure = std::make_exception_ptr(Error(ErrorKind::Cancelled, "run cancelled"));
+        stop.cancel();
+      }
+      if (failure && running.empty()) break;
+      bool all_done = true;
+      for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const Node& n = nodes[i];
+        if (started[i]) continue;
+        all_done = false;
+        if (failure) continue;
+        if (n.cached) {
+          started[i] = true;
+          const auto& card = n.model->card();
+          auto entry = store_.entry(n.key);
+          Usd saved(entry ? entry->usd : 0.0);
+          ledger.record_cached(n.step->id, card.id, device_of(card), saved,
+                               Seconds(entry ? entry->compute_seconds : 0.0), n.key.hex());
+          if (needed.count(n.step->id)) {
+            lock.unlock();
+            Artifact a = load_cached(n);
+            lock.lock();
+            if (a.image) add_notes(n.step->id, a.image->notes);
+            if (a.video) add_notes(n.step->id, a.video->notes);
+            done[n.step->id] = std::move(a);
+          } else {
+            Artifact a;
+            a.key = n.key;
+            a.type = model::output_type(n.step->task);
+            done[n.step->id] = a;
+          }
+          cached++;
+          emit({EventKind::step_cached, n.step->id, card.id, 1.0, "", 0});
+          continue;
+        }
+        bool ready = true;
+        for (auto& [slot, ref] : n.input_steps) ready = ready && done.count(ref);
+        if (!ready) continue;
+        if (!slots.try_take(device_of(n.model->card()))) continue;
+        started[i] = true;
+        running.insert(n.step->id);
+        threads.emplace_back(run_node, std::cref(n));
+      }
+      if (all_done && running.empty()) break;
+      cv.wait_for(lock, std::chrono::milliseconds(50));
+    }
+  }
+  for (auto& t : threads) t.join();
+
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (Error& e) {
+      if (e.kind() != ErrorKind::Cancelled || !failed_step.empty())
+        e.add_context("pipeline '" + graph.name + "'");
+      throw;
+    } catch (const std::exception& e) {
+      throw Error(ErrorKind::Internal, "pipeline '" + graph.name + "', step '" + failed_step +
+                                           "': " + e.what());
+    }
+  }
+
+  RunResult result;
+  result.artifacts = std::move(done);
+  result.output = result.artifacts.at(graph.output_step());
+  result.notes = std::move(notes);
+  result.executed = executed;
+  result.cached = cached;
+  auto steps = ledger.steps();
+  std::map<std::string, int> order;
+  for (auto& n : nodes) order[n.step->id] = n.order;
+  std::sort(steps.begin(), steps.end(),
+            [&](const StepCost& a, const StepCost& b) { return order[a.step] < order[b.step]; });
+  result.cost.steps = std::move(steps);
+  result.cost.wall_seconds = Seconds(seconds_since(t_run));
+  result.cost.prices = options.prices;
+  result.cost.cpu_cores = cores;
+  if (result.output.type == model::ValueType::video)
+    result.cost.video_seconds = result.output.duration_seconds;
+  return result;
+}
+
+}  // namespace reel::pipeline

@@ -1,0 +1,119 @@
+#include "step_request.hpp"
+
+#include <cmath>
+
+#include "reel/core/error.hpp"
+
+namespace reel::pipeline {
+namespace {
+
+template <class T>
+T param(const Json& params, const char* key, T fallback) {
+  auto it = params.find(key);
+  if (it == params.end() || it->is_null()) return fallback;
+  return it->get<T>();
+}
+
+const model::ImageResult& input_image(const std::map<std::string, Artifact>& inputs,
+                                      const std::string& slot) {
+  auto it = inputs.find(slot);
+  if (it == inputs.end() || !it->second.image)
+    throw Error(ErrorKind::Internal, "input '" + slot + "' was not resolved to an image");
+  return *it->second.image;
+}
+
+const model::ImageResult* optional_image(const std::map<std::string, Artifact>& inputs,
+                                         const std::string& slot) {
+  auto it = inputs.find(slot);
+  return it == inputs.end() ? nullptr : it->second.image.get();
+}
+
+}  // namespace
+
+StepOutput run_step_model(const Step& step, model::Model& m, std::uint64_t seed,
+                          const std::map<std::string, Artifact>& inputs, model::RunContext& ctx) {
+  const Json& p = step.params;
+  Json extra = param<Json>(p, "extra", Json::object());
+  StepOutput out;
+  out.type = model::output_type(step.task);
+  switch (step.task) {
+    case model::Task::text_to_image: {
+      model::TextToImageRequest r;
+      r.prompt = param<std::string>(p, "prompt", "");
+      r.negative_prompt = param<std::string>(p, "negative_prompt", "");
+      r.width = param<int>(p, "width", 0);
+      r.height = param<int>(p, "height", 0);
+      r.style = param<std::string>(p, "style", "");
+      r.seed = seed;
+      r.params = extra;
+      out.image = model::as_task<model::TextToImage>(m, step.task).generate(r, ctx);
+      break;
+    }
+    case model::Task::image_to_video: {
+      model::ImageToVideoRequest r;
+      r.image = input_image(inputs, "image");
+      if (auto* bg = optional_image(inputs, "background")) r.background = *bg;
+      r.motion = param<std::string>(p, "motion", "");
+      r.duration_seconds = param<double>(p, "duration", 5.0);
+      r.fps = param<double>(p, "fps", 24.0);
+      r.width = param<int>(p, "width", 0);
+      r.height = param<int>(p, "height", 0);
+      r.seed = seed;
+      r.params = extra;
+      out.video = model::as_task<model::ImageToVideo>(m, step.task).animate(r, ctx);
+      break;
+    }
+    case model::Task::text_to_video: {
+      model::TextToVideoRequest r;
+      r.prompt = param<std::string>(p, "prompt", "");
+      r.negative_prompt = param<std::string>(p, "negative_prompt", "");
+      r.duration_seconds = param<double>(p, "duration", 5.0);
+      r.fps = param<double>(p, "fps", 24.0);
+      r.width = param<int>(p, "width", 0);
+      r.height = param<int>(p, "height", 0);
+      r.seed = seed;
+      r.params = extra;
+      out.video = model::as_task<model::TextToVideo>(m, step.task).generate_video(r, ctx);
+      break;
+    }
+    case model::Task::composite: {
+      model::CompositeRequest r;
+      r.foreground = input_image(inputs, "foreground");
+      r.background = input_image(inputs, "background");
+      r.params = extra;
+      for (const char* k : {"x", "y", "scale"})
+        if (p.contains(k)) r.params[k] = p[k];
+      out.image = model::as_task<model::Composite>(m, step.task).composite(r, ctx);
+      break;
+    }
+    case model::Task::matting: {
+      model::MattingRequest r;
+      r.image = input_image(inputs, "image");
+      r.params = extra;
+      out.image = model::as_task<model::Matting>(m, step.task).matte(r, ctx);
+      break;
+    }
+    case model::Task::upscale:
+      throw Error(ErrorKind::Unsupported, "no upscale models are available in this build");
+  }
+  return out;
+}
+
+double step_megapixels(const Step& step, const std::map<std::string, double>& input_mp) {
+  const Json& p = step.params;
+  int w = param<int>(p, "width", 0), h = param<int>(p, "height", 0);
+  double mp = w && h ? w * double(h) / 1e6 : 0.0;
+  if (step.task == model::Task::text_to_image && mp == 0)
+    mp = param<std::string>(p, "style", "") == "4k" ? 3840.0 * 2160 / 1e6 : 1280.0 * 720 / 1e6;
+  if (mp == 0) {
+    for (auto& [slot, v] : input_mp) mp = std::max(mp, v);
+    if (mp == 0) mp = 1280.0 * 720 / 1e6;
+  }
+  if (model::output_type(step.task) == model::ValueType::video) {
+    double frames = std::round(param<double>(p, "duration", 5.0) * param<double>(p, "fps", 24.0));
+    mp *= std::max(1.0, frames);
+  }
+  return mp;
+}
+
+}  // namespace reel::pipeline
