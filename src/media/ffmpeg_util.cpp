@@ -1,0 +1,79 @@
+#include "media/ffmpeg_util.hpp"
+
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+
+#include "reel/core/error.hpp"
+
+namespace reel::media::ffmpeg {
+namespace {
+
+thread_local std::string last_log;
+
+void log_callback(void* avcl, int level, const char* fmt, va_list args) {
+  if (level > AV_LOG_ERROR) return;
+  char line[512];
+  int print_prefix = 1;
+  av_log_format_line2(avcl, level, fmt, args, line, sizeof(line), &print_prefix);
+  std::string text(line);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  last_log = std::move(text);
+}
+
+}  // namespace
+
+void init() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    av_log_set_level(AV_LOG_ERROR);
+    av_log_set_callback(log_callback);
+  });
+}
+
+void clear_last_log() {
+  last_log.clear();
+}
+
+std::string error_text(int code) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(code, buf, sizeof(buf));
+  std::string text(buf);
+  if (!last_log.empty()) text += " (" + last_log + ")";
+  return text;
+}
+
+InputPtr open_input(const std::filesystem::path& path) {
+  init();
+  clear_last_log();
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status))
+    throw Error(ErrorKind::NotFound, "no such file: " + path.string());
+  if (std::filesystem::is_directory(status))
+    throw Error(ErrorKind::InvalidInput, path.string() + " is a directory, expected an MP4 file");
+
+  const AVInputFormat* mov = av_find_input_format("mp4");
+  AVDictionary* options = nullptr;
+  av_dict_set(&options, "protocol_whitelist", "file", 0);
+  AVFormatContext* raw = nullptr;
+  int rc = avformat_open_input(&raw, path.c_str(), mov, &options);
+  av_dict_free(&options);
+  if (rc < 0)
+    throw Error(ErrorKind::InvalidInput,
+                "cannot read " + path.string() + " as MP4: " + error_text(rc));
+  InputPtr input(raw);
+  rc = avformat_find_stream_info(input.get(), nullptr);
+  if (rc < 0)
+    throw Error(ErrorKind::InvalidInput,
+                "cannot read the streams of " + path.string() + ": " + error_text(rc));
+  return input;
+}
+
+int find_video_stream(AVFormatContext* input, const std::filesystem::path& path) {
+  int index = av_find_best_stream(input, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  if (index < 0) throw Error(ErrorKind::InvalidInput, path.string() + " has no video stream");
+  return index;
+}
+
+}  // namespace reel::media::ffmpeg
