@@ -1,0 +1,23 @@
+#pragma once
+// One function per `reel` subcommand. Each returns the process exit code and
+// throws reel::Error for failures (main turns them into one line on stderr).
+#include <string>
+#include <vector>
+
+namespace reel::cli {
+
+using Argv = std::vector<std::string>;
+
+int cmd_run(const Argv& args);
+int cmd_models(const Argv& args);
+int cmd_cache(const Argv& args);
+int cmd_probe(const Argv& args);
+int cmd_cost(const Argv& args);
+int cmd_verify(const Argv& args);
+int cmd_keys(const Argv& args);
+int cmd_contact_sheet(const Argv& args);
+
+// Prints JSON to stdout (one document, newline-terminated).
+void print_json(const std::string& json);
+
+}  // namespace reel::cli

@@ -1,0 +1,55 @@
+#pragma once
+// A Session holds what every call shares: the model registry (studio models
+// registered), the artifact store, prices, the licence policy and signing. The
+// seed-shaped APIs (character_api, environment_api, animator_api) use the default
+// session unless given one.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "reel/model/registry.hpp"
+#include "reel/pipeline/executor.hpp"
+
+namespace reel::sdk {
+
+struct SessionOptions {
+  std::filesystem::path store_root;  // empty = ArtifactStore::default_root()
+  pipeline::PriceSheet prices = pipeline::PriceSheet::defaults();
+  bool use_cache = true;
+  int cpu_slots = 2;
+  std::string policy;  // "", "commercial-safe", "permissive" or a policy JSON file
+  bool sign = true;    // C2PA-sign saved outputs
+  std::filesystem::path sign_key;   // empty = $REEL_HOME/keys (created on first use)
+  std::filesystem::path sign_cert;
+  media::Mp4Options encode{18, "veryfast", true, 0};
+  std::function<void(const pipeline::Event&)> on_event;  // progress
+};
+
+class Session {
+ public:
+  explicit Session(SessionOptions options = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // The process-wide session used when none is passed. Options come from the
+  // environment: REEL_HOME (store), REEL_POLICY, REEL_NO_SIGN=1.
+  static Session& default_session();
+
+  model::Registry& registry() { return registry_; }
+  pipeline::ArtifactStore& store() { return *store_; }
+  SessionOptions& options() { return options_; }
+  const SessionOptions& options() const { return options_; }
+
+  pipeline::RunOptions run_options() const;
+  pipeline::RunResult run(const pipeline::Graph& graph);
+  pipeline::RunPlan plan(const pipeline::Graph& graph);
+
+ private:
+  SessionOptions options_;
+  model::Registry registry_;
+  std::unique_ptr<pipeline::ArtifactStore> store_;
+};
+
+}  // namespace reel::sdk
