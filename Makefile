@@ -1,0 +1,41 @@
+# reel — top-level commands. `make demo` renders the main job; `make test` runs
+# every test. Both set the machine up first (scripts/setup is idempotent).
+BUILD ?= build
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all setup configure build test unit-test fuzz demo bench format clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+configure: setup
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+unit-test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 -LE gpu
+
+# Bounded libFuzzer runs (clang, ASan+UBSan) of every fuzz target.
+fuzz: setup
+	@scripts/fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+test: unit-test fuzz
+
+demo: build
+	@scripts/demo $(BUILD)
+
+bench: build
+	@scripts/bench $(BUILD)
+
+format:
+	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD) $(FUZZ_BUILD)
