@@ -2,7 +2,9 @@
 // the cache across runs, and hostile input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <fstream>
 
 #include "reel/core/atomic_file.hpp"
