@@ -1,0 +1,263 @@
+#include "studio/animator_composite.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "reel/core/error.hpp"
+#include "reel/studio/noise.hpp"
+#include "studio/animator_pixels.hpp"
+
+namespace reel::studio::detail {
+namespace {
+
+constexpr float kDeg = 3.14159265f / 180.0f;
+constexpr float kTurnRef = 35 * kDeg;  // a "normal" head turn
+constexpr float kNodRef = 20 * kDeg;
+
+// Alpha bounding box of an image (alpha > ~6%); empty box when fully transparent.
+model::Box alpha_bbox(const media::Image& img) {
+  model::Box b{img.width(), img.height(), 0, 0};
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x) {
+      const float a = img.type() == media::PixelType::u8 ? img.u8_pixel(x, y)[3] / 255.0f
+                                                         : img.f32_pixel(x, y)[3];
+      if (a > 0.06f) {
+        b.x0 = std::min(b.x0, x);
+        b.y0 = std::min(b.y0, y);
+        b.x1 = std::max(b.x1, x + 1);
+        b.y1 = std::max(b.y1, y + 1);
+      }
+    }
+  if (b.x1 <= b.x0) return {};
+  return b;
+}
+
+bool has_transparency(const media::Image& img) {
+  return !img.is_opaque();
+}
+
+// Nudges the layer's colours towards the scene light so a still made under other
+// light does not look pasted in.
+void grade_towards(media::Image& premul, const model::Light& light) {
+  float env[3];
+  for (int c = 0; c < 3; ++c) env[c] = 0.7f * light.color[c] + 0.6f * light.ambient[c];
+  const float lum = 0.2126f * env[0] + 0.7152f * env[1] + 0.0722f * env[2];
+  if (lum <= 1e-4f) return;
+  float tint[3];
+  for (int c = 0; c < 3; ++c) tint[c] = lerp(1.0f, std::clamp(env[c] / lum, 0.5f, 1.5f), 0.18f);
+  float* p = premul.f32();
+  for (std::size_t i = 0; i < premul.pixel_count(); ++i, p += 4)
+    for (int c = 0; c < 3; ++c) p[c] = std::min(p[c] * tint[c], p[3]);
+}
+
+void prepare_rerender(CharacterStage& s, const StageInputs& in) {
+  s.mode = CharacterStage::Mode::rerender;
+  s.recipe = in.image->rig->recipe;
+  s.light = in.light;
+  if (!in.background) {
+    // Keep the still's own layout: feet and height from its rig boxes.
+    const model::Rig& rig = *in.image->rig;
+    float top = 1e9f, bottom = -1e9f, cx = in.image->image.width() * 0.5f;
+    for (const model::RigPart& p : rig.parts) {
+      top = std::min(top, static_cast<float>(p.box.y0));
+      bottom = std::max(bottom, static_cast<float>(p.box.y1));
+      if (p.parent.empty()) cx = p.pivot_x;
+    }
+    const float sx = static_cast<float>(in.width) / in.image->image.width();
+    const float sy = static_cast<float>(in.height) / in.image->image.height();
+    if (bottom > top) {
+      s.foot_x = cx * sx;
+      s.foot_y = bottom * sy;
+      s.height = (bottom - top) * sy;
+    }
+  }
+  // Measure the drawn width once, for the shadow; this also proves the recipe renders.
+  Placement pl{in.width, in.height, s.foot_x, s.foot_y, s.height};
+  CharacterLayer layer = render_character(s.recipe, Pose{}, pl, s.light);
+  model::Box b = alpha_bbox(layer.rgba);
+  s.width = b.width() > 0 ? static_cast<float>(b.width()) : s.height * 0.35f;
+}
+
+void prepare_warp(CharacterStage& s, const StageInputs& in, const model::Box& bbox) {
+  s.mode = CharacterStage::Mode::warp;
+  const media::Image& img = in.image->image;
+  const int W = in.width, H = in.height;
+  float scale;  // still pixels → frame pixels
+  if (in.background) {
+    scale = s.height / bbox.height();
+    const int lw = std::max(1, static_cast<int>(std::lround(bbox.width() * scale)));
+    const int lh = std::max(1, static_cast<int>(std::lround(bbox.height() * scale)));
+    s.layer = resize_premultiplied(img, bbox.x0, bbox.y0, bbox.width(), bbox.height(), lw, lh);
+    s.layer_x = s.foot_x - lw * 0.5f;
+    s.layer_y = s.foot_y - lh;
+    s.width = static_cast<float>(lw);
+  } else {
+    // No background: the still is the frame; keep its layout.
+    scale = static_cast<float>(H) / img.height();
+    s.layer = resize_premultiplied(img, 0, 0, img.width(), img.height(), W, H);
+    s.layer_x = s.layer_y = 0;
+    const float sx = static_cast<float>(W) / img.width();
+    s.foot_x = (bbox.x0 + bbox.x1) * 0.5f * sx;
+    s.foot_y = bbox.y1 * scale;
+    s.height = bbox.height() * scale;
+    s.width = bbox.width() * sx;
+  }
+  if (in.light_from_background) grade_towards(s.layer, in.light);
+
+  // Rows to warp, in layer coordinates: the rig's head box when there is one,
+  // else the top 35% of the opaque box (where a head usually is).
+  const float top = in.background ? 0.0f : bbox.y0 * scale - s.layer_y;
+  s.region_y0 = top;
+  s.region_y1 = top + 0.35f * s.height;
+  if (in.image->rig) {
+    if (const model::RigPart* head = in.image->rig->find("head")) {
+      const float oy = in.background ? bbox.y0 : 0.0f;
+      s.region_y0 = (head->box.y0 - oy) * scale;
+      s.region_y1 = (head->box.y1 - oy + 0.3f * head->box.height()) * scale;
+    }
+  }
+  s.turn_px = 0.08f * s.width;
+  s.nod_px = 0.04f * s.height;
+}
+
+}  // namespace
+
+CharacterStage prepare_character(const StageInputs& in, std::vector<std::string>& notes) {
+  CharacterStage s;
+  const media::Image& img = in.image->image;
+  if (in.background) {
+    s.foot_x = in.stage_x * in.width;
+    s.foot_y = 0.88f * in.height;
+    s.height = 0.6f * in.height;
+  } else if (!has_transparency(img)) {
+    // An opaque still with no background is the whole picture: nothing to lift out.
+    notes.push_back(
+        "the still is opaque and no background was given: it is animated as one layer "
+        "(camera and effects only; character motion needs an alpha channel or a "
+        "studio-character rig)");
+    return s;
+  }
+  const bool recipe = in.image->rig && !in.image->rig->recipe.is_null();
+  if (recipe) {
+    try {
+      prepare_rerender(s, in);
+      return s;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::InvalidInput) throw;
+      notes.push_back("the still's rig recipe cannot be re-rendered here (" + e.message() +
+                      "): its pixels are warped instead");
+      s.mode = CharacterStage::Mode::none;
+    }
+  }
+  const model::Box bbox = alpha_bbox(img);
+  if (bbox.width() <= 0) {
+    notes.push_back("the still is fully transparent: there is no character to animate");
+    return CharacterStage{};
+  }
+  prepare_warp(s, in, bbox);
+  return s;
+}
+
+void bake_shadows(const CharacterStage& s, const model::Light& light, media::Image& rgba) {
+  if (s.mode == CharacterStage::Mode::none || s.width <= 0) return;
+  const int W = rgba.width(), H = rgba.height();
+  // Long shadow: away from the light over the ground. Light in front of the
+  // character (z > 0) throws the shadow back towards the horizon (up on screen).
+  float dx = -light.direction[0], dy = -light.direction[2] * 0.35f;
+  const float dl = std::sqrt(dx * dx + dy * dy);
+  const float elev = std::max(0.15f, light.direction[1]);
+  const float length = dl > 1e-3f ? s.height * std::clamp(0.35f * dl / elev, 0.1f, 0.8f) : 0.0f;
+  if (dl > 1e-3f) {
+    dx /= dl;
+    dy /= dl;
+  }
+  const float ex = s.foot_x + dx * length, ey = s.foot_y + dy * length;
+  const float contact_rx = 0.6f * s.width, contact_ry = std::max(2.0f, 0.09f * s.width);
+  const float long_r = 0.22f * s.width;
+  const float margin = std::max(contact_rx, long_r) * 1.3f;
+  const int x0 = std::max(0, static_cast<int>(std::min(s.foot_x, ex) - margin));
+  const int x1 = std::min(W, static_cast<int>(std::max(s.foot_x, ex) + margin) + 1);
+  const int y0 = std::max(0, static_cast<int>(std::min(s.foot_y, ey) - margin));
+  const int y1 = std::min(H, static_cast<int>(std::max(s.foot_y, ey) + margin) + 1);
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) {
+      const float px = x + 0.5f, py = y + 0.5f;
+      const float u = (px - s.foot_x) / contact_rx, v = (py - s.foot_y) / contact_ry;
+      const float contact = 0.55f * (1.0f - smoothstep(0.15f, 1.0f, std::sqrt(u * u + v * v)));
+      float cast = 0;
+      if (length > 0) {
+        // Distance to the foot→tip segment, squashed across it like a ground shadow.
+        const float ax = px - s.foot_x, ay = py - s.foot_y;
+        const float t = std::clamp((ax * dx + ay * dy) / length, 0.0f, 1.0f);
+        const float qx = px - (s.foot_x + dx * length * t), qy = py - (s.foot_y + dy * length * t);
+        const float d = std::sqrt(qx * qx + qy * qy) / (long_r * (1.0f - 0.5f * t));
+        cast = 0.28f * (1.0f - t * 0.7f) * (1.0f - smoothstep(0.2f, 1.0f, d));
+      }
+      const float keep = (1.0f - contact) * (1.0f - cast);
+      std::uint8_t* p = rgba.u8_pixel(x, y);
+      for (int c = 0; c < 3; ++c) p[c] = static_cast<std::uint8_t>(p[c] * keep + 0.5f);
+    }
+}
+
+void draw_character(const CharacterStage& s, const Backdrop& b, const Pose& pose,
+                    const CameraState& cam, media::Image& frame) {
+  const int W = frame.width(), H = frame.height();
+  if (s.mode == CharacterStage::Mode::rerender) {
+    Placement pl;
+    pl.target_width = W;
+    pl.target_height = H;
+    b.forward(cam, s.parallax, s.foot_x, s.foot_y, pl.foot_x, pl.foot_y);
+    pl.height = s.height * b.overscan * cam.scale(s.parallax);
+    const CharacterLayer layer = render_character(s.recipe, pose, pl, s.light);
+    const media::Image& img = layer.rgba;
+    for (int y = 0; y < img.height(); ++y) {
+      const int fy = y + layer.offset_y;
+      if (fy < 0 || fy >= H) continue;
+      for (int x = 0; x < img.width(); ++x) {
+        const int fx = x + layer.offset_x;
+        if (fx < 0 || fx >= W) continue;
+        const float* p = img.f32_pixel(x, y);
+        if (p[3] <= 0) continue;
+        blend_straight(frame.u8_pixel(fx, fy), p, std::min(p[3], 1.0f));
+      }
+    }
+    return;
+  }
+  if (s.mode != CharacterStage::Mode::warp) return;
+
+  const float yaw = pose.head_yaw / kTurnRef;
+  const float pitch = pose.head_pitch / kNodRef;
+  const float dx_full = yaw * s.turn_px, dy_full = -pitch * s.nod_px;
+  const float breath_scale = 1.0f + 0.006f * pose.breath;
+  const float inv_scale = 1.0f / (b.overscan * cam.scale(s.parallax));
+  const float region_fade = 0.45f * (s.region_y1 - s.region_y0);
+
+  // Output rectangle: the layer's corners under the camera, widened by the warp.
+  float ax, ay, bx, by;
+  b.forward(cam, s.parallax, s.layer_x, s.layer_y, ax, ay);
+  b.forward(cam, s.parallax, s.layer_x + s.layer.width(), s.layer_y + s.layer.height(), bx, by);
+  const float pad = std::fabs(dx_full) + std::fabs(dy_full) + 0.02f * s.height + 2;
+  const int x0 = std::max(0, static_cast<int>(ax - pad)),
+            x1 = std::min(W, static_cast<int>(bx + pad) + 1);
+  const int y0 = std::max(0, static_cast<int>(ay - pad)),
+            y1 = std::min(H, static_cast<int>(by + pad) + 1);
+  for (int y = y0; y < y1; ++y) {
+    for (int x = x0; x < x1; ++x) {
+      // Undo the camera, then breathing (a tiny vertical stretch about the feet),
+      // then the head warp; sample the layer there.
+      float sx = b.centre_x + (x + 0.5f - b.centre_x - cam.shift_x(s.parallax)) * inv_scale;
+      float sy = b.centre_y + (y + 0.5f - b.centre_y - cam.shift_y(s.parallax)) * inv_scale;
+      sy = s.foot_y - (s.foot_y - sy) / breath_scale + pose.bob * s.height;
+      float lx = sx - s.layer_x, ly = sy - s.layer_y;
+      const float w = 1.0f - smoothstep(s.region_y1 - region_fade, s.region_y1, ly);
+      lx -= dx_full * w;
+      ly -= dy_full * w;
+      float px[4];
+      sample_premultiplied(s.layer, lx, ly, px);
+      if (px[3] <= 1e-4f) continue;
+      over_premultiplied(frame.u8_pixel(x, y), px);
+    }
+  }
+}
+
+}  // namespace reel::studio::detail

@@ -1,0 +1,343 @@
+#include "reel/studio/animator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "reel/core/error.hpp"
+#include "reel/studio/character.hpp"
+#include "reel/studio/noise.hpp"
+
+namespace reel::studio {
+namespace {
+
+// A small synthetic scene: textured ground with depth growing towards a horizon
+// at 40% height, and sky at infinite depth. Texture makes pans measurable.
+model::ImageResult synthetic_background(int w, int h) {
+  model::ImageResult r;
+  r.image = media::Image(w, h);
+  media::Plane depth(w, h);
+  const float horizon = 0.4f * h;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      std::uint8_t* p = r.image.u8_pixel(x, y);
+      if (y < horizon) {
+        p[0] = static_cast<std::uint8_t>(150 + 60.0f * y / horizon);
+        p[1] = 120;
+        p[2] = 110;
+        depth.at(x, y) = std::numeric_limits<float>::infinity();
+      } else {
+        const float n = fbm2(x * 0.08f, y * 0.08f, 7, 3);
+        p[0] = static_cast<std::uint8_t>(std::clamp(150.0f + 90.0f * n, 0.0f, 255.0f));
+        p[1] = static_cast<std::uint8_t>(std::clamp(70.0f + 50.0f * n, 0.0f, 255.0f));
+        p[2] = static_cast<std::uint8_t>(std::clamp(40.0f + 30.0f * n, 0.0f, 255.0f));
+        depth.at(x, y) = 2.0f * h / (y - horizon + 1.0f);
+      }
+      p[3] = 255;
+    }
+  r.depth = std::move(depth);
+  model::Light light;
+  light.direction = {-0.5f, 0.6f, 0.4f};
+  light.color = {1.1f, 0.9f, 0.75f};
+  light.ambient = {0.35f, 0.25f, 0.2f};
+  r.light = light;
+  return r;
+}
+
+// An RGBA figure with no rig: a body and a round "head" on transparency.
+model::ImageResult synthetic_blob(int w, int h) {
+  model::ImageResult r;
+  r.image = media::Image(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const float u = (x - w * 0.5f) / (w * 0.18f), v = (y - h * 0.25f) / (h * 0.12f);
+      const bool head = u * u + v * v < 1;
+      const bool body = std::fabs(x - w * 0.5f) < w * 0.22f && y > h * 0.35f && y < h * 0.95f;
+      if (head || body) {
+        std::uint8_t* p = r.image.u8_pixel(x, y);
+        p[0] = head ? 230 : 60;
+        p[1] = head ? 200 : 90;
+        p[2] = head ? 40 : 200;
+        p[3] = 255;
+      }
+    }
+  return r;
+}
+
+model::ImageResult studio_character(int w, int h) {
+  auto m = make_character_model();
+  model::TextToImageRequest req;
+  req.prompt = "a white-suited astronaut";
+  req.width = w;
+  req.height = h;
+  req.seed = 3;
+  model::RunContext ctx;
+  return dynamic_cast<model::TextToImage&>(*m).generate(req, ctx);
+}
+
+model::VideoResult animate(const model::ImageToVideoRequest& req) {
+  static auto m = make_animator_model();
+  model::RunContext ctx;
+  return dynamic_cast<model::ImageToVideo&>(*m).animate(req, ctx);
+}
+
+model::ImageToVideoRequest scene_request(const std::string& motion, double seconds = 0.5) {
+  model::ImageToVideoRequest req;
+  req.image = studio_character(160, 180);
+  req.background = synthetic_background(320, 180);
+  req.motion = motion;
+  req.duration_seconds = seconds;
+  req.fps = 12;
+  req.seed = 11;
+  return req;
+}
+
+// Mean absolute RGB difference over a rectangle.
+double region_diff(const media::Image& a, const media::Image& b, int x0, int y0, int x1, int y1) {
+  double sum = 0;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x)
+      for (int c = 0; c < 3; ++c) sum += std::abs(a.u8_pixel(x, y)[c] - b.u8_pixel(x, y)[c]);
+  return sum / ((x1 - x0) * (y1 - y0) * 3.0);
+}
+
+void expect_invalid(const model::ImageToVideoRequest& req, const std::string& word) {
+  try {
+    animate(req);
+    FAIL() << "expected InvalidInput mentioning " << word;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput) << e.what();
+    EXPECT_NE(e.message().find(word), std::string::npos) << e.message();
+  }
+}
+
+TEST(Animator, CardDeclaresAProceduralModel) {
+  auto m = make_animator_model();
+  const auto& c = m->card();
+  EXPECT_EQ(c.id, "studio-animator");
+  EXPECT_EQ(c.version, "1");
+  EXPECT_EQ(c.licence, "Apache-2.0");
+  EXPECT_EQ(c.training_data, model::TrainingData::synthetic);
+  EXPECT_EQ(c.publisher, "reel");
+  EXPECT_TRUE(c.supports(model::Task::image_to_video));
+  ASSERT_EQ(c.devices.size(), 1u);
+  EXPECT_EQ(c.devices[0], "cpu");
+  EXPECT_GT(c.cost.seconds_per_megapixel, 0);
+}
+
+TEST(Animator, RefusesBadInput) {
+  auto req = scene_request("nod");
+  req.duration_seconds = -1;
+  expect_invalid(req, "duration");
+  req = scene_request("nod");
+  req.fps = 0;
+  expect_invalid(req, "fps");
+  req = scene_request("nod");
+  req.image.image = media::Image();
+  expect_invalid(req, "empty");
+  req = scene_request("nod");
+  req.width = 321;
+  req.height = 180;
+  expect_invalid(req, "322x180");  // names the nearest even sizes
+  req = scene_request("nod");
+  req.background.reset();
+  req.image = synthetic_blob(99, 100);
+  expect_invalid(req, "even");
+}
+
+TEST(Animator, FrameCountSizeAndFormat) {
+  auto req = scene_request("nod", 0.75);
+  req.fps = 10;  // 7.5 frames → 8
+  auto r = animate(req);
+  ASSERT_EQ(r.video.frames.size(), 8u);
+  EXPECT_EQ(r.video.fps.num, 10);
+  EXPECT_EQ(r.video.fps.den, 1);
+  for (const auto& f : r.video.frames) {
+    EXPECT_EQ(f.width(), 320);
+    EXPECT_EQ(f.height(), 180);
+    EXPECT_EQ(f.type(), media::PixelType::u8);
+    EXPECT_TRUE(f.is_opaque());
+  }
+  // Explicit size wins over the background's.
+  req.width = 160;
+  req.height = 90;
+  req.duration_seconds = 0.2;
+  r = animate(req);
+  EXPECT_EQ(r.video.width(), 160);
+  EXPECT_EQ(r.video.height(), 90);
+}
+
+TEST(Animator, IsDeterministic) {
+  const auto req = scene_request("turns towards the horizon, dust drifting, handheld");
+  const auto a = animate(req);
+  const auto b = animate(req);
+  ASSERT_EQ(a.video.frames.size(), b.video.frames.size());
+  for (std::size_t i = 0; i < a.video.frames.size(); ++i)
+    EXPECT_TRUE(a.video.frames[i] == b.video.frames[i]);
+}
+
+TEST(Animator, ReportsProgressAndHonoursCancellation) {
+  auto m = make_animator_model();
+  auto& anim = dynamic_cast<model::ImageToVideo&>(*m);
+  const auto req = scene_request("nod", 0.5);
+  model::RunContext ctx;
+  std::vector<double> seen;
+  ctx.on_progress = [&](double f, std::string_view) { seen.push_back(f); };
+  anim.animate(req, ctx);
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_DOUBLE_EQ(seen.back(), 1.0);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+
+  model::RunContext cancelled;
+  cancelled.cancel.cancel();
+  try {
+    anim.animate(req, cancelled);
+    FAIL() << "expected Cancelled";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
+  }
+}
+
+TEST(Animator, NotesCarryUnknownMotionWords) {
+  const auto r = animate(scene_request("nods while juggling"));
+  ASSERT_FALSE(r.notes.empty());
+  bool found = false;
+  for (const auto& n : r.notes) found |= n.find("juggling") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+// True when the character renderer draws a turned head differently from a
+// straight one (an early stub of studio-character may not yet).
+bool renderer_follows_pose(const model::ImageToVideoRequest& req) {
+  Placement pl{320, 180, 160, 160, 100};
+  Pose turned;
+  turned.head_yaw = 0.6f;
+  turned.arm_right_raise = 2.0f;
+  turned.head_pitch = 0.3f;
+  return !(render_character(req.image.rig->recipe, Pose{}, pl, {}).rgba ==
+           render_character(req.image.rig->recipe, turned, pl, {}).rgba);
+}
+
+TEST(Animator, HeadTurnMovesTheHead) {
+  const auto req = scene_request("turns his head to the right", 1.0);
+  if (!renderer_follows_pose(req)) GTEST_SKIP() << "studio-character does not pose heads yet";
+  const auto r = animate(req);
+  ASSERT_EQ(r.metadata["character_mode"], "rerender");
+  // Locate the head from the rig the character renderer reports at this placement.
+  const auto& pl = r.metadata["placement"];
+  Placement placement{320, 180, pl["foot_x"].get<float>(), pl["foot_y"].get<float>(),
+                      pl["height"].get<float>()};
+  const CharacterLayer layer =
+      render_character(req.image.rig->recipe, Pose{}, placement, *req.background->light);
+  const model::RigPart* head = layer.rig.find("head");
+  ASSERT_NE(head, nullptr);
+  const auto& first = r.video.frames.front();
+  const auto& last = r.video.frames.back();
+  EXPECT_GT(region_diff(first, last, head->box.x0, head->box.y0, head->box.x1, head->box.y1), 1.0);
+}
+
+TEST(Animator, BackgroundStaysStillWithoutCameraMotion) {
+  const auto r = animate(scene_request("nods", 1.0));
+  const auto& first = r.video.frames.front();
+  // Far from the character (left edge), no camera move: identical pixels.
+  for (const auto& f : r.video.frames) EXPECT_EQ(region_diff(first, f, 0, 0, 40, 180), 0.0);
+}
+
+TEST(Animator, PanMovesTheBackground) {
+  const auto r = animate(scene_request("camera pans left", 1.0));
+  const auto& first = r.video.frames.front();
+  const auto& last = r.video.frames.back();
+  EXPECT_GT(region_diff(first, last, 0, 100, 40, 180), 3.0);  // textured ground moved
+  // Consecutive frames change by little: no jumps.
+  for (std::size_t i = 1; i < r.video.frames.size(); ++i)
+    EXPECT_LT(region_diff(r.video.frames[i - 1], r.video.frames[i], 0, 100, 40, 180), 20.0);
+}
+
+TEST(Animator, PanHasDepthParallax) {
+  // The near ground moves further than the sky under a pan.
+  auto req = scene_request("camera pans left", 1.0);
+  const auto r = animate(req);
+  const auto& a = r.video.frames.front();
+  const auto& b = r.video.frames.back();
+  // Sky is a vertical gradient only: horizontal shifts leave it unchanged, so
+  // measure the ground near and far against the no-pan still instead.
+  const double near = region_diff(a, b, 0, 160, 60, 180);
+  const double far = region_diff(a, b, 0, 74, 60, 80);
+  EXPECT_GT(near, far);
+}
+
+TEST(Animator, RiglessImageAnimatesItsUpperRegion) {
+  model::ImageToVideoRequest req;
+  req.image = synthetic_blob(160, 180);
+  req.motion = "turns his head to the right";
+  req.duration_seconds = 1.0;
+  req.fps = 12;
+  const auto r = animate(req);
+  EXPECT_EQ(r.metadata["character_mode"], "warp");
+  ASSERT_EQ(r.video.width(), 160);
+  const auto& first = r.video.frames.front();
+  const auto& last = r.video.frames.back();
+  EXPECT_GT(region_diff(first, last, 0, 0, 160, 60), 1.0);  // the head region moved
+  // The legs (bottom) barely move.
+  EXPECT_LT(region_diff(first, last, 0, 150, 160, 180), 0.5);
+}
+
+TEST(Animator, RiglessImageOverABackground) {
+  auto req = scene_request("nod", 0.5);
+  req.image = synthetic_blob(100, 200);
+  const auto r = animate(req);
+  EXPECT_EQ(r.metadata["character_mode"], "warp");
+  EXPECT_EQ(r.video.frames.size(), 6u);
+}
+
+TEST(Animator, RainAddsStreaks) {
+  const auto dry = animate(scene_request("nod", 0.25));
+  const auto wet = animate(scene_request("nod, rain", 0.25));
+  // Rain lightens thin streaks: many sky pixels get brighter than the dry frame.
+  int brighter = 0;
+  const auto& a = dry.video.frames[1];
+  const auto& b = wet.video.frames[1];
+  for (int y = 0; y < 60; ++y)
+    for (int x = 0; x < 320; ++x) brighter += b.u8_pixel(x, y)[2] > a.u8_pixel(x, y)[2] + 8;
+  EXPECT_GT(brighter, 40);
+}
+
+TEST(Animator, DustChangesPixelsOverTime) {
+  const auto r = animate(scene_request("dust drifting", 1.0));
+  const auto& first = r.video.frames.front();
+  const auto& last = r.video.frames.back();
+  // Left third of the frame: no character there, no camera; only dust moves.
+  int changed = 0;
+  for (int y = 60; y < 180; ++y)
+    for (int x = 0; x < 100; ++x) changed += first.u8_pixel(x, y)[0] != last.u8_pixel(x, y)[0];
+  EXPECT_GT(changed, 30);
+}
+
+TEST(Animator, EffectsAreContinuous) {
+  // Snow flakes fall a few pixels per frame: consecutive frames stay close.
+  const auto r = animate(scene_request("snow", 0.5));
+  for (std::size_t i = 1; i < r.video.frames.size(); ++i)
+    EXPECT_LT(region_diff(r.video.frames[i - 1], r.video.frames[i], 0, 0, 320, 180), 4.0);
+}
+
+TEST(Animator, EveryMoveChangesTheFrame) {
+  std::vector<std::string> moves = {"tilt up",        "zoom in",   "zoom out",
+                                    "dolly in",       "pull back", "orbit",
+                                    "handheld shake", "clouds",    "fog"};
+  if (renderer_follows_pose(scene_request("")))
+    for (const char* m : {"wave", "walk in place", "look up"}) moves.push_back(m);
+  for (const std::string& m : moves) {
+    SCOPED_TRACE(m);
+    const auto r = animate(scene_request(m, 0.5));
+    ASSERT_EQ(r.video.frames.size(), 6u);
+    EXPECT_TRUE(r.video.frames.back().is_opaque());
+    EXPECT_GT(region_diff(r.video.frames.front(), r.video.frames.back(), 0, 0, 320, 180), 0.01);
+  }
+}
+
+}  // namespace
+}  // namespace reel::studio
