@@ -1,0 +1,365 @@
+// Renders a posed character by sphere tracing its signed-distance primitives with
+// an orthographic camera looking down -z. Work stays inside the character's
+// screen box, split into tiles that each keep only the primitives whose screen
+// bounds touch them. Edge pixels (silhouette, material or depth changes) are
+// re-sampled for antialiased alpha.
+#include "character_render.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "character_body.hpp"
+#include "character_sdf.hpp"
+#include "character_shade.hpp"
+#include "reel/core/error.hpp"
+#include "reel/core/thread_pool.hpp"
+#include "reel/studio/character.hpp"
+
+namespace reel::studio::character {
+namespace {
+
+// Depth is reported as distance from a camera this many character heights in
+// front of the character's root (orthographic, so only differences matter).
+constexpr float kCameraDistance = 4.0f;
+constexpr int kTile = 16;
+
+struct ScreenBox {
+  float x0, y0, x1, y1;
+};
+
+// Screen-space extent of a primitive (pixels), with its smooth-union margin.
+ScreenBox screen_extent(const Primitive& p, float scale, float ox, float oy) {
+  float ex = 0, ey = 0;
+  Vec3 c = p.centre;
+  switch (p.shape) {
+    case Shape::ellipsoid:
+      for (int j = 0; j < 3; ++j) {
+        float rj = j == 0 ? p.size.x : (j == 1 ? p.size.y : p.size.z);
+        ex += (p.rot.m[0][j] * rj) * (p.rot.m[0][j] * rj);
+        ey += (p.rot.m[1][j] * rj) * (p.rot.m[1][j] * rj);
+      }
+      ex = std::sqrt(ex), ey = std::sqrt(ey);
+      break;
+    case Shape::round_box:
+      for (int j = 0; j < 3; ++j) {
+        float hj = j == 0 ? p.size.x : (j == 1 ? p.size.y : p.size.z);
+        ex += std::fabs(p.rot.m[0][j]) * hj;
+        ey += std::fabs(p.rot.m[1][j]) * hj;
+      }
+      break;
+    case Shape::cylinder: {
+      Vec3 h{p.size.x, p.size.y, p.size.x};
+      ex = std::fabs(p.rot.m[0][0]) * h.x + std::fabs(p.rot.m[0][1]) * h.y +
+           std::fabs(p.rot.m[0][2]) * h.z;
+      ey = std::fabs(p.rot.m[1][0]) * h.x + std::fabs(p.rot.m[1][1]) * h.y +
+           std::fabs(p.rot.m[1][2]) * h.z;
+      break;
+    }
+    case Shape::torus:
+      ex = ey = p.size.x + p.size.y;
+      break;
+    case Shape::round_cone: {
+      float r = std::max(p.ra, p.rb);
+      float xa = std::min(p.centre.x, p.b.x) - r, xb = std::max(p.centre.x, p.b.x) + r;
+      float ya = std::min(p.centre.y, p.b.y) - r, yb = std::max(p.centre.y, p.b.y) + r;
+      c = {(xa + xb) / 2, (ya + yb) / 2, 0};
+      ex = (xb - xa) / 2, ey = (yb - ya) / 2;
+      break;
+    }
+  }
+  float m = p.blend * 0.25f;
+  ex += m, ey += m;
+  return {ox + (c.x - ex) * scale, oy - (c.y + ey) * scale, ox + (c.x + ex) * scale,
+          oy - (c.y - ey) * scale};
+}
+
+struct Sample {
+  bool hit = false;
+  int prim = -1;
+  float z = 0;
+  Vec3 colour;  // linear
+};
+
+struct TileLists {
+  std::vector<int> tight;   // primary rays and normals
+  std::vector<int> wide;    // ambient occlusion reaches a little further
+  std::vector<int> shadow;  // everything between the tile and the key light
+};
+
+class Tracer {
+ public:
+  Tracer(const Recipe& r, const Body& body, const LightRig& lights, float scale)
+      : r_(r), body_(body), lights_(lights), scale_(scale), px_(1.0f / scale) {}
+
+  Sample trace(float X, float Y, const TileLists& tl) const {
+    Sample s;
+    const auto& cand = tl.tight;
+    if (cand.empty()) return s;
+    const Primitive* prims = body_.prims.data();
+    // Start where the ray enters the nearest bounding sphere; miss if none.
+    float z_start = -1e9f, z_end = 1e9f;
+    for (int i : cand) {
+      const Primitive& p = prims[i];
+      float dx = X - p.bound_centre.x, dy = Y - p.bound_centre.y;
+      float h = p.bound * p.bound - dx * dx - dy * dy;
+      if (h < 0) continue;
+      h = std::sqrt(h);
+      z_start = std::max(z_start, p.bound_centre.z + h);
+      z_end = std::min(z_end, p.bound_centre.z - h);
+    }
+    if (z_start < -1e8f) return s;
+    float z = z_start;
+    float eps = 0.2f * px_;
+    int who = -1;
+    for (int step = 0; step < 96 && z > z_end - px_; ++step) {
+      float d = scene_distance(prims, cand.data(), static_cast<int>(cand.size()), {X, Y, z}, &who);
+      if (d < eps) {
+        s.hit = true;
+        break;
+      }
+      z -= std::max(d, 0.3f * eps);
+    }
+    if (!s.hit) return s;
+    Vec3 p{X, Y, z};
+    s.prim = who;
+    s.z = z;
+    Vec3 n = normal(p, cand);
+    float ao = occlusion(p, n, tl.wide);
+    float sh = r_.photoreal ? soft_shadow(p + n * (2 * px_), tl.shadow) : 1.0f;
+    if (!r_.photoreal) {
+      // Without shadow rays, darken surfaces that face away from the key a
+      // little more so form still reads.
+      sh = 0.75f + 0.25f * ao;
+    }
+    s.colour = shade(r_, prims[who], p, n, ao, sh, lights_);
+    return s;
+  }
+
+ private:
+  Vec3 normal(Vec3 p, const std::vector<int>& cand) const {
+    const float h = 0.5f * px_ + 0.0005f;
+    const Primitive* prims = body_.prims.data();
+    int n = static_cast<int>(cand.size());
+    auto f = [&](Vec3 q) { return scene_distance(prims, cand.data(), n, q, nullptr); };
+    Vec3 k0{1, -1, -1}, k1{-1, -1, 1}, k2{-1, 1, -1}, k3{1, 1, 1};
+    Vec3 g = k0 * f(p + k0 * h) + k1 * f(p + k1 * h) + k2 * f(p + k2 * h) + k3 * f(p + k3 * h);
+    return normalize(g);
+  }
+
+  float occlusion(Vec3 p, Vec3 n, const std::vector<int>& cand) const {
+    const Primitive* prims = body_.prims.data();
+    int count = static_cast<int>(cand.size());
+    int samples = r_.photoreal ? 6 : 4;
+    float occ = 0, w = 1;
+    for (int i = 1; i <= samples; ++i) {
+      float h = 0.006f + 0.05f * static_cast<float>(i) / samples;
+      float d = scene_distance(prims, cand.data(), count, p + n * h, nullptr);
+      occ += (h - d) * w;
+      w *= 0.7f;
+    }
+    return std::clamp(1.0f - 5.0f * occ, 0.15f, 1.0f);
+  }
+
+  float soft_shadow(Vec3 p, const std::vector<int>& cand) const {
+    const Primitive* prims = body_.prims.data();
+    int count = static_cast<int>(cand.size());
+    float res = 1, t = 0.01f;
+    for (int i = 0; i < 40 && t < 0.8f; ++i) {
+      float d = scene_distance(prims, cand.data(), count, p + lights_.key_dir * t, nullptr);
+      res = std::min(res, 10 * d / t);
+      if (res < 0.02f) return 0.0f;
+      t += std::clamp(d, 0.004f, 0.06f);
+    }
+    return std::clamp(res, 0.0f, 1.0f);
+  }
+
+  const Recipe& r_;
+  const Body& body_;
+  const LightRig& lights_;
+  float scale_, px_;
+};
+
+float to_srgb(float x) {
+  // Soft shoulder above 0.8 so bright highlights do not clip flat.
+  if (x > 0.8f) x = 0.8f + 0.2f * (1 - std::exp(-(x - 0.8f) / 0.2f));
+  x = std::clamp(x, 0.0f, 1.0f);
+  return x <= 0.0031308f ? 12.92f * x : 1.055f * std::pow(x, 1 / 2.4f) - 0.055f;
+}
+
+}  // namespace
+
+CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placement& pl,
+                            const model::Light& light) {
+  if (pl.target_width < 1 || pl.target_height < 1 || pl.target_width > media::kMaxImageSide ||
+      pl.target_height > media::kMaxImageSide)
+    throw Error(ErrorKind::InvalidInput,
+                "render_character: target size " + std::to_string(pl.target_width) + "x" +
+                    std::to_string(pl.target_height) + " is out of range 1.." +
+                    std::to_string(media::kMaxImageSide));
+  if (!(pl.height > 0 && pl.height <= 4 * media::kMaxImageSide) || !std::isfinite(pl.foot_x) ||
+      !std::isfinite(pl.foot_y))
+    throw Error(ErrorKind::InvalidInput,
+                "render_character: placement height must be > 0 and at most " +
+                    std::to_string(4 * media::kMaxImageSide) +
+                    " pixels and the foot position finite");
+  Body body = build_body(recipe, pose);
+  const float scale = pl.height, ox = pl.foot_x, oy = pl.foot_y;
+  LightRig lights = make_light_rig(light);
+
+  std::vector<ScreenBox> ext(body.prims.size());
+  float bx0 = 1e9f, by0 = 1e9f, bx1 = -1e9f, by1 = -1e9f;
+  for (std::size_t i = 0; i < body.prims.size(); ++i) {
+    ext[i] = screen_extent(body.prims[i], scale, ox, oy);
+    bx0 = std::min(bx0, ext[i].x0), by0 = std::min(by0, ext[i].y0);
+    bx1 = std::max(bx1, ext[i].x1), by1 = std::max(by1, ext[i].y1);
+  }
+  int x0 = std::clamp(static_cast<int>(std::floor(bx0)) - 1, 0, pl.target_width - 1);
+  int y0 = std::clamp(static_cast<int>(std::floor(by0)) - 1, 0, pl.target_height - 1);
+  int x1 = std::clamp(static_cast<int>(std::ceil(bx1)) + 1, x0 + 1, pl.target_width);
+  int y1 = std::clamp(static_cast<int>(std::ceil(by1)) + 1, y0 + 1, pl.target_height);
+  const int W = x1 - x0, H = y1 - y0;
+
+  CharacterLayer out;
+  out.offset_x = x0, out.offset_y = y0;
+  out.rgba = media::Image(W, H, media::PixelType::f32);
+  out.depth = media::Plane(W, H, std::numeric_limits<float>::infinity());
+
+  // 1. Tile candidate lists.
+  const int tiles_x = (W + kTile - 1) / kTile, tiles_y = (H + kTile - 1) / kTile;
+  std::vector<TileLists> tiles(static_cast<std::size_t>(tiles_x) * tiles_y);
+  const float ao_reach = 0.06f * scale;
+  Vec3 L = lights.key_dir;
+  float lxy = std::sqrt(L.x * L.x + L.y * L.y);
+  float sx = lxy > 1e-4f ? L.x / lxy : 0, sy = lxy > 1e-4f ? -L.y / lxy : 0;  // screen dir
+  parallel_for(tiles.size(), 4, [&](std::size_t b, std::size_t e) {
+    for (std::size_t t = b; t < e; ++t) {
+      float tx0 = x0 + static_cast<float>(t % tiles_x) * kTile;
+      float ty0 = y0 + static_cast<float>(t / tiles_x) * kTile;
+      float tx1 = tx0 + kTile, ty1 = ty0 + kTile;
+      float cx = (tx0 + tx1) / 2, cy = (ty0 + ty1) / 2, half = kTile * 0.7072f;
+      TileLists& tl = tiles[t];
+      for (std::size_t i = 0; i < ext.size(); ++i) {
+        const ScreenBox& s = ext[i];
+        if (s.x1 >= tx0 && s.x0 <= tx1 && s.y1 >= ty0 && s.y0 <= ty1)
+          tl.tight.push_back(static_cast<int>(i));
+        if (s.x1 >= tx0 - ao_reach && s.x0 <= tx1 + ao_reach && s.y1 >= ty0 - ao_reach &&
+            s.y0 <= ty1 + ao_reach)
+          tl.wide.push_back(static_cast<int>(i));
+        if (recipe.photoreal) {
+          // The shadow ray's screen track is a half-line from the tile towards the
+          // light; keep primitives whose extent comes near it.
+          float pcx = (s.x0 + s.x1) / 2, pcy = (s.y0 + s.y1) / 2;
+          float rad = 0.5f * std::hypot(s.x1 - s.x0, s.y1 - s.y0) + half;
+          float along = std::max(0.0f, (pcx - cx) * sx + (pcy - cy) * sy);
+          float qx = cx + sx * along, qy = cy + sy * along;
+          if (std::hypot(pcx - qx, pcy - qy) <= rad) tl.shadow.push_back(static_cast<int>(i));
+        }
+      }
+    }
+  });
+
+  Tracer tracer(recipe, body, lights, scale);
+  auto world_x = [&](float px) { return (px - ox) / scale; };
+  auto world_y = [&](float py) { return (oy - py) / scale; };
+
+  // 2. One sample per pixel centre.
+  std::vector<Sample> centre(static_cast<std::size_t>(W) * H);
+  parallel_for(static_cast<std::size_t>(H), 8, [&](std::size_t b, std::size_t e) {
+    for (std::size_t yy = b; yy < e; ++yy) {
+      int y = static_cast<int>(yy);
+      const TileLists* row_tiles = &tiles[static_cast<std::size_t>(y / kTile) * tiles_x];
+      for (int x = 0; x < W; ++x)
+        centre[yy * W + x] =
+            tracer.trace(world_x(x0 + x + 0.5f), world_y(y0 + y + 0.5f), row_tiles[x / kTile]);
+    }
+  });
+
+  // 3. Resolve: edge pixels get extra samples; alpha is the covered fraction.
+  static const float kGrid4[4][2] = {
+      {0.125f, 0.375f}, {-0.375f, 0.125f}, {-0.125f, -0.375f}, {0.375f, -0.125f}};
+  static const float kGrid8[8][2] = {
+      {0.0625f, -0.1875f}, {-0.0625f, 0.1875f},  {0.3125f, 0.0625f}, {-0.1875f, -0.3125f},
+      {-0.3125f, 0.3125f}, {-0.4375f, -0.0625f}, {0.1875f, 0.4375f}, {0.4375f, -0.4375f}};
+  const float depth_jump = 3.0f / scale;
+  parallel_for(static_cast<std::size_t>(H), 8, [&](std::size_t b, std::size_t e) {
+    for (std::size_t yy = b; yy < e; ++yy) {
+      int y = static_cast<int>(yy);
+      const TileLists* row_tiles = &tiles[static_cast<std::size_t>(y / kTile) * tiles_x];
+      for (int x = 0; x < W; ++x) {
+        const Sample& c = centre[yy * W + x];
+        bool edge = false;
+        const int nx[4] = {x - 1, x + 1, x, x}, ny[4] = {y, y, y - 1, y + 1};
+        for (int k = 0; k < 4 && !edge; ++k) {
+          if (nx[k] < 0 || ny[k] < 0 || nx[k] >= W || ny[k] >= H) {
+            edge = c.hit;
+            continue;
+          }
+          const Sample& o = centre[static_cast<std::size_t>(ny[k]) * W + nx[k]];
+          edge = o.hit != c.hit ||
+                 (c.hit && (body.prims[o.prim].material != body.prims[c.prim].material ||
+                            std::fabs(o.z - c.z) > depth_jump));
+        }
+        Vec3 sum = c.hit ? c.colour : Vec3{};
+        float cover = c.hit ? 1.0f : 0.0f;
+        float zmax = c.hit ? c.z : -1e9f;
+        int n = 1;
+        if (edge) {
+          int extra = recipe.photoreal ? 8 : 4;
+          for (int k = 0; k < extra; ++k) {
+            const float* o = recipe.photoreal ? kGrid8[k] : kGrid4[k];
+            Sample s = tracer.trace(world_x(x0 + x + 0.5f + o[0]), world_y(y0 + y + 0.5f + o[1]),
+                                    row_tiles[x / kTile]);
+            if (s.hit) sum = sum + s.colour, cover += 1, zmax = std::max(zmax, s.z);
+          }
+          n += extra;
+        }
+        float* px = out.rgba.f32_pixel(x, y);
+        if (cover > 0) {
+          Vec3 col = sum * (1.0f / cover);
+          px[0] = to_srgb(col.x), px[1] = to_srgb(col.y), px[2] = to_srgb(col.z);
+          px[3] = cover / n;
+          out.depth.at(x, y) = kCameraDistance - zmax;
+        }
+      }
+    }
+  });
+
+  // 4. Rig: pivots and boxes (from primitive extents) in target-frame pixels.
+  out.rig.recipe = recipe.to_json();
+  for (std::size_t pi = 0; pi < body.parts.size(); ++pi) {
+    const BodyPart& bp = body.parts[pi];
+    float ax0 = 1e9f, ay0 = 1e9f, ax1 = -1e9f, ay1 = -1e9f;
+    for (std::size_t i = 0; i < body.prims.size(); ++i) {
+      if (body.prims[i].part != static_cast<int>(pi)) continue;
+      ax0 = std::min(ax0, ext[i].x0), ay0 = std::min(ay0, ext[i].y0);
+      ax1 = std::max(ax1, ext[i].x1), ay1 = std::max(ay1, ext[i].y1);
+    }
+    model::RigPart part;
+    part.name = bp.name;
+    part.parent = bp.parent;
+    part.pivot_x = ox + bp.pivot.x * scale;
+    part.pivot_y = oy - bp.pivot.y * scale;
+    if (ax1 > ax0) {
+      auto clampi = [](float v, int hi) { return std::clamp(static_cast<int>(v), 0, hi); };
+      part.box = {
+          clampi(std::floor(ax0), pl.target_width), clampi(std::floor(ay0), pl.target_height),
+          clampi(std::ceil(ax1), pl.target_width), clampi(std::ceil(ay1), pl.target_height)};
+    }
+    out.rig.parts.push_back(std::move(part));
+  }
+  return out;
+}
+
+}  // namespace reel::studio::character
+
+namespace reel::studio {
+
+CharacterLayer render_character(const Json& recipe, const Pose& pose, const Placement& placement,
+                                const model::Light& light) {
+  return character::render_layer(character::Recipe::from_json(recipe), pose, placement, light);
+}
+
+}  // namespace reel::studio

@@ -1,0 +1,96 @@
+#pragma once
+// Signed distances of the character primitives (after Inigo Quilez's formulas)
+// and the scene union over a candidate list. Inline: this is the inner loop.
+#include <algorithm>
+#include <cmath>
+
+#include "character_body.hpp"
+
+namespace reel::studio::character {
+
+inline float sd_ellipsoid(Vec3 p, Vec3 r) {
+  // Not exact but a bound near the surface, which is all sphere tracing needs.
+  float k0 = length(div(p, r));
+  float k1 = length(div(p, mul(r, r)));
+  return k1 > 0 ? k0 * (k0 - 1.0f) / k1 : -std::min({r.x, r.y, r.z});
+}
+
+inline float sd_round_cone(Vec3 p, Vec3 a, Vec3 b, float r1, float r2) {
+  Vec3 ba = b - a;
+  float l2 = dot(ba, ba);
+  float rr = r1 - r2;
+  float a2 = l2 - rr * rr;
+  float il2 = 1.0f / l2;
+  Vec3 pa = p - a;
+  float y = dot(pa, ba);
+  float z = y - l2;
+  Vec3 xv = pa * l2 - ba * y;
+  float x2 = dot(xv, xv);
+  float y2 = y * y * l2;
+  float z2 = z * z * l2;
+  float k = (rr > 0 ? 1.0f : (rr < 0 ? -1.0f : 0.0f)) * rr * rr * x2;
+  if ((z > 0 ? 1.0f : -1.0f) * a2 * z2 > k) return std::sqrt(x2 + z2) * il2 - r2;
+  if ((y > 0 ? 1.0f : -1.0f) * a2 * y2 < k) return std::sqrt(x2 + y2) * il2 - r1;
+  return (std::sqrt(x2 * a2 * il2) + y * rr) * il2 - r1;
+}
+
+inline float sd_round_box(Vec3 p, Vec3 half, float r) {
+  Vec3 q = vabs(p) - half + Vec3{r, r, r};
+  float outside = length(vmax(q, 0.0f));
+  float inside = std::min(std::max(q.x, std::max(q.y, q.z)), 0.0f);
+  return outside + inside - r;
+}
+
+inline float sd_torus(Vec3 p, float ring, float tube) {
+  float qx = std::sqrt(p.x * p.x + p.z * p.z) - ring;
+  return std::sqrt(qx * qx + p.y * p.y) - tube;
+}
+
+inline float sd_cylinder(Vec3 p, float radius, float half_h, float round) {
+  float dx = std::sqrt(p.x * p.x + p.z * p.z) - radius + round;
+  float dy = std::fabs(p.y) - half_h + round;
+  float ox = std::max(dx, 0.0f), oy = std::max(dy, 0.0f);
+  return std::min(std::max(dx, dy), 0.0f) + std::sqrt(ox * ox + oy * oy) - round;
+}
+
+inline float prim_distance(const Primitive& pr, Vec3 p) {
+  switch (pr.shape) {
+    case Shape::ellipsoid:
+      return sd_ellipsoid(tmul(pr.rot, p - pr.centre), pr.size);
+    case Shape::round_cone:
+      return sd_round_cone(p, pr.centre, pr.b, pr.ra, pr.rb);
+    case Shape::round_box:
+      return sd_round_box(tmul(pr.rot, p - pr.centre), pr.size, pr.round);
+    case Shape::torus:
+      return sd_torus(tmul(pr.rot, p - pr.centre), pr.size.x, pr.size.y);
+    case Shape::cylinder:
+      return sd_cylinder(tmul(pr.rot, p - pr.centre), pr.size.x, pr.size.y, pr.round);
+  }
+  return 1e9f;
+}
+
+// Polynomial smooth minimum: joins shapes with a fillet of radius ~k.
+inline float smin(float a, float b, float k) {
+  float h = std::max(k - std::fabs(a - b), 0.0f) / k;
+  return std::min(a, b) - h * h * k * 0.25f;
+}
+
+// Scene distance over the primitives listed in `cand`; `nearest` gets the
+// primitive closest to p (it decides the material).
+inline float scene_distance(const Primitive* prims, const int* cand, int n, Vec3 p, int* nearest) {
+  float d = 1e9f, best = 1e9f;
+  int who = -1;
+  for (int i = 0; i < n; ++i) {
+    const Primitive& pr = prims[cand[i]];
+    // Cheap reject: far outside the bounding sphere the exact value does not matter.
+    Vec3 c = p - pr.bound_centre;
+    float far = length(c) - pr.bound;
+    float di = far > 0.05f ? far : prim_distance(pr, p);
+    if (di < best) best = di, who = cand[i];
+    d = pr.blend > 0 && d < 1e8f ? smin(d, di, pr.blend) : std::min(d, di);
+  }
+  if (nearest) *nearest = who;
+  return d;
+}
+
+}  // namespace reel::studio::character
