@@ -205,6 +205,18 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
                 "render_character: placement height must be > 0 and at most " +
                     std::to_string(4 * media::kMaxImageSide) +
                     " pixels and the foot position finite");
+  const float pose_values[] = {
+      pose.head_yaw,           pose.head_pitch,     pose.head_roll,       pose.torso_yaw,
+      pose.torso_lean,         pose.arm_left_raise, pose.arm_right_raise, pose.forearm_left_bend,
+      pose.forearm_right_bend, pose.walk_phase};
+  for (float v : pose_values)
+    if (!std::isfinite(v) || std::fabs(v) > 1000)
+      throw Error(ErrorKind::InvalidInput,
+                  "render_character: pose angles must be finite radians (|angle| <= 1000)");
+  if (!(pose.breath >= 0 && pose.breath <= 1) ||
+      !(pose.walk_amount >= 0 && pose.walk_amount <= 1) || !(std::fabs(pose.bob) <= 1))
+    throw Error(ErrorKind::InvalidInput,
+                "render_character: pose breath and walk_amount must lie in 0..1 and bob in -1..1");
   Body body = build_body(recipe, pose);
   const float scale = pl.height, ox = pl.foot_x, oy = pl.foot_y;
   LightRig lights = make_light_rig(light);
