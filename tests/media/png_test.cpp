@@ -115,6 +115,34 @@ TEST(Png, ReadsEveryColourTypeAndBitDepthLikeFfmpeg) {
   }
 }
 
+// The committed fuzz seeds cover interlacing, low bit depths, palettes with tRNS and
+// 16-bit data; each must decode as ffmpeg decodes it.
+TEST(Png, FuzzSeedCorpusDecodesLikeFfmpeg) {
+  TempDir dir;
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::path(REEL_SOURCE_DIR) / "fuzz/corpus/png")) {
+    const auto& path = entry.path();
+    SCOPED_TRACE(path.filename().string());
+    const Image img = read_png(path);
+    const auto raw = dir / "out.rgba";
+    auto r = run_command(
+        "ffmpeg -v error -y -i " + path.string() + " -f rawvideo -pix_fmt rgba " + raw.string(),
+        true);
+    ASSERT_EQ(r.status, 0) << r.output;
+    const std::string expected = testing::read_bytes(raw);
+    ASSERT_EQ(expected.size(), img.pixel_count() * 4);
+    // libpng applies a gAMA chunk on the way to sRGB; ffmpeg leaves the values alone.
+    const bool gamma = path.filename().string().find("gama") != std::string::npos;
+    int worst = 0;
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      worst = std::max(worst, std::abs(int(img.u8()[i]) - int(std::uint8_t(expected[i]))));
+    EXPECT_LE(worst, gamma ? 255 : 1);
+    ++files;
+  }
+  EXPECT_GE(files, 10);
+}
+
 TEST(Png, PaletteAndGrayTransparencyBecomeAlpha) {
   // 2x1 palette image: index 0 opaque red, index 1 half-transparent green (tRNS).
   const std::string plte = std::string("\xFF\x00\x00\x00\xFF\x00", 6);
