@@ -3,6 +3,10 @@
 // (and the good ones Valid / Trusted).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
 #include "prov_test_util.hpp"
 #include "support/test_dirs.hpp"
 
@@ -56,9 +60,19 @@ class Tamper : public ::testing::Test {
     EXPECT_TRUE(contains(r.failures, code)) << "expected " << code << "\n" << r.text();
     if (!node_verifier_missing().empty()) return;
     const NodeVerdict n = node_verify(file, mime, keys_.root_ca_pem);
+    if (std::getenv("REEL_PROVENANCE_VERBOSE"))
+      std::cerr << file.filename() << ": reel " << r.to_json()["failures"].dump() << "; c2pa-rs "
+                << n.raw;
     EXPECT_NE(n.state, "Valid") << n.raw;
     EXPECT_NE(n.state, "Trusted") << n.raw;
     if (!node_code.empty()) EXPECT_TRUE(contains(n.failure, node_code)) << n.raw;
+    // Where c2pa-rs reads the manifest at all, it reports the same failure codes.
+    if (n.state != "Error") {
+      std::vector<std::string> theirs = n.failure, ours = r.failures;
+      std::sort(theirs.begin(), theirs.end());
+      std::sort(ours.begin(), ours.end());
+      EXPECT_EQ(ours, theirs) << n.raw;
+    }
   }
 
   static reel::testing::TempDir* dir_;
