@@ -3,8 +3,10 @@
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
+#include <vector>
 
 #include "reel/core/error.hpp"
+#include "reel/media/image.hpp"
 
 namespace reel::media::ffmpeg {
 namespace {
@@ -22,6 +24,11 @@ void log_callback(void* avcl, int level, const char* fmt, va_list args) {
 }
 
 }  // namespace
+
+std::int64_t max_pixels_for(int width, int height) {
+  if (width <= 0 || height <= 0) return std::int64_t{8192} * 8192;
+  return (std::int64_t{width} + 64) * (std::int64_t{height} + 64);
+}
 
 void init() {
   static std::once_flag once;
@@ -63,7 +70,29 @@ InputPtr open_input(const std::filesystem::path& path) {
     throw Error(ErrorKind::InvalidInput,
                 "cannot read " + path.string() + " as MP4: " + error_text(rc));
   InputPtr input(raw);
-  rc = avformat_find_stream_info(input.get(), nullptr);
+  // find_stream_info decodes a few frames; cap the pixels its decoders may allocate
+  // at what the container declares (plus slack for macroblock padding), so a codec
+  // header claiming a giant frame is refused instead of allocated.
+  struct StreamOptions {
+    std::vector<AVDictionary*> dicts;
+    ~StreamOptions() {
+      for (AVDictionary*& d : dicts) av_dict_free(&d);
+    }
+  } options_per_stream{std::vector<AVDictionary*>(input->nb_streams, nullptr)};
+  std::vector<AVDictionary*>& stream_options = options_per_stream.dicts;
+  for (unsigned i = 0; i < input->nb_streams; ++i) {
+    const AVCodecParameters* par = input->streams[i]->codecpar;
+    if (par->codec_type != AVMEDIA_TYPE_VIDEO) continue;
+    if (par->width < 0 || par->height < 0 || par->width > kMaxImageSide ||
+        par->height > kMaxImageSide)
+      throw Error(ErrorKind::InvalidInput, "cannot decode " + path.string() + ": video size " +
+                                               std::to_string(par->width) + "x" +
+                                               std::to_string(par->height) +
+                                               " is out of range; width and height must be 1.." +
+                                               std::to_string(kMaxImageSide));
+    av_dict_set_int(&stream_options[i], "max_pixels", max_pixels_for(par->width, par->height), 0);
+  }
+  rc = avformat_find_stream_info(input.get(), stream_options.data());
   if (rc < 0)
     throw Error(ErrorKind::InvalidInput,
                 "cannot read the streams of " + path.string() + ": " + error_text(rc));

@@ -8,6 +8,7 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -49,6 +50,10 @@ using InputPtr = std::unique_ptr<AVFormatContext, InputDeleter>;
 // follow playlists or references to other files) and reads stream info. Missing file →
 // NotFound; directory or unreadable/invalid data → InvalidInput naming the file.
 InputPtr open_input(const std::filesystem::path& path);
+
+// The `max_pixels` given to decoders of a stream the container says is width x height:
+// enough for codec padding, far less than a hostile codec header could ask for.
+std::int64_t max_pixels_for(int width, int height);
 
 // Index of the best video stream; InvalidInput when there is none.
 int find_video_stream(AVFormatContext* input, const std::filesystem::path& path);

@@ -94,6 +94,7 @@ struct Decoder {
     int rc = avcodec_parameters_to_context(codec.get(), par);
     if (rc < 0) refuse(path, "bad codec parameters: " + ffmpeg::error_text(rc));
     codec->thread_count = 0;
+    codec->max_pixels = ffmpeg::max_pixels_for(width, height);
     rc = avcodec_open2(codec.get(), decoder, nullptr);
     if (rc < 0) refuse(path, "cannot open the decoder: " + ffmpeg::error_text(rc));
   }

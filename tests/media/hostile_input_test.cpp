@@ -208,6 +208,21 @@ TEST_F(HostileMp4, CorruptPayloadNeverCrashes) {
   }
 }
 
+TEST_F(HostileMp4, GiantDeclaredSizeIsRefusedBeforeDecoding) {
+  // Rewrite the avc1 sample entry's width/height (16-bit fields 24 bytes into its body).
+  std::string bad = good_;
+  const std::size_t avc1 = bad.find("avc1", bad.find("stsd"));  // not the one in ftyp
+  ASSERT_NE(avc1, std::string::npos);
+  const std::size_t at = avc1 + 4 + 24;
+  bad[at] = char(0x9C), bad[at + 1] = char(0x40);      // 40000
+  bad[at + 2] = char(0x9C), bad[at + 3] = char(0x40);  // 40000
+  write_bytes(dir_ / "giant.mp4", bad);
+  const long rss_before = max_rss_kb();
+  expect_error([&] { read_mp4(dir_ / "giant.mp4"); }, ErrorKind::InvalidInput, "40000x40000");
+  expect_error([&] { probe(dir_ / "giant.mp4"); }, ErrorKind::InvalidInput, "giant.mp4");
+  EXPECT_LT(max_rss_kb() - rss_before, 64 * 1024);
+}
+
 TEST_F(HostileMp4, LimitsAreEnforced) {
   expect_error([&] { read_mp4(dir_ / "good.mp4", {.max_frames = 5}); }, ErrorKind::InvalidInput,
                "12");
