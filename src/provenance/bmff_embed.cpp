@@ -16,15 +16,12 @@ BmffBox read_box(std::span<const std::uint8_t> f, std::size_t pos, std::size_t e
     if (end - pos < 16)
       throw Error(ErrorKind::InvalidInput,
                   "MP4 large box header truncated at byte " + std::to_string(pos));
-    const std::uint64_t s = get_be64(f, pos + 8);
-    if (s > end - pos)
-      b.size = 0;  // caught below
-    else
-      b.size = static_cast<std::size_t>(s);
-    b.header = 16;
-    if (s > end - pos)
+    const std::uint64_t large = get_be64(f, pos + 8);
+    if (large > end - pos)
       throw Error(ErrorKind::InvalidInput, "MP4 box '" + b.type + "' at byte " +
                                                std::to_string(pos) + " overruns its parent");
+    b.size = static_cast<std::size_t>(large);
+    b.header = 16;
   } else if (b.size == 0) {
     b.size = end - pos;  // extends to the end of the file / parent
   }
@@ -204,8 +201,15 @@ Bytes bmff_embed(std::span<const std::uint8_t> mp4, const ManifestFacts& facts,
   Bytes base;
   base.reserve(mp4.size());
   std::size_t removed = 0;
+  bool after_media = false;
   for (const BmffBox& b : boxes) {
+    if (b.type == "mdat" || b.type == "moov") after_media = true;
     if (is_c2pa_uuid(mp4, b)) {
+      // Only a box in front of the media moves the chunk offsets; one behind it is
+      // outside the spec's placement and would need per-chunk bookkeeping.
+      if (after_media)
+        throw Error(ErrorKind::Unsupported,
+                    "the MP4 has a C2PA box after its media data; it cannot be re-signed");
       removed += b.size;
       continue;
     }

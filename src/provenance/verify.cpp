@@ -126,16 +126,15 @@ class Validation {
       const Cbor* refs = claim.find(list);
       if (!refs) continue;
       for (const Cbor& ref : refs->as_array(list)) {
-        if (const JumbfBox* b = resolve(ref, root, manifest, *assertions)) referenced.push_back(b);
+        if (const JumbfBox* b = resolve(ref, manifest, *assertions)) referenced.push_back(b);
       }
     }
     check_hard_binding(referenced);
-    summarise(referenced, root);
+    summarise(referenced);
   }
 
   // Resolves a hashed URI to the assertion box and checks its hash.
-  const JumbfBox* resolve(const Cbor& ref, const JumbfBox& root, const JumbfBox& manifest,
-                          const JumbfBox& assertions) {
+  const JumbfBox* resolve(const Cbor& ref, const JumbfBox& manifest, const JumbfBox& assertions) {
     const Cbor* url = ref.find("url");
     const Cbor* hash = ref.find("hash");
     if (!url || !hash || !url->is_text() || !hash->is_bytes())
@@ -166,7 +165,6 @@ class Validation {
                   "hash of " + box->label + " does not match the claim"),
              nullptr;
     ok("assertion.hashedURI.match", box->label);
-    (void)root;
     return box;
   }
 
@@ -279,7 +277,7 @@ class Validation {
   }
 
   // Readable facts for `reel verify`; read only from assertions whose hashes matched.
-  void summarise(const std::vector<const JumbfBox*>& referenced, const JumbfBox& root) {
+  void summarise(const std::vector<const JumbfBox*>& referenced) {
     Json ingredients = Json::array();
     for (const JumbfBox* b : referenced) {
       const JumbfBox* content = b->first_content();
@@ -316,7 +314,6 @@ class Validation {
       }
     }
     r_.summary["ingredients"] = ingredients;
-    (void)root;
   }
 
   std::span<const std::uint8_t> file_;
