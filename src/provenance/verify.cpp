@@ -95,7 +95,8 @@ class Validation {
 
     // 2. Claim.
     const JumbfBox* claim_box = manifest.child("c2pa.claim.v2");
-    if (!claim_box || !claim_box->first_content() ||
+    // Box types are not covered by any hash, so they are checked, not assumed.
+    if (!claim_box || !claim_box->has_type("c2cl") || !claim_box->first_content() ||
         claim_box->first_content()->content_type != "cbor")
       return fail("claim.missing", "manifest has no c2pa.claim.v2 box");
     const Bytes& claim_bytes = claim_box->first_content()->content;
@@ -120,7 +121,8 @@ class Validation {
 
     // 4. Assertions by hashed URI, then the hard binding.
     const JumbfBox* assertions = manifest.child("c2pa.assertions");
-    if (!assertions) return fail("claim.malformed", "manifest has no assertion store");
+    if (!assertions || !assertions->has_type("c2as"))
+      return fail("claim.malformed", "manifest has no assertion store");
     std::vector<const JumbfBox*> referenced;
     for (const char* list : {"created_assertions", "gathered_assertions"}) {
       const Cbor* refs = claim.find(list);
@@ -170,7 +172,8 @@ class Validation {
 
   void check_signature(const JumbfBox& manifest, const Bytes& claim_bytes) {
     const JumbfBox* sig_box = manifest.child("c2pa.signature");
-    if (!sig_box || !sig_box->first_content())
+    if (!sig_box || !sig_box->has_type("c2cs") || !sig_box->first_content() ||
+        sig_box->first_content()->content_type != "cbor")
       return fail("claimSignature.missing", "manifest has no c2pa.signature box");
     CoseSign1 cose;
     try {
