@@ -74,7 +74,11 @@ void check_ids(const Graph& g) {
 void check_inputs(const Graph& g, const Step& step) {
   const TaskSpec& spec = task_spec(step.task);
   std::string task(model::to_string(step.task));
-  for (const auto& [slot, ref] : step.inputs) {
+  for (const auto& input : step.inputs) {
+    // References, not structured bindings: clang 14 (which builds the fuzz targets)
+    // cannot capture a structured binding in a lambda.
+    const std::string& slot = input.first;
+    const std::string& ref = input.second;
     auto it = std::find_if(spec.slots.begin(), spec.slots.end(),
                            [&](const SlotSpec& s) { return s.name == slot; });
     if (it == spec.slots.end()) {

@@ -209,7 +209,9 @@ Graph parse_pipeline(std::string_view text, FileFormat format, const std::string
                                              " bytes (1 MiB)");
   try {
     return parse_any(text, format, what);
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    // Parsers quote what they read ("last read: ..."); errors serialise to JSON.
+    if (!detail::valid_utf8(e.message())) throw Error(e.kind(), detail::to_valid_utf8(e.message()));
     throw;
   } catch (const std::bad_alloc&) {
     throw Error(ErrorKind::OutOfMemory, what + ": out of memory while reading the pipeline");

@@ -94,10 +94,10 @@ void set_param(const Override& o, Json& params, std::string_view path, const Jso
   }
 }
 
-}  // namespace
-
-void apply_override(Graph& graph, std::string_view assignment) {
+void apply(Graph& graph, std::string_view assignment) {
   Override o(assignment);
+  // Names become JSON keys, and JSON text must be UTF-8.
+  if (!detail::valid_utf8(assignment)) o.fail("the text is not valid UTF-8");
   auto eq = assignment.find('=');
   if (eq == std::string_view::npos) o.fail("there is no '='; " + std::string(kForms));
   std::string key(trim(assignment.substr(0, eq)));
@@ -143,6 +143,18 @@ void apply_override(Graph& graph, std::string_view assignment) {
     Json params = step->params;  // a refused override leaves the step as it was
     set_param(o, params, path, value);
     step->params = std::move(params);
+  }
+}
+
+}  // namespace
+
+void apply_override(Graph& graph, std::string_view assignment) {
+  try {
+    apply(graph, assignment);
+  } catch (const Error& e) {
+    // yaml-cpp quotes odd bytes of a bad quoted value; errors serialise to JSON.
+    if (!detail::valid_utf8(e.message())) throw Error(e.kind(), detail::to_valid_utf8(e.message()));
+    throw;
   }
 }
 

@@ -230,6 +230,25 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+std::string to_valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // The longest valid sequence starting here, else one byte replaced.
+    std::size_t len = 1;
+    while (len <= 4 && i + len <= s.size() && !valid_utf8(s.substr(i, len))) ++len;
+    if (len <= 4 && i + len <= s.size()) {
+      out += s.substr(i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    }
+  }
+  return out;
+}
+
 Json plain_scalar(std::string_view s) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;

@@ -37,5 +37,7 @@ Json plain_scalar(std::string_view text);
 
 // Overlong forms, surrogates and code points past U+10FFFF are invalid.
 bool valid_utf8(std::string_view text);
+// Invalid bytes become U+FFFD: for messages that quote hostile input.
+std::string to_valid_utf8(std::string_view text);
 
 }  // namespace reel::pipeline::detail

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <regex>
 
@@ -216,6 +217,28 @@ TEST(PipelineFile, HostileInputIsRefusedWithoutCrashing) {
   // An alias to the collection that contains it.
   refuse("steps: &s [*s]\n", {"nested deeper than"});
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+}
+
+// Found by fuzz_pipeline: parsers quote the bytes they choked on, and a message that
+// is not UTF-8 would make Error::to_json() throw.
+TEST(PipelineFile, ErrorsQuotingBadBytesStayValidUtf8) {
+  Graph g = parse_pipeline(kYaml);
+  const std::string nul_and_escape("b.exdra.k=\"\0\0.k.k=\"\0\0o woa.k.k=\"\0\0o word\".exd=\"\0",
+                                   48);
+  std::vector<std::function<void()>> bad = {
+      [] { parse_pipeline("{\"steps\": [\xF6]}", FileFormat::json); },
+      [] { parse_pipeline("steps: [\"\\\xF6\"]\n", FileFormat::yaml); },
+      [&] { apply_override(g, nul_and_escape); },
+  };
+  for (auto& f : bad) {
+    try {
+      f();
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidInput) << e.message();
+      EXPECT_NO_THROW(Json::parse(e.to_json())) << e.message();
+    }
+  }
 }
 
 TEST(PipelineFile, LoadReadsTheFileAndSetsItsFolder) {
