@@ -199,6 +199,32 @@ TEST(Jpeg, ReadsAJpegWrittenByFfmpeg) {
   std::printf("JPEG q2 PSNR vs source: %.2f dB\n", db);
   EXPECT_GT(db, 30.0);
   EXPECT_TRUE(read_jpeg(dir / "ref.jpg") == img);
+
+  // Cut short: refused, not returned with a grey bottom half.
+  const std::string jpeg = testing::read_bytes(dir / "ref.jpg");
+  const std::string cut = jpeg.substr(0, jpeg.size() * 6 / 10);
+  try {
+    decode_jpeg(std::span(reinterpret_cast<const std::uint8_t*>(cut.data()), cut.size()),
+                "cut.jpg");
+    FAIL() << "truncated JPEG accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
+    EXPECT_NE(e.message().find("cut.jpg"), std::string::npos) << e.message();
+  }
+  // A header claiming 16000x8000 over a few hundred bytes of scan data is refused
+  // before 512 MB are allocated: patch the SOF0 size fields.
+  std::string big = jpeg;
+  const std::size_t sof = big.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  big[sof + 5] = char(8000 >> 8), big[sof + 6] = char(8000 & 0xFF);
+  big[sof + 7] = char(16000 >> 8), big[sof + 8] = char(16000 & 0xFF);
+  try {
+    decode_jpeg(std::span(reinterpret_cast<const std::uint8_t*>(big.data()), big.size()),
+                "big.jpg");
+    FAIL() << "giant JPEG header accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("too small"), std::string::npos) << e.message();
+  }
 }
 
 }  // namespace
