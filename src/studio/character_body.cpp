@@ -28,6 +28,7 @@ void compute_bound(Primitive& p) {
       p.bound = std::sqrt(p.size.x * p.size.x + p.size.y * p.size.y);
       break;
   }
+  p.blend_inv = p.blend > 0 ? 1.0f / p.blend : 0.0f;
   // Smooth unions swell the surface by up to a quarter of the blend radius.
   p.bound += p.blend * 0.25f + 1e-4f;
 }

@@ -64,8 +64,9 @@ struct Primitive {
   float ra = 0, rb = 0;
   float round = 0;
   Decal decal = Decal::none;
-  float blend = 0;  // smooth-union radius with the primitives before it
-  float bound = 0;  // bounding-sphere radius around `bound_centre`
+  float blend = 0;      // smooth-union radius with the primitives before it
+  float blend_inv = 0;  // 1 / blend, or 0
+  float bound = 0;      // bounding-sphere radius around `bound_centre`
   Vec3 bound_centre;
 };
 

@@ -25,6 +25,8 @@ namespace {
 // front of the character's root (orthographic, so only differences matter).
 constexpr float kCameraDistance = 4.0f;
 constexpr int kTile = 16;
+constexpr int kMaxRayPrims = 48;
+constexpr float kAoReach = 0.056f;  // character heights
 
 struct ScreenBox {
   float x0, y0, x1, y1;
@@ -89,33 +91,124 @@ struct TileLists {
   std::vector<int> shadow;  // everything between the tile and the key light
 };
 
+// Where the ray x = X, y = Y (travelling towards -z) enters and leaves the
+// primitive grown by `grow`; false when it misses. Exact for ellipsoids (up to
+// the growth), capsules around round cones and boxes around boxes/cylinders, a
+// sphere for tori. Rays only march between these, and only through primitives
+// they pass near, which keeps the SDF loop short.
+bool proxy_span(const Primitive& p, float X, float Y, float grow, float* z_in, float* z_out) {
+  constexpr float kFar = 16.0f;
+  const Vec3 ro{X, Y, kFar}, rd{0, 0, -1};
+  switch (p.shape) {
+    case Shape::ellipsoid: {
+      Vec3 r = p.size + Vec3{grow, grow, grow};
+      Vec3 o = div(tmul(p.rot, ro - p.centre), r), d = div(tmul(p.rot, rd), r);
+      float a = dot(d, d), b = dot(o, d), c = dot(o, o) - 1;
+      float h = b * b - a * c;
+      if (h < 0) return false;
+      h = std::sqrt(h);
+      *z_in = kFar - (-b - h) / a, *z_out = kFar - (-b + h) / a;
+      return true;
+    }
+    case Shape::round_cone: {
+      float ra = std::max(p.ra, p.rb) + grow;
+      Vec3 ba = p.b - p.centre, oa = ro - p.centre;
+      float baba = dot(ba, ba), bard = dot(ba, rd), baoa = dot(ba, oa), rdoa = dot(rd, oa),
+            oaoa = dot(oa, oa);
+      float a = baba - bard * bard;
+      float t_in = 1e9f, t_out = -1e9f;
+      if (a > 1e-9f) {
+        float b = baba * rdoa - baoa * bard;
+        float c = baba * oaoa - baoa * baoa - ra * ra * baba;
+        float h = b * b - a * c;
+        if (h >= 0) {
+          h = std::sqrt(h);
+          for (float t : {(-b - h) / a, (-b + h) / a}) {
+            float y = baoa + t * bard;
+            if (y > 0 && y < baba) t_in = std::min(t_in, t), t_out = std::max(t_out, t);
+          }
+        }
+      }
+      for (Vec3 cap : {p.centre, p.b}) {
+        Vec3 oc = ro - cap;
+        float b = dot(rd, oc), c = dot(oc, oc) - ra * ra, h = b * b - c;
+        if (h < 0) continue;
+        h = std::sqrt(h);
+        t_in = std::min(t_in, -b - h), t_out = std::max(t_out, -b + h);
+      }
+      if (t_out < t_in) return false;
+      *z_in = kFar - t_in, *z_out = kFar - t_out;
+      return true;
+    }
+    case Shape::round_box:
+    case Shape::cylinder: {
+      Vec3 half = p.shape == Shape::round_box ? p.size : Vec3{p.size.x, p.size.y, p.size.x};
+      half = half + Vec3{grow, grow, grow};
+      Vec3 o = tmul(p.rot, ro - p.centre), d = tmul(p.rot, rd);
+      float t0 = -1e9f, t1 = 1e9f;
+      const float oo[3] = {o.x, o.y, o.z}, dd[3] = {d.x, d.y, d.z},
+                  hh[3] = {half.x, half.y, half.z};
+      for (int k = 0; k < 3; ++k) {
+        if (std::fabs(dd[k]) < 1e-9f) {
+          if (std::fabs(oo[k]) > hh[k]) return false;
+          continue;
+        }
+        float ta = (-hh[k] - oo[k]) / dd[k], tb = (hh[k] - oo[k]) / dd[k];
+        t0 = std::max(t0, std::min(ta, tb)), t1 = std::min(t1, std::max(ta, tb));
+      }
+      if (t1 < t0) return false;
+      *z_in = kFar - t0, *z_out = kFar - t1;
+      return true;
+    }
+    case Shape::torus:
+      break;
+  }
+  float rad = p.bound + grow;
+  float dx = X - p.bound_centre.x, dy = Y - p.bound_centre.y;
+  float h = rad * rad - dx * dx - dy * dy;
+  if (h < 0) return false;
+  h = std::sqrt(h);
+  *z_in = p.bound_centre.z + h, *z_out = p.bound_centre.z - h;
+  return true;
+}
+
 class Tracer {
  public:
   Tracer(const Recipe& r, const Body& body, const LightRig& lights, float scale)
-      : r_(r), body_(body), lights_(lights), scale_(scale), px_(1.0f / scale) {}
+      : r_(r), body_(body), lights_(lights), scale_(scale), px_(1.0f / scale) {
+    // A primitive changes the surface of others only within its smooth-union
+    // radius, so a ray must consider everything it passes within the largest one.
+    for (const auto& p : body.prims) grow_ = std::max(grow_, p.blend);
+    bulge_ = grow_ * 0.25f + 2 * px_;
+    grow_ += 2 * px_;
+  }
 
-  Sample trace(float X, float Y, const TileLists& tl) const {
+  // With `shaded` false only hit, primitive and depth are found (edge coverage).
+  Sample trace(float X, float Y, const TileLists& tl, bool shaded = true) const {
     Sample s;
-    const auto& cand = tl.tight;
-    if (cand.empty()) return s;
+    const auto& tile = tl.tight;
+    if (tile.empty()) return s;
     const Primitive* prims = body_.prims.data();
-    // Start where the ray enters the nearest bounding sphere; miss if none.
-    float z_start = -1e9f, z_end = 1e9f;
-    for (int i : cand) {
-      const Primitive& p = prims[i];
-      float dx = X - p.bound_centre.x, dy = Y - p.bound_centre.y;
-      float h = p.bound * p.bound - dx * dx - dy * dy;
-      if (h < 0) continue;
-      h = std::sqrt(h);
-      z_start = std::max(z_start, p.bound_centre.z + h);
-      z_end = std::min(z_end, p.bound_centre.z - h);
+    // 1. Keep the primitives this ray passes near; march between their spans.
+    int cand[kMaxRayPrims];
+    int n = 0;
+    float z_start = -1e9f, z_end = 1e9f, z_core = -1e9f;
+    for (int i : tile) {
+      float zi, zo;
+      if (!proxy_span(prims[i], X, Y, grow_, &zi, &zo)) continue;
+      if (n == kMaxRayPrims) break;
+      cand[n++] = i;
+      z_start = std::max(z_start, zi);
+      z_end = std::min(z_end, zo);
+      if (proxy_span(prims[i], X, Y, 0, &zi, &zo)) z_core = std::max(z_core, zi);
     }
-    if (z_start < -1e8f) return s;
-    float z = z_start;
-    float eps = 0.2f * px_;
+    if (n == 0) return s;
+    // Smooth unions bulge at most a quarter of their radius past the shapes.
+    float z = std::min(z_start, z_core > -1e8f ? z_core + bulge_ : z_start);
+    float eps = 0.3f * px_;
     int who = -1;
-    for (int step = 0; step < 96 && z > z_end - px_; ++step) {
-      float d = scene_distance(prims, cand.data(), static_cast<int>(cand.size()), {X, Y, z}, &who);
+    for (int step = 0; step < 80 && z > z_end - px_; ++step) {
+      float d = scene_distance(prims, cand, n, {X, Y, z}, &who);
       if (d < eps) {
         s.hit = true;
         break;
@@ -126,37 +219,43 @@ class Tracer {
     Vec3 p{X, Y, z};
     s.prim = who;
     s.z = z;
-    Vec3 n = normal(p, cand);
-    float ao = occlusion(p, n, tl.wide);
-    float sh = r_.photoreal ? soft_shadow(p + n * (2 * px_), tl.shadow) : 1.0f;
+    if (!shaded) return s;
+    Vec3 nrm = normal(p, cand, n);
+    // 2. Occlusion only looks at primitives within its reach of the hit point.
+    int near[kMaxRayPrims];
+    int nn = 0;
+    for (int i : tl.wide) {
+      const Primitive& q = prims[i];
+      if (length(p - q.bound_centre) - q.bound < 2 * kAoReach && nn < kMaxRayPrims) near[nn++] = i;
+    }
+    float ao = occlusion(p, nrm, near, nn);
+    float sh = r_.photoreal ? soft_shadow(p + nrm * (2 * px_), tl.shadow) : 1.0f;
     if (!r_.photoreal) {
-      // Without shadow rays, darken surfaces that face away from the key a
-      // little more so form still reads.
+      // Without shadow rays, darken occluded surfaces a little more so form
+      // still reads.
       sh = 0.75f + 0.25f * ao;
     }
-    s.colour = shade(r_, prims[who], p, n, ao, sh, lights_);
+    s.colour = shade(r_, prims[who], p, nrm, ao, sh, lights_);
     return s;
   }
 
  private:
-  Vec3 normal(Vec3 p, const std::vector<int>& cand) const {
+  Vec3 normal(Vec3 p, const int* cand, int n) const {
     const float h = 0.5f * px_ + 0.0005f;
     const Primitive* prims = body_.prims.data();
-    int n = static_cast<int>(cand.size());
-    auto f = [&](Vec3 q) { return scene_distance(prims, cand.data(), n, q, nullptr); };
+    auto f = [&](Vec3 q) { return scene_distance(prims, cand, n, q, nullptr); };
     Vec3 k0{1, -1, -1}, k1{-1, -1, 1}, k2{-1, 1, -1}, k3{1, 1, 1};
     Vec3 g = k0 * f(p + k0 * h) + k1 * f(p + k1 * h) + k2 * f(p + k2 * h) + k3 * f(p + k3 * h);
     return normalize(g);
   }
 
-  float occlusion(Vec3 p, Vec3 n, const std::vector<int>& cand) const {
+  float occlusion(Vec3 p, Vec3 n, const int* cand, int count) const {
     const Primitive* prims = body_.prims.data();
-    int count = static_cast<int>(cand.size());
-    int samples = r_.photoreal ? 6 : 4;
+    int samples = r_.photoreal ? 6 : 3;
     float occ = 0, w = 1;
     for (int i = 1; i <= samples; ++i) {
-      float h = 0.006f + 0.05f * static_cast<float>(i) / samples;
-      float d = scene_distance(prims, cand.data(), count, p + n * h, nullptr);
+      float h = 0.006f + (kAoReach - 0.006f) * static_cast<float>(i) / samples;
+      float d = scene_distance<false>(prims, cand, count, p + n * h, nullptr);
       occ += (h - d) * w;
       w *= 0.7f;
     }
@@ -180,6 +279,7 @@ class Tracer {
   const Body& body_;
   const LightRig& lights_;
   float scale_, px_;
+  float grow_ = 0, bulge_ = 0;
 };
 
 float to_srgb(float x) {
@@ -242,7 +342,7 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
   // 1. Tile candidate lists.
   const int tiles_x = (W + kTile - 1) / kTile, tiles_y = (H + kTile - 1) / kTile;
   std::vector<TileLists> tiles(static_cast<std::size_t>(tiles_x) * tiles_y);
-  const float ao_reach = 0.06f * scale;
+  const float ao_reach = 2.1f * kAoReach * scale;
   Vec3 L = lights.key_dir;
   float lxy = std::sqrt(L.x * L.x + L.y * L.y);
   float sx = lxy > 1e-4f ? L.x / lxy : 0, sy = lxy > 1e-4f ? -L.y / lxy : 0;  // screen dir
@@ -277,15 +377,63 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
   auto world_x = [&](float px) { return (px - ox) / scale; };
   auto world_y = [&](float py) { return (oy - py) / scale; };
 
-  // 2. One sample per pixel centre.
+  // 2. One sample per pixel centre: first every other pixel of every other row,
+  // then the rest, interpolated where their traced neighbours agree (same
+  // material, close depth and colour) and traced where they do not.
   std::vector<Sample> centre(static_cast<std::size_t>(W) * H);
+  auto trace_at = [&](int x, int y, const TileLists* row_tiles) {
+    return tracer.trace(world_x(x0 + x + 0.5f), world_y(y0 + y + 0.5f), row_tiles[x / kTile]);
+  };
+  parallel_for(static_cast<std::size_t>((H + 1) / 2), 4, [&](std::size_t b, std::size_t e) {
+    for (std::size_t yy = b; yy < e; ++yy) {
+      int y = static_cast<int>(yy) * 2;
+      const TileLists* row_tiles = &tiles[static_cast<std::size_t>(y / kTile) * tiles_x];
+      for (int x = 0; x < W; x += 2)
+        centre[static_cast<std::size_t>(y) * W + x] = trace_at(x, y, row_tiles);
+    }
+  });
+  const float close_z = 2.0f / scale;
   parallel_for(static_cast<std::size_t>(H), 8, [&](std::size_t b, std::size_t e) {
     for (std::size_t yy = b; yy < e; ++yy) {
       int y = static_cast<int>(yy);
       const TileLists* row_tiles = &tiles[static_cast<std::size_t>(y / kTile) * tiles_x];
-      for (int x = 0; x < W; ++x)
-        centre[yy * W + x] =
-            tracer.trace(world_x(x0 + x + 0.5f), world_y(y0 + y + 0.5f), row_tiles[x / kTile]);
+      for (int x = 0; x < W; ++x) {
+        bool odd_x = x % 2 == 1, odd_y = y % 2 == 1;
+        if (!odd_x && !odd_y) continue;
+        const Sample* nb[4];
+        int count = 0;
+        bool complete = true;
+        for (int dy = odd_y ? -1 : 0; dy <= (odd_y ? 1 : 0); dy += 2)
+          for (int dx = odd_x ? -1 : 0; dx <= (odd_x ? 1 : 0); dx += 2) {
+            int sx = x + dx, sy = y + dy;
+            if (sx >= W || sy >= H) {
+              complete = false;
+              continue;
+            }
+            nb[count++] = &centre[static_cast<std::size_t>(sy) * W + sx];
+          }
+        bool agree = complete;
+        for (int k = 0; k < count && agree; ++k) {
+          const Sample& o = *nb[k];
+          agree = o.hit && body.prims[o.prim].material == body.prims[nb[0]->prim].material &&
+                  std::fabs(o.z - nb[0]->z) < close_z &&
+                  std::fabs(o.colour.x - nb[0]->colour.x) < 0.04f &&
+                  std::fabs(o.colour.y - nb[0]->colour.y) < 0.04f &&
+                  std::fabs(o.colour.z - nb[0]->colour.z) < 0.04f;
+        }
+        Sample& out_s = centre[yy * W + x];
+        if (!agree) {
+          out_s = trace_at(x, y, row_tiles);
+          continue;
+        }
+        out_s.hit = true;
+        out_s.prim = nb[0]->prim;
+        float inv = 1.0f / count;
+        for (int k = 0; k < count; ++k) {
+          out_s.z += nb[k]->z * inv;
+          out_s.colour = out_s.colour + nb[k]->colour * inv;
+        }
+      }
     }
   });
 
@@ -322,9 +470,21 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
           int extra = recipe.photoreal ? 8 : 4;
           for (int k = 0; k < extra; ++k) {
             const float* o = recipe.photoreal ? kGrid8[k] : kGrid4[k];
-            Sample s = tracer.trace(world_x(x0 + x + 0.5f + o[0]), world_y(y0 + y + 0.5f + o[1]),
-                                    row_tiles[x / kTile]);
-            if (s.hit) sum = sum + s.colour, cover += 1, zmax = std::max(zmax, s.z);
+            float sx = world_x(x0 + x + 0.5f + o[0]), sy = world_y(y0 + y + 0.5f + o[1]);
+            Sample s = tracer.trace(sx, sy, row_tiles[x / kTile], false);
+            if (!s.hit) continue;
+            // Borrow the colour of a traced neighbour showing the same material;
+            // shade afresh only when none does.
+            Material m = body.prims[s.prim].material;
+            const Sample* donor = nullptr;
+            if (c.hit && body.prims[c.prim].material == m) donor = &c;
+            for (int q = 0; q < 4 && !donor; ++q) {
+              if (nx[q] < 0 || ny[q] < 0 || nx[q] >= W || ny[q] >= H) continue;
+              const Sample& o2 = centre[static_cast<std::size_t>(ny[q]) * W + nx[q]];
+              if (o2.hit && body.prims[o2.prim].material == m) donor = &o2;
+            }
+            Vec3 colour = donor ? donor->colour : tracer.trace(sx, sy, row_tiles[x / kTile]).colour;
+            sum = sum + colour, cover += 1, zmax = std::max(zmax, s.z);
           }
           n += extra;
         }

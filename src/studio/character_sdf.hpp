@@ -70,13 +70,16 @@ inline float prim_distance(const Primitive& pr, Vec3 p) {
 }
 
 // Polynomial smooth minimum: joins shapes with a fillet of radius ~k.
-inline float smin(float a, float b, float k) {
-  float h = std::max(k - std::fabs(a - b), 0.0f) / k;
+inline float smin(float a, float b, float k, float inv_k) {
+  float h = std::max(k - std::fabs(a - b), 0.0f) * inv_k;
   return std::min(a, b) - h * h * k * 0.25f;
 }
 
 // Scene distance over the primitives listed in `cand`; `nearest` gets the
-// primitive closest to p (it decides the material).
+// primitive closest to p (it decides the material). With kBounded, primitives
+// far from p answer with their bounding-sphere distance: cheaper and safe for
+// marching, but not smooth enough for shading terms such as occlusion.
+template <bool kBounded = true>
 inline float scene_distance(const Primitive* prims, const int* cand, int n, Vec3 p, int* nearest) {
   float d = 1e9f, best = 1e9f;
   int who = -1;
@@ -84,10 +87,10 @@ inline float scene_distance(const Primitive* prims, const int* cand, int n, Vec3
     const Primitive& pr = prims[cand[i]];
     // Cheap reject: far outside the bounding sphere the exact value does not matter.
     Vec3 c = p - pr.bound_centre;
-    float far = length(c) - pr.bound;
-    float di = far > 0.05f ? far : prim_distance(pr, p);
+    float c2 = dot(c, c), reach = pr.bound + 0.05f;
+    float di = kBounded && c2 > reach * reach ? std::sqrt(c2) - pr.bound : prim_distance(pr, p);
     if (di < best) best = di, who = cand[i];
-    d = pr.blend > 0 && d < 1e8f ? smin(d, di, pr.blend) : std::min(d, di);
+    d = pr.blend > 0 && d < 1e8f ? smin(d, di, pr.blend, pr.blend_inv) : std::min(d, di);
   }
   if (nearest) *nearest = who;
   return d;
