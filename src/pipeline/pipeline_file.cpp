@@ -174,6 +174,13 @@ Json parse_json_text(std::string_view text, const std::string& what) {
       msg = msg.substr(msg.find(": ", at) + 2);
     throw Error(ErrorKind::InvalidInput,
                 what + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + msg);
+  } catch (const Json::exception& e) {
+    // e.g. out_of_range 406, "number overflow parsing '1e400'": no position is known.
+    std::string msg = e.what();
+    auto at = msg.find("] ");
+    throw Error(ErrorKind::InvalidInput, what + ": " +
+                                             (at == std::string::npos ? msg : msg.substr(at + 2)) +
+                                             "; numbers must be finite and fit a double");
   }
 }
 

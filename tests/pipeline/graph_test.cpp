@@ -303,6 +303,11 @@ TEST_F(GraphTest, UnknownParamListsTheAllowedOnes) {
   // "extra" is for model-specific settings and must be a mapping.
   EXPECT_NO_THROW(validate(film_with("film", "extra", {{"anything", 1}}), options_));
   refuse(film_with("film", "extra", 3), ErrorKind::InvalidInput, {"step 'film'", "'extra'"});
+  Graph null_params = film();
+  null_params.find("film")->params = nullptr;
+  EXPECT_NO_THROW(validate(null_params, options_));
+  null_params.find("film")->params = Json::array({1});
+  refuse(null_params, ErrorKind::InvalidInput, {"step 'film'", "params must be a mapping"});
 }
 
 TEST_F(GraphTest, CompositeAndUpscaleParams) {

@@ -186,6 +186,9 @@ TEST(PipelineFile, MalformedJsonIsRefusedWithItsPosition) {
   refuse("{\"steps\": [{\"id\": \"a\", \"task\": \"x\"}]}", {"steps[0]", "unknown task 'x'"},
          FileFormat::json, "p.json");
   refuse("{\"steps\": [], \"name\": \"\\udc00\"}", {"p.json"}, FileFormat::json, "p.json");
+  // Found by fuzz_pipeline: nlohmann reports this as out_of_range, not parse_error.
+  refuse("{\"steps\": [], \"seed\": 3e400}", {"p.json", "overflow", "finite"}, FileFormat::json,
+         "p.json");
 }
 
 TEST(PipelineFile, HostileInputIsRefusedWithoutCrashing) {
