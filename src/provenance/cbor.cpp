@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "provenance/utf8.hpp"
 #include "reel/core/error.hpp"
 #include "reel/core/hash.hpp"
 
@@ -209,6 +210,9 @@ void cbor_encode_to(const Cbor& c, Cbor::Bytes& out) {
       out.insert(out.end(), c.as_bytes().begin(), c.as_bytes().end());
       break;
     case Cbor::Kind::Text:
+      if (!is_valid_utf8(c.as_text()))
+        throw Error(ErrorKind::InvalidInput,
+                    "CBOR text must be valid UTF-8: \"" + sanitize_utf8(c.as_text()) + "\"");
       put_head(out, 3, c.as_text().size());
       out.insert(out.end(), c.as_text().begin(), c.as_text().end());
       break;
@@ -288,7 +292,9 @@ class Decoder {
       }
       case 3: {
         auto s = take(arg);
-        return Cbor(std::string(s.begin(), s.end()));
+        std::string text(s.begin(), s.end());
+        if (!is_valid_utf8(text)) fail("text string is not valid UTF-8");
+        return Cbor(std::move(text));
       }
       case 4: {
         // Every item needs at least one byte, so a count above what is left is a lie;

@@ -1,6 +1,7 @@
 #include "reel/provenance/jumbf.hpp"
 
 #include "provenance/bytes.hpp"
+#include "provenance/utf8.hpp"
 #include "reel/core/error.hpp"
 
 namespace reel::provenance {
@@ -147,6 +148,7 @@ class Reader {
       while (nul < dend && data_[nul] != 0) ++nul;
       if (nul == dend) fail(q, "description label is not NUL-terminated");
       b.label.assign(data_.begin() + q, data_.begin() + nul);
+      if (!is_valid_utf8(b.label)) fail(q, "description label is not valid UTF-8");
       q = nul + 1;
     }
     if (b.toggles & 0x04) {

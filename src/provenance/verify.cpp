@@ -7,6 +7,7 @@
 #include "provenance/cose.hpp"
 #include "provenance/embed.hpp"
 #include "provenance/manifest.hpp"
+#include "provenance/utf8.hpp"
 #include "reel/core/atomic_file.hpp"
 #include "reel/core/error.hpp"
 
@@ -37,6 +38,9 @@ class Validation {
     r_.trusted = r_.valid && has("signingCredential.trusted");
     r_.summary["validation_state"] = r_.trusted ? "Trusted" : r_.valid ? "Valid" : "Invalid";
     r_.summary["status"] = log_;
+    // Names and messages quote the file (labels, certificate names): keep them valid
+    // UTF-8 so printing or dumping the result can never fail.
+    r_.summary = sanitize_json(r_.summary);
     return r_;
   }
 

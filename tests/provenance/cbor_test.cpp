@@ -93,3 +93,17 @@ TEST(Cbor, WrongKindAccessNamesTheField) {
 
 }  // namespace
 }  // namespace reel::provenance
+
+namespace reel::provenance {
+namespace {
+
+TEST(Cbor, TextMustBeValidUtf8BothWays) {
+  EXPECT_THROW(cbor_decode(std::vector<std::uint8_t>{0x62, 0xC3, 0x28}),
+               Error);  // bad continuation
+  EXPECT_THROW(cbor_decode(std::vector<std::uint8_t>{0x63, 0xED, 0xA0, 0x80}), Error);  // surrogate
+  EXPECT_EQ(cbor_decode(std::vector<std::uint8_t>{0x62, 0xC3, 0xA9}).as_text(), "\xC3\xA9");
+  EXPECT_THROW(cbor_encode(Cbor(std::string("\xFF"))), Error);
+}
+
+}  // namespace
+}  // namespace reel::provenance
