@@ -198,8 +198,7 @@ Bytes bmff_embed(std::span<const std::uint8_t> mp4, const ManifestFacts& facts,
       throw Error(ErrorKind::Unsupported,
                   "fragmented MP4 is not supported for signing (needs merkle hashes)");
   // 1. Drop an earlier C2PA box; chunk offsets behind it move back by its size.
-  Bytes base;
-  base.reserve(mp4.size());
+  std::vector<const BmffBox*> kept;
   std::size_t removed = 0;
   bool after_media = false;
   for (const BmffBox& b : boxes) {
@@ -213,22 +212,27 @@ Bytes bmff_embed(std::span<const std::uint8_t> mp4, const ManifestFacts& facts,
       removed += b.size;
       continue;
     }
-    base.insert(base.end(), mp4.begin() + b.offset, mp4.begin() + b.offset + b.size);
+    kept.push_back(&b);
   }
-  const std::size_t insert_at = boxes.front().size;  // right after ftyp
-  ManifestWriter writer(facts, signer, sha256(base));
+  // The label is derived from the final hash (below); a same-length stand-in sizes it.
+  ManifestWriter writer(facts, signer, {});
 
   auto binding = [&](std::span<const std::uint8_t> h) {
     return Cbor::map({{Cbor("exclusions"), bmff_default_exclusions()},
                       {Cbor("alg"), Cbor("sha256")},
                       {Cbor("hash"), Cbor::bytes(h)}});
   };
-  // 2. A placeholder manifest fixes the box size, so the final layout is known.
-  const Bytes placeholder = writer.store("c2pa.hash.bmff.v3", binding(Bytes(32, 0)), false);
-  Bytes out(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(insert_at));
-  const Bytes box = uuid_box(placeholder);
-  out.insert(out.end(), box.begin(), box.end());
-  out.insert(out.end(), base.begin() + static_cast<std::ptrdiff_t>(insert_at), base.end());
+  // 2. A placeholder manifest fixes the box size, so the final layout is known: ftyp,
+  // the C2PA box, then every other box in its original order (one copy of the media).
+  const Bytes box = uuid_box(writer.store("c2pa.hash.bmff.v3", binding(Bytes(32, 0)), false));
+  Bytes out;
+  out.reserve(mp4.size() - removed + box.size());
+  const std::size_t insert_at = boxes.front().size;  // right after ftyp
+  for (const BmffBox* b : kept) {
+    if (out.size() == insert_at) out.insert(out.end(), box.begin(), box.end());
+    out.insert(out.end(), mp4.begin() + b->offset, mp4.begin() + b->offset + b->size);
+  }
+  if (out.size() == insert_at) out.insert(out.end(), box.begin(), box.end());
   const std::int64_t delta =
       static_cast<std::int64_t>(box.size()) - static_cast<std::int64_t>(removed);
   for (const BmffBox& b : bmff_top_level(out))
@@ -236,6 +240,7 @@ Bytes bmff_embed(std::span<const std::uint8_t> mp4, const ManifestFacts& facts,
 
   // 3. Hash the final layout (the uuid box is excluded), sign, overwrite in place.
   const Sha256Digest hash = bmff_hash(out, bmff_default_exclusions());
+  writer.set_seed(hash);
   const Bytes store = writer.store("c2pa.hash.bmff.v3", binding(hash), true);
   const Bytes final_box = uuid_box(store);
   if (final_box.size() != box.size())

@@ -49,13 +49,8 @@ Cbor hashed_uri(const std::string& url, std::span<const std::uint8_t> body) {
 ManifestWriter::ManifestWriter(const ManifestFacts& facts, const Signer& signer,
                                std::span<const std::uint8_t> seed)
     : signer_(signer), title_(facts.title) {
-  const std::string facts_text = canonical_json(Json{{"title", facts.title}, {"cost", facts.cost}});
-  Bytes seed_bytes(seed.begin(), seed.end());
-  seed_bytes.insert(seed_bytes.end(), facts_text.begin(), facts_text.end());
-  const Sha256Digest d = sha256(seed_bytes);
-  label_ = "urn:c2pa:" + uuid_from(d);
-  Sha256Digest d2 = sha256(std::span<const std::uint8_t>(d.data(), d.size()));
-  instance_id_ = "xmp:iid:" + uuid_from(d2);
+  facts_text_ = canonical_json(Json{{"title", facts.title}, {"cost", facts.cost}});
+  set_seed(seed);
 
   // 1. Ingredients first: the actions reference them by hashed URI.
   std::vector<Cbor> input_uris, placed_uris;
@@ -187,6 +182,15 @@ void ManifestWriter::add_ingredients(const ManifestFacts& facts, std::vector<Cbo
     Cbor uri = hashed_uri("self#jumbf=c2pa.assertions/" + label, body);
     (ing.placed ? placed_uris : input_uris).push_back(uri);
   }
+}
+
+void ManifestWriter::set_seed(std::span<const std::uint8_t> seed) {
+  Bytes seed_bytes(seed.begin(), seed.end());
+  seed_bytes.insert(seed_bytes.end(), facts_text_.begin(), facts_text_.end());
+  const Sha256Digest d = sha256(seed_bytes);
+  label_ = "urn:c2pa:" + uuid_from(d);
+  const Sha256Digest d2 = sha256(std::span<const std::uint8_t>(d.data(), d.size()));
+  instance_id_ = "xmp:iid:" + uuid_from(d2);
 }
 
 Bytes ManifestWriter::store(const std::string& binding_label, const Cbor& binding,

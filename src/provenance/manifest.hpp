@@ -27,6 +27,8 @@ class ManifestWriter {
                  std::span<const std::uint8_t> seed);
 
   const std::string& label() const { return label_; }
+  // Re-derives the label and instanceID (same lengths, so store sizes do not change).
+  void set_seed(std::span<const std::uint8_t> seed);
   // The complete store with `binding` as the hard-binding assertion. Unsigned stores
   // carry a zero-filled signature of the final size, so both calls give equal sizes.
   Bytes store(const std::string& binding_label, const Cbor& binding, bool sign) const;
@@ -43,6 +45,7 @@ class ManifestWriter {
   std::string label_;
   std::string instance_id_;
   std::string title_;
+  std::string facts_text_;
   std::vector<Assertion> assertions_;  // everything but the hard binding
   std::vector<JumbfBox> carried_;      // ingredients' own manifests, written verbatim
   std::size_t signature_size_ = 0;
