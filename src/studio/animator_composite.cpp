@@ -50,6 +50,48 @@ void grade_towards(media::Image& premul, const model::Light& light) {
     for (int c = 0; c < 3; ++c) p[c] = std::min(p[c] * tint[c], p[3]);
 }
 
+KeyLayer render_key(const CharacterStage& s, int width, int height, const Pose& pose) {
+  const Placement pl{width, height, s.foot_x, s.foot_y, s.height};
+  CharacterLayer layer = render_character(s.recipe, pose, pl, s.light);
+  KeyLayer k;
+  k.x = layer.offset_x;
+  k.y = layer.offset_y;
+  k.premul = std::move(layer.rgba);
+  float* p = k.premul.f32();
+  for (std::size_t i = 0; i < k.premul.pixel_count(); ++i, p += 4) {
+    const float a = std::clamp(p[3], 0.0f, 1.0f);
+    p[0] *= a;
+    p[1] *= a;
+    p[2] *= a;
+    p[3] = a;
+  }
+  return k;
+}
+
+// How far apart two poses are, in units of "about 1.5 pixels of visible motion"
+// for a character `height` pixels tall.
+float pose_distance(const Pose& p, const Pose& q, float height) {
+  const float px = 1.5f;
+  const float head_r = std::max(1.0f, 0.07f * height);  // head radius, pixels
+  const float arm = std::max(1.0f, 0.35f * height), forearm = std::max(1.0f, 0.17f * height);
+  const float leg_swing = 0.45f * height * 0.4f;
+  float d = 0;
+  d = std::max(d, std::fabs(p.head_yaw - q.head_yaw) * head_r);
+  d = std::max(d, std::fabs(p.head_pitch - q.head_pitch) * head_r);
+  d = std::max(d, std::fabs(p.head_roll - q.head_roll) * head_r);
+  d = std::max(d, std::fabs(p.torso_yaw - q.torso_yaw) * 2 * head_r);
+  d = std::max(d, std::fabs(p.torso_lean - q.torso_lean) * 0.5f * height);
+  d = std::max(d, std::fabs(p.arm_left_raise - q.arm_left_raise) * arm);
+  d = std::max(d, std::fabs(p.arm_right_raise - q.arm_right_raise) * arm);
+  d = std::max(d, std::fabs(p.forearm_left_bend - q.forearm_left_bend) * forearm);
+  d = std::max(d, std::fabs(p.forearm_right_bend - q.forearm_right_bend) * forearm);
+  const float ws = p.walk_amount * std::sin(p.walk_phase) - q.walk_amount * std::sin(q.walk_phase);
+  const float wc = p.walk_amount * std::cos(p.walk_phase) - q.walk_amount * std::cos(q.walk_phase);
+  d = std::max(d, std::sqrt(ws * ws + wc * wc) * leg_swing);
+  d = std::max(d, std::fabs(p.bob - q.bob) * height);
+  return d / px;
+}
+
 void prepare_rerender(CharacterStage& s, const StageInputs& in) {
   s.mode = CharacterStage::Mode::rerender;
   s.recipe = in.image->rig->recipe;
@@ -71,10 +113,10 @@ void prepare_rerender(CharacterStage& s, const StageInputs& in) {
       s.height = (bottom - top) * sy;
     }
   }
-  // Measure the drawn width once, for the shadow; this also proves the recipe renders.
-  Placement pl{in.width, in.height, s.foot_x, s.foot_y, s.height};
-  CharacterLayer layer = render_character(s.recipe, Pose{}, pl, s.light);
-  model::Box b = alpha_bbox(layer.rgba);
+  // The first key render doubles as the measure of the drawn width (for the
+  // shadow) and as the proof that the recipe renders at all.
+  s.first_key = render_key(s, in.width, in.height, KeyframeRenderer::key_pose(in.first_pose));
+  const model::Box b = alpha_bbox(s.first_key.premul);
   s.width = b.width() > 0 ? static_cast<float>(b.width()) : s.height * 0.35f;
 }
 
@@ -124,6 +166,8 @@ void prepare_warp(CharacterStage& s, const StageInputs& in, const model::Box& bb
 
 CharacterStage prepare_character(const StageInputs& in, std::vector<std::string>& notes) {
   CharacterStage s;
+  s.frame_width = in.width;
+  s.frame_height = in.height;
   const media::Image& img = in.image->image;
   if (in.background) {
     s.foot_x = in.stage_x * in.width;
@@ -199,63 +243,118 @@ void bake_shadows(const CharacterStage& s, const model::Light& light, media::Ima
     }
 }
 
-void draw_character(const CharacterStage& s, const Backdrop& b, const Pose& pose,
+KeyframeRenderer::KeyframeRenderer(const CharacterStage& stage, std::vector<Pose> poses)
+    : stage_(stage), poses_(std::move(poses)) {
+  for (Pose& p : poses_) p = key_pose(p);
+  const int n = static_cast<int>(poses_.size());
+  if (n == 0) return;
+  keys_.push_back(0);
+  for (int i = 1; i < n; ++i) {
+    if (pose_distance(poses_[i], poses_[keys_.back()], stage_.height) <= 1.0f) continue;
+    // Key at the last frame still within reach, or this one when even the next
+    // frame is already too far (fast motion: a key per frame).
+    const int k = std::max(keys_.back() + 1, i - 1);
+    keys_.push_back(k);
+    if (k != i && pose_distance(poses_[i], poses_[k], stage_.height) > 1.0f) keys_.push_back(i);
+  }
+  if (keys_.back() != n - 1) keys_.push_back(n - 1);
+}
+
+std::pair<int, int> KeyframeRenderer::segment(int frame) const {
+  // keys_ starts at 0 and ends at the last frame, so a frame lies on a key or
+  // strictly between two.
+  const auto it = std::lower_bound(keys_.begin(), keys_.end(), frame);
+  const int b = std::min(static_cast<int>(it - keys_.begin()), static_cast<int>(keys_.size()) - 1);
+  if (keys_[b] == frame || b == 0) return {b, b};
+  return {b - 1, b};
+}
+
+void KeyframeRenderer::ensure(int first, int last) {
+  if (stage_.mode != CharacterStage::Mode::rerender || keys_.empty()) return;
+  const int lo = segment(first).first, hi = segment(last).second;
+  for (auto it = rendered_.begin(); it != rendered_.end();)
+    it = it->first < lo ? rendered_.erase(it) : std::next(it);
+  for (int k = lo; k <= hi; ++k) {
+    if (rendered_.count(k)) continue;
+    if (keys_[k] == 0) {
+      rendered_[k] = stage_.first_key;
+      continue;
+    }
+    rendered_[k] = render_key(stage_, stage_.frame_width, stage_.frame_height, poses_[keys_[k]]);
+  }
+}
+
+CharacterFrame KeyframeRenderer::frame(int i) const {
+  CharacterFrame f;
+  if (stage_.mode != CharacterStage::Mode::rerender || keys_.empty()) return f;
+  const auto [a, b] = segment(i);
+  f.a = &rendered_.at(a);
+  if (b != a) {
+    f.b = &rendered_.at(b);
+    f.wb = static_cast<float>(i - keys_[a]) / (keys_[b] - keys_[a]);
+  }
+  return f;
+}
+
+void draw_character(const CharacterStage& s, const Backdrop& b, const CharacterFrame& what,
                     const CameraState& cam, media::Image& frame) {
   const int W = frame.width(), H = frame.height();
-  if (s.mode == CharacterStage::Mode::rerender) {
-    Placement pl;
-    pl.target_width = W;
-    pl.target_height = H;
-    b.forward(cam, s.parallax, s.foot_x, s.foot_y, pl.foot_x, pl.foot_y);
-    pl.height = s.height * b.overscan * cam.scale(s.parallax);
-    const CharacterLayer layer = render_character(s.recipe, pose, pl, s.light);
-    const media::Image& img = layer.rgba;
-    for (int y = 0; y < img.height(); ++y) {
-      const int fy = y + layer.offset_y;
-      if (fy < 0 || fy >= H) continue;
-      for (int x = 0; x < img.width(); ++x) {
-        const int fx = x + layer.offset_x;
-        if (fx < 0 || fx >= W) continue;
-        const float* p = img.f32_pixel(x, y);
-        if (p[3] <= 0) continue;
-        blend_straight(frame.u8_pixel(fx, fy), p, std::min(p[3], 1.0f));
-      }
-    }
-    return;
-  }
-  if (s.mode != CharacterStage::Mode::warp) return;
+  const Pose& pose = what.pose;
+  const bool rerender = s.mode == CharacterStage::Mode::rerender;
+  if (s.mode == CharacterStage::Mode::none || (rerender && !what.a)) return;
 
-  const float yaw = pose.head_yaw / kTurnRef;
-  const float pitch = pose.head_pitch / kNodRef;
+  // Re-rendered keys already hold the head pose; a warped still moves its head here.
+  const float yaw = rerender ? 0.0f : pose.head_yaw / kTurnRef;
+  const float pitch = rerender ? 0.0f : pose.head_pitch / kNodRef;
   const float dx_full = yaw * s.turn_px, dy_full = -pitch * s.nod_px;
   const float breath_scale = 1.0f + 0.006f * pose.breath;
+  const float bob = rerender ? 0.0f : pose.bob;
   const float inv_scale = 1.0f / (b.overscan * cam.scale(s.parallax));
   const float region_fade = 0.45f * (s.region_y1 - s.region_y0);
 
-  // Output rectangle: the layer's corners under the camera, widened by the warp.
-  float ax, ay, bx, by;
-  b.forward(cam, s.parallax, s.layer_x, s.layer_y, ax, ay);
-  b.forward(cam, s.parallax, s.layer_x + s.layer.width(), s.layer_y + s.layer.height(), bx, by);
+  // The source layers and where their top-left corners sit in the still frame.
+  const media::Image* la = rerender ? &what.a->premul : &s.layer;
+  const float ax0 = rerender ? static_cast<float>(what.a->x) : s.layer_x;
+  const float ay0 = rerender ? static_cast<float>(what.a->y) : s.layer_y;
+  const media::Image* lb = rerender && what.b ? &what.b->premul : nullptr;
+  const float bx0 = lb ? static_cast<float>(what.b->x) : ax0;
+  const float by0 = lb ? static_cast<float>(what.b->y) : ay0;
+  const float wb = lb ? what.wb : 0.0f;
+
+  // Output rectangle: both layers' boxes under the camera, widened by the warp.
+  float x_lo = std::min(ax0, bx0), y_lo = std::min(ay0, by0);
+  float x_hi = std::max(ax0 + la->width(), bx0 + (lb ? lb->width() : 0));
+  float y_hi = std::max(ay0 + la->height(), by0 + (lb ? lb->height() : 0));
+  float px0, py0, px1, py1;
+  b.forward(cam, s.parallax, x_lo, y_lo, px0, py0);
+  b.forward(cam, s.parallax, x_hi, y_hi, px1, py1);
   const float pad = std::fabs(dx_full) + std::fabs(dy_full) + 0.02f * s.height + 2;
-  const int x0 = std::max(0, static_cast<int>(ax - pad)),
-            x1 = std::min(W, static_cast<int>(bx + pad) + 1);
-  const int y0 = std::max(0, static_cast<int>(ay - pad)),
-            y1 = std::min(H, static_cast<int>(by + pad) + 1);
+  const int x0 = std::max(0, static_cast<int>(px0 - pad));
+  const int x1 = std::min(W, static_cast<int>(px1 + pad) + 1);
+  const int y0 = std::max(0, static_cast<int>(py0 - pad));
+  const int y1 = std::min(H, static_cast<int>(py1 + pad) + 1);
   for (int y = y0; y < y1; ++y) {
     for (int x = x0; x < x1; ++x) {
       // Undo the camera, then breathing (a tiny vertical stretch about the feet),
-      // then the head warp; sample the layer there.
+      // then the head warp; sample the layer(s) there.
       float sx = b.centre_x + (x + 0.5f - b.centre_x - cam.shift_x(s.parallax)) * inv_scale;
       float sy = b.centre_y + (y + 0.5f - b.centre_y - cam.shift_y(s.parallax)) * inv_scale;
-      sy = s.foot_y - (s.foot_y - sy) / breath_scale + pose.bob * s.height;
-      float lx = sx - s.layer_x, ly = sy - s.layer_y;
-      const float w = 1.0f - smoothstep(s.region_y1 - region_fade, s.region_y1, ly);
-      lx -= dx_full * w;
-      ly -= dy_full * w;
-      float px[4];
-      sample_premultiplied(s.layer, lx, ly, px);
-      if (px[3] <= 1e-4f) continue;
-      over_premultiplied(frame.u8_pixel(x, y), px);
+      sy = s.foot_y - (s.foot_y - sy) / breath_scale + bob * s.height;
+      float pa[4];
+      if (rerender) {
+        sample_premultiplied(*la, sx - ax0, sy - ay0, pa);
+        if (lb) {
+          float pb[4];
+          sample_premultiplied(*lb, sx - bx0, sy - by0, pb);
+          for (int c = 0; c < 4; ++c) pa[c] += (pb[c] - pa[c]) * wb;
+        }
+      } else {
+        float lx = sx - ax0, ly = sy - ay0;
+        const float w = 1.0f - smoothstep(s.region_y1 - region_fade, s.region_y1, ly);
+        sample_premultiplied(*la, lx - dx_full * w, ly - dy_full * w, pa);
+      }
+      if (pa[3] <= 1e-4f) continue;
+      over_premultiplied(frame.u8_pixel(x, y), pa);
     }
   }
 }

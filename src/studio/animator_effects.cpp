@@ -52,7 +52,7 @@ EffectsRenderer::EffectsRenderer(const Effects& effects, const Backdrop& backdro
       } else {
         const float f = backdrop.parallax.at(x, y);
         far = 1.0f - std::min(f, 1.0f);
-        sky = 1.0f - smoothstep(f_min * 1.05f + 1e-4f, f_min * 1.6f + 2e-3f, f);
+        sky = 1.0f - smoothstep(f_min * 1.02f, f_min * 1.5f, f);  // sky has the max depth
       }
       far = far * std::sqrt(far);
       const std::size_t i = static_cast<std::size_t>(y) * width_ + x;
@@ -135,7 +135,7 @@ void EffectsRenderer::add_particles(Kind kind, const EffectParams& e, std::uint6
   if (e.amount <= 0) return;
   const float area = static_cast<float>(width_) * height_ / (1280.0f * 720.0f);
   const float ss = height_ / 720.0f;
-  const float per = kind == Kind::dust ? 220.0f : (kind == Kind::snow ? 380.0f : 900.0f);
+  const float per = kind == Kind::dust ? 340.0f : (kind == Kind::snow ? 380.0f : 900.0f);
   const int count = std::max(12, static_cast<int>(per * e.amount * area));
   Rng rng(seed);
   const float dom_w = width_ + 2 * margin_, dom_h = height_ + 2 * margin_;
@@ -155,8 +155,8 @@ void EffectsRenderer::add_particles(Kind kind, const EffectParams& e, std::uint6
         p.vx = e.wind_x * (20.0f + 110.0f * near) * e.speed * ss;
         p.vy = (-4.0f + 8.0f * rng.uniform()) * ss;
         p.sway_amp = (2.0f + 8.0f * near) * ss;
-        p.radius = (0.6f + 2.4f * near * near) * ss;
-        p.alpha = (0.22f + 0.5f * near) * std::min(1.0f, 0.6f + 0.4f * e.amount);
+        p.radius = (0.7f + 3.2f * near * near) * ss;
+        p.alpha = (0.3f + 0.55f * near) * std::min(1.0f, 0.6f + 0.4f * e.amount);
         break;
       case Kind::snow:
         p.vy = (30.0f + 90.0f * near) * e.speed * ss;

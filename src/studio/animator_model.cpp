@@ -225,6 +225,7 @@ class AnimatorModel final : public model::ImageToVideo {
     in.stage_x = timeline.stage_x();
     in.light = light;
     in.light_from_background = light_from_background;
+    in.first_pose = timeline.pose_at(0.0);
     // (An opaque still with no background is the backdrop itself: mode none, with a note.)
     const CharacterStage stage = detail::prepare_character(in, result.notes);
     if (bg) detail::bake_shadows(stage, light, backdrop.rgba);
@@ -237,6 +238,9 @@ class AnimatorModel final : public model::ImageToVideo {
     result.video.fps = media::fps_to_rational(req.fps);
     result.video.frames.resize(frames);
     const bool camera_moves = timeline.camera_moves() || backdrop.overscan != 1.0f;
+    std::vector<Pose> poses(frames);
+    for (int i = 0; i < frames; ++i) poses[i] = timeline.pose_at(i / req.fps);
+    detail::KeyframeRenderer keys(stage, poses);
     auto draw_frame = [&](int i) {
       const double t = i / req.fps;
       const detail::CameraState cam = timeline.camera_at(t);
@@ -244,7 +248,9 @@ class AnimatorModel final : public model::ImageToVideo {
       detail::render_backdrop(backdrop, cam, camera_moves, frame);
       effects.draw_atmosphere(frame, t);
       effects.draw_particles(frame, t, cam, /*near=*/false);
-      detail::draw_character(stage, backdrop, timeline.pose_at(t), cam, frame);
+      detail::CharacterFrame what = keys.frame(i);
+      what.pose = poses[i];
+      detail::draw_character(stage, backdrop, what, cam, frame);
       effects.draw_particles(frame, t, cam, /*near=*/true);
       result.video.frames[i] = std::move(frame);
     };
@@ -252,6 +258,7 @@ class AnimatorModel final : public model::ImageToVideo {
     for (int start = 0; start < frames; start += batch) {
       ctx.check_cancelled();
       const int end = std::min(frames, start + batch);
+      keys.ensure(start, end - 1);
       parallel_for(end - start, 1, [&](std::size_t a, std::size_t b) {
         for (std::size_t k = a; k < b; ++k) {
           ctx.check_cancelled();
@@ -286,6 +293,7 @@ class AnimatorModel final : public model::ImageToVideo {
         {"placement",
          {{"foot_x", stage.foot_x}, {"foot_y", stage.foot_y}, {"height", stage.height}}},
         {"overscan", backdrop.overscan},
+        {"character_renders", stage.mode == CharacterStage::Mode::rerender ? keys.key_count() : 0},
         {"parallax", !backdrop.parallax.empty()}};
     return result;
   }
