@@ -23,6 +23,11 @@ void compute_bound(Primitive& p) {
       p.bound_centre = p.centre;
       p.bound = p.size.x + p.size.y;
       break;
+    case Shape::capped_cone:
+      p.bound_centre = p.centre;
+      p.bound = std::sqrt(std::max(p.size.x, p.size.z) * std::max(p.size.x, p.size.z) +
+                          p.size.y * p.size.y);
+      break;
     case Shape::cylinder:
       p.bound_centre = p.centre;
       p.bound = std::sqrt(p.size.x * p.size.x + p.size.y * p.size.y);
@@ -85,6 +90,14 @@ Primitive& BodyBuilder::cylinder(int part, Material m, Vec3 c, float radius, flo
   p.shape = Shape::cylinder, p.material = m, p.part = part, p.centre = c;
   p.size = {radius, half_height, 0}, p.round = std::min({round, radius, half_height});
   p.rot = rot, p.blend = blend;
+  return add(p);
+}
+
+Primitive& BodyBuilder::capped_cone(int part, Material m, Vec3 c, float r_bottom, float half_height,
+                                    float r_top, float blend) {
+  Primitive p;
+  p.shape = Shape::capped_cone, p.material = m, p.part = part, p.centre = c;
+  p.size = {r_bottom, half_height, r_top}, p.blend = blend;
   return add(p);
 }
 

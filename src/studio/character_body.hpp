@@ -13,11 +13,12 @@
 namespace reel::studio::character {
 
 enum class Shape : unsigned char {
-  ellipsoid,   // size = radii
-  round_cone,  // a → b, radii ra → rb (capsule when equal)
-  round_box,   // size = half extents, round = corner radius
-  torus,       // size.x = ring radius, size.y = tube radius; axis = local y
-  cylinder,    // size.x = radius, size.y = half height, round = edge radius; axis = local y
+  ellipsoid,    // size = radii
+  round_cone,   // a → b, radii ra → rb (capsule when equal)
+  round_box,    // size = half extents, round = corner radius
+  torus,        // size.x = ring radius, size.y = tube radius; axis = local y
+  capped_cone,  // size.x = bottom radius, size.y = half height, size.z = top radius; axis = local y
+  cylinder,     // size.x = radius, size.y = half height, round = edge radius; axis = local y
 };
 
 enum class Material : unsigned char {
@@ -29,6 +30,7 @@ enum class Material : unsigned char {
   metal_dark,
   glow,  // emissive (robot eyes, chest lights)
   skin,
+  lips,
   hair,
   cloth_top,     // humans: shirt (primary)
   cloth_bottom,  // humans: trousers (secondary)
@@ -101,6 +103,8 @@ class BodyBuilder {
                  const Mat3& rot = {});
   Primitive& torus(int part, Material m, Vec3 c, float ring, float tube, const Mat3& rot = {},
                    float blend = 0);
+  Primitive& capped_cone(int part, Material m, Vec3 c, float r_bottom, float half_height,
+                         float r_top, float blend = 0);
   Primitive& cylinder(int part, Material m, Vec3 c, float radius, float half_height, float round,
                       const Mat3& rot = {}, float blend = 0);
 

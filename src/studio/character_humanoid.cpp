@@ -340,8 +340,8 @@ void dress_human(const Recipe& r, const Pose& pose, const Rigged& g, BodyBuilder
   bool fem = r.archetype == Archetype::woman;
   float w = r.width, br = 1 + 0.03f * pose.breath;
   bb.set_xform(g.pelvis);
-  bb.ellipsoid(g.part_pelvis, Material::cloth_bottom, {0, s.hip_y + 0.02f, 0},
-               {(fem ? 0.105f : 0.1f) * w, 0.075f, 0.07f * w});
+  bb.ellipsoid(g.part_pelvis, r.dress ? Material::cloth_top : Material::cloth_bottom,
+               {0, s.hip_y + 0.02f, 0}, {(fem ? 0.105f : 0.1f) * w, 0.075f, 0.07f * w});
   bb.set_xform(g.torso);
   bb.ellipsoid(g.part_torso, Material::cloth_top, {0, s.waist_y, 0},
                {(fem ? 0.08f : 0.095f) * w, 0.1f, 0.064f * w}, 0.04f);
@@ -352,8 +352,8 @@ void dress_human(const Recipe& r, const Pose& pose, const Rigged& g, BodyBuilder
   if (fem)
     for (int i = 0; i < 2; ++i)
       bb.ellipsoid(g.part_torso, Material::cloth_top,
-                   {side_of(i) * 0.042f, s.chest_y - 0.015f, 0.045f * w}, {0.042f, 0.04f, 0.038f},
-                   0.03f);
+                   {side_of(i) * 0.04f, s.chest_y - 0.02f, 0.038f * w}, {0.036f, 0.034f, 0.034f},
+                   0.04f);
   if (!r.dress)
     bb.ellipsoid(g.part_torso, Material::accent, {0, s.hip_y + 0.075f, 0},
                  {0.1f * w, 0.012f, 0.07f * w});
@@ -370,15 +370,16 @@ void dress_human(const Recipe& r, const Pose& pose, const Rigged& g, BodyBuilder
                {hh * 0.13f, hh * 0.24f, hh * 0.18f}, 0.01f);
   for (int i = 0; i < 2; ++i) {
     float sd = side_of(i);
-    bb.ellipsoid(g.part_head, Material::eye, {sd * hh * 0.3f, hy + hh * 0.08f, hh * 0.68f},
-                 {hh * 0.14f, hh * 0.1f, hh * 0.1f});
+    // Eyes sit proud of the face so whites, iris and pupil all read.
+    bb.ellipsoid(g.part_head, Material::eye, {sd * hh * 0.3f, hy + hh * 0.06f, hh * 0.72f},
+                 {hh * 0.15f, hh * 0.12f, hh * 0.12f});
     bb.ellipsoid(g.part_head, Material::hair, {sd * hh * 0.32f, hy + hh * 0.3f, hh * 0.8f},
                  {hh * 0.19f, hh * 0.045f, hh * 0.06f}, 0, rot_z(sd * 0.12f));
     bb.ellipsoid(g.part_head, Material::skin, {sd * hh * 0.78f, hy, -hh * 0.05f},
                  {hh * 0.12f, hh * 0.25f, hh * 0.18f}, 0.01f);
   }
-  bb.ellipsoid(g.part_head, Material::dark, {0, hy - hh * 0.52f, hh * 0.78f},
-               {hh * 0.22f, hh * 0.04f, hh * 0.06f});
+  bb.ellipsoid(g.part_head, Material::lips, {0, hy - hh * 0.5f, hh * 0.74f},
+               {hh * 0.2f, hh * 0.055f, hh * 0.08f});
   // Hair: a cap over the crown and back, longer hair falls behind the shoulders.
   bb.ellipsoid(g.part_head, Material::hair, {0, hy + hh * 0.2f, -hh * 0.12f},
                {hh * 0.86f, hh * 0.92f, hh * 0.95f});
@@ -421,8 +422,10 @@ void dress_human(const Recipe& r, const Pose& pose, const Rigged& g, BodyBuilder
   }
   if (r.dress) {
     bb.set_xform(g.pelvis);
-    bb.cone(g.part_pelvis, Material::cloth_top, {0, s.hip_y + 0.06f, 0}, {0, s.knee_y + 0.02f, 0},
-            0.09f * w, 0.15f * w, 0.03f);
+    // An A-line skirt from the waist to just below the knee.
+    float top = s.hip_y + 0.07f, bottom = s.knee_y - 0.03f;
+    bb.capped_cone(g.part_pelvis, Material::cloth_top, {0, (top + bottom) / 2, 0}, 0.125f * w,
+                   (top - bottom) / 2, 0.085f * w, 0.03f);
   }
 }
 

@@ -52,8 +52,10 @@ ScreenBox screen_extent(const Primitive& p, float scale, float ox, float oy) {
         ey += std::fabs(p.rot.m[1][j]) * hj;
       }
       break;
+    case Shape::capped_cone:
     case Shape::cylinder: {
-      Vec3 h{p.size.x, p.size.y, p.size.x};
+      float rr = p.shape == Shape::cylinder ? p.size.x : std::max(p.size.x, p.size.z);
+      Vec3 h{rr, p.size.y, rr};
       ex = std::fabs(p.rot.m[0][0]) * h.x + std::fabs(p.rot.m[0][1]) * h.y +
            std::fabs(p.rot.m[0][2]) * h.z;
       ey = std::fabs(p.rot.m[1][0]) * h.x + std::fabs(p.rot.m[1][1]) * h.y +
@@ -141,8 +143,10 @@ bool proxy_span(const Primitive& p, float X, float Y, float grow, float* z_in, f
       return true;
     }
     case Shape::round_box:
+    case Shape::capped_cone:
     case Shape::cylinder: {
-      Vec3 half = p.shape == Shape::round_box ? p.size : Vec3{p.size.x, p.size.y, p.size.x};
+      float rr = p.shape == Shape::capped_cone ? std::max(p.size.x, p.size.z) : p.size.x;
+      Vec3 half = p.shape == Shape::round_box ? p.size : Vec3{rr, p.size.y, rr};
       half = half + Vec3{grow, grow, grow};
       Vec3 o = tmul(p.rot, ro - p.centre), d = tmul(p.rot, rd);
       float t0 = -1e9f, t1 = 1e9f;
@@ -343,6 +347,9 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
   const int tiles_x = (W + kTile - 1) / kTile, tiles_y = (H + kTile - 1) / kTile;
   std::vector<TileLists> tiles(static_cast<std::size_t>(tiles_x) * tiles_y);
   const float ao_reach = 2.1f * kAoReach * scale;
+  float max_blend = 0;
+  for (const auto& p : body.prims) max_blend = std::max(max_blend, p.blend);
+  const float blend_px = max_blend * scale + 2;
   Vec3 L = lights.key_dir;
   float lxy = std::sqrt(L.x * L.x + L.y * L.y);
   float sx = lxy > 1e-4f ? L.x / lxy : 0, sy = lxy > 1e-4f ? -L.y / lxy : 0;  // screen dir
@@ -355,7 +362,10 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
       TileLists& tl = tiles[t];
       for (std::size_t i = 0; i < ext.size(); ++i) {
         const ScreenBox& s = ext[i];
-        if (s.x1 >= tx0 && s.x0 <= tx1 && s.y1 >= ty0 && s.y0 <= ty1)
+        // Smooth unions reach past a primitive's own extent: keep neighbours
+        // within the largest blend radius, or the fillets change at tile edges.
+        if (s.x1 >= tx0 - blend_px && s.x0 <= tx1 + blend_px && s.y1 >= ty0 - blend_px &&
+            s.y0 <= ty1 + blend_px)
           tl.tight.push_back(static_cast<int>(i));
         if (s.x1 >= tx0 - ao_reach && s.x0 <= tx1 + ao_reach && s.y1 >= ty0 - ao_reach &&
             s.y0 <= ty1 + ao_reach)

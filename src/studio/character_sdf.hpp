@@ -53,6 +53,17 @@ inline float sd_cylinder(Vec3 p, float radius, float half_h, float round) {
   return std::min(std::max(dx, dy), 0.0f) + std::sqrt(ox * ox + oy * oy) - round;
 }
 
+// Cone frustum along local y: radius r1 at y = -h, r2 at y = +h.
+inline float sd_capped_cone(Vec3 p, float r1, float h, float r2) {
+  float qx = std::sqrt(p.x * p.x + p.z * p.z), qy = p.y;
+  float k1x = r2, k1y = h, k2x = r2 - r1, k2y = 2 * h;
+  float cax = qx - std::min(qx, qy < 0 ? r1 : r2), cay = std::fabs(qy) - h;
+  float t = std::clamp(((k1x - qx) * k2x + (k1y - qy) * k2y) / (k2x * k2x + k2y * k2y), 0.0f, 1.0f);
+  float cbx = qx - k1x + k2x * t, cby = qy - k1y + k2y * t;
+  float s = (cbx < 0 && cay < 0) ? -1.0f : 1.0f;
+  return s * std::sqrt(std::min(cax * cax + cay * cay, cbx * cbx + cby * cby));
+}
+
 inline float prim_distance(const Primitive& pr, Vec3 p) {
   switch (pr.shape) {
     case Shape::ellipsoid:
@@ -63,6 +74,8 @@ inline float prim_distance(const Primitive& pr, Vec3 p) {
       return sd_round_box(tmul(pr.rot, p - pr.centre), pr.size, pr.round);
     case Shape::torus:
       return sd_torus(tmul(pr.rot, p - pr.centre), pr.size.x, pr.size.y);
+    case Shape::capped_cone:
+      return sd_capped_cone(tmul(pr.rot, p - pr.centre), pr.size.x, pr.size.y, pr.size.z);
     case Shape::cylinder:
       return sd_cylinder(tmul(pr.rot, p - pr.centre), pr.size.x, pr.size.y, pr.round);
   }

@@ -96,6 +96,9 @@ Surface material(const Recipe& r, const Primitive& pr, Vec3 p, Vec3 n) {
     case Material::skin:
       s.albedo = rgb(r.skin), s.spec = 0.12f, s.shininess = 18, s.wrap = 0.35f;
       break;
+    case Material::lips:
+      s.albedo = mul(rgb(r.skin), Vec3{0.8f, 0.5f, 0.5f}), s.spec = 0.3f, s.shininess = 30;
+      break;
     case Material::hair:
       s.albedo = rgb(r.hair), s.spec = 0.3f, s.shininess = 35, s.wrap = 0.2f;
       break;
@@ -122,9 +125,9 @@ Surface material(const Recipe& r, const Primitive& pr, Vec3 p, Vec3 n) {
       Vec3 d = normalize(local);
       bool animal = is_quadruped(r.archetype);
       s.albedo = animal ? rgb(r.visor) : Vec3{0.85f, 0.85f, 0.82f};
-      if (!animal && d.z > 0.72f) s.albedo = rgb(r.visor);
+      if (!animal && d.z > 0.82f) s.albedo = rgb(r.visor);
       bool pupil = r.archetype == Archetype::cat ? (d.z > 0.5f && std::fabs(d.x) < 0.18f)
-                                                 : d.z > (animal ? 0.55f : 0.9f);
+                                                 : d.z > (animal ? 0.55f : 0.95f);
       if (pupil) s.albedo = Vec3{0.01f, 0.01f, 0.01f};
       s.spec = 1.0f, s.shininess = 120, s.reflect = 0.15f;
       break;
