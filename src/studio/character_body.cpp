@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "character_sdf.hpp"
+#include "reel/core/error.hpp"
+
 namespace reel::studio::character {
 
 void compute_bound(Primitive& p) {
@@ -33,6 +36,7 @@ void compute_bound(Primitive& p) {
       p.bound = std::sqrt(p.size.x * p.size.x + p.size.y * p.size.y);
       break;
   }
+  REEL_ASSERT(p.blend >= 0 && p.blend <= kMaxBlend);
   p.blend_inv = p.blend > 0 ? 1.0f / p.blend : 0.0f;
   // Smooth unions swell the surface by up to a quarter of the blend radius.
   p.bound += p.blend * 0.25f + 1e-4f;

@@ -80,7 +80,7 @@ class CharacterModel final : public model::TextToImage {
     pl.height = h * 0.85f * recipe.stature;
     if (character::is_quadruped(recipe.archetype)) {
       // Four-legged characters are longer than tall: fit the length instead.
-      pl.height = std::min(pl.height * 0.85f, w * 0.78f);
+      pl.height = std::min(pl.height * 0.95f, w * 0.8f);
       pl.foot_x = w * 0.48f;
     } else {
       pl.height = std::min(pl.height, w * 1.6f);

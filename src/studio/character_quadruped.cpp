@@ -43,9 +43,10 @@ void build_quadruped(const Recipe& r, const Pose& pose, BodyBuilder& bb) {
   if (cat) haunch.decal = Decal::tabby;
   bb.cone(torso, Material::fur, {half_len * 0.7f, body_y + 0.05f, 0}, neck + Vec3{0.05f, 0.08f, 0},
           0.1f * w, 0.085f, 0.06f);
-  if (!cat)
-    bb.ellipsoid(torso, Material::accent, neck + Vec3{0.05f, 0.06f, 0}, {0.06f, 0.09f, 0.1f}, 0,
-                 rot_z(-0.5f));
+  if (!cat) {
+    Vec3 a{half_len * 0.7f, body_y + 0.05f, 0}, b = neck + Vec3{0.05f, 0.08f, 0};
+    bb.torus(torso, Material::accent, vmix(a, b, 0.72f), 0.08f, 0.013f, align_y(normalize(b - a)));
+  }
 
   // Head: rotated towards the camera, then by the pose about the neck.
   Mat3 pose_rot = rot_y(pose.head_yaw) * rot_x(-pose.head_pitch) * rot_z(-pose.head_roll);

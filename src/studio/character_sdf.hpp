@@ -82,6 +82,10 @@ inline float prim_distance(const Primitive& pr, Vec3 p) {
   return 1e9f;
 }
 
+// Largest smooth-union radius any builder uses. Bounding-sphere shortcuts must stay
+// outside it, or they would feed wrong values into the fillets.
+constexpr float kMaxBlend = 0.1f;
+
 // Polynomial smooth minimum: joins shapes with a fillet of radius ~k.
 inline float smin(float a, float b, float k, float inv_k) {
   float h = std::max(k - std::fabs(a - b), 0.0f) * inv_k;
@@ -100,7 +104,7 @@ inline float scene_distance(const Primitive* prims, const int* cand, int n, Vec3
     const Primitive& pr = prims[cand[i]];
     // Cheap reject: far outside the bounding sphere the exact value does not matter.
     Vec3 c = p - pr.bound_centre;
-    float c2 = dot(c, c), reach = pr.bound + 0.05f;
+    float c2 = dot(c, c), reach = pr.bound + kMaxBlend;
     float di = kBounded && c2 > reach * reach ? std::sqrt(c2) - pr.bound : prim_distance(pr, p);
     if (di < best) best = di, who = cand[i];
     d = pr.blend > 0 && d < 1e8f ? smin(d, di, pr.blend, pr.blend_inv) : std::min(d, di);
