@@ -98,11 +98,20 @@ EffectsRenderer::EffectsRenderer(const Effects& effects, const Backdrop& backdro
     cloud_amount_ = std::min(0.9f, 0.55f * effects_.clouds.amount);
     cloud_speed_px_ = 14.0f * effects_.clouds.speed * effects_.clouds.wind_x * wscale;
   }
+  // Fold the amounts into the per-pixel weights (an effect that is off weighs 0).
+  for (std::size_t i = 0; i < n; ++i) {
+    haze_weight_[i] = static_cast<std::uint8_t>(haze_weight_[i] * haze_amount_ + 0.5f);
+    sky_weight_[i] = static_cast<std::uint8_t>(sky_weight_[i] * cloud_amount_ + 0.5f);
+  }
+  for (int k = 0; k < 3; ++k) {
+    haze8_[k] = static_cast<int>(haze_rgb_[k] * 255.0f + 0.5f);
+    cloud8_[k] = static_cast<int>(cloud_rgb_[k] * 255.0f + 0.5f);
+  }
   first_row_ = height_;
   for (int y = 0; y < height_ && first_row_ == height_; ++y)
     for (int x = 0; x < width_; ++x) {
       const std::size_t i = static_cast<std::size_t>(y) * width_ + x;
-      if ((haze_amount_ > 0 && haze_weight_[i]) || (cloud_amount_ > 0 && sky_weight_[i])) {
+      if (haze_weight_[i] || sky_weight_[i]) {
         first_row_ = y;
         break;
       }
@@ -188,6 +197,7 @@ void EffectsRenderer::draw_atmosphere(media::Image& frame, double t) const {
   };
   const float haze_off = offset_for(haze_speed_px_), cloud_off = offset_for(cloud_speed_px_);
   std::vector<float> haze_row(noise_w_), cloud_row(noise_w_);
+  std::vector<int> haze_px(width_), cloud_px(width_);
   for (int y = first_row_; y < height_; ++y) {
     const float fy = (y + 0.5f) / kCell;
     const int iy = std::min(static_cast<int>(fy), noise_h_ - 2);
@@ -200,26 +210,37 @@ void EffectsRenderer::draw_atmosphere(media::Image& frame, double t) const {
     const std::uint8_t* hw = haze_weight_.data() + static_cast<std::size_t>(y) * width_;
     const std::uint8_t* sw = sky_weight_.data() + static_cast<std::size_t>(y) * width_;
     std::uint8_t* row = frame.u8() + static_cast<std::size_t>(y) * width_ * 4;
+    // Noise per pixel first (a branch-free loop the compiler vectorises), then
+    // the blend; coverage in 1/65536ths: weight (0..255, amount folded in) times
+    // noise (0..257).
+    const bool haze = haze_amount_ > 0, clouds = cloud_amount_ > 0;
+    if (haze) noise_per_pixel(haze_row.data(), haze_off, 0.35f, haze_px.data());
+    if (clouds) noise_per_pixel(cloud_row.data(), cloud_off, 0.0f, cloud_px.data());
     for (int x = 0; x < width_; ++x) {
-      const bool h = haze_amount_ > 0 && hw[x];
-      const bool c = cloud_amount_ > 0 && sw[x];
+      const int h = hw[x], c = sw[x];
       if (!h && !c) continue;
       std::uint8_t* p = row + x * 4;
       if (h) {
-        const float fx = (x + 0.5f) / kCell + haze_off;
-        const int ix = std::clamp(static_cast<int>(fx), 0, noise_w_ - 2);
-        const float n = lerp(haze_row[ix], haze_row[ix + 1], fx - ix);
-        blend_straight(p, haze_rgb_.data(),
-                       haze_amount_ * hw[x] * (1.0f / 255.0f) * (0.35f + 0.65f * n));
+        const int a = h * haze_px[x];
+        for (int k = 0; k < 3; ++k)
+          p[k] = static_cast<std::uint8_t>(p[k] + (((haze8_[k] - p[k]) * a) >> 16));
       }
       if (c) {
-        const float fx = (x + 0.5f) / kCell + cloud_off;
-        const int ix = std::clamp(static_cast<int>(fx), 0, noise_w_ - 2);
-        const float n = lerp(cloud_row[ix], cloud_row[ix + 1], fx - ix);
-        if (n > 0)
-          blend_straight(p, cloud_rgb_.data(), cloud_amount_ * sw[x] * (1.0f / 255.0f) * n);
+        const int a = c * cloud_px[x];
+        for (int k = 0; k < 3; ++k)
+          p[k] = static_cast<std::uint8_t>(p[k] + (((cloud8_[k] - p[k]) * a) >> 16));
       }
     }
+  }
+}
+
+void EffectsRenderer::noise_per_pixel(const float* row, float offset, float floor, int* out) const {
+  const float hi = static_cast<float>(noise_w_ - 2);
+  for (int x = 0; x < width_; ++x) {
+    const float fx = std::clamp((x + 0.5f) / kCell + offset, 0.0f, hi);
+    const int ix = static_cast<int>(fx);
+    const float n = row[ix] + (row[ix + 1] - row[ix]) * (fx - ix);
+    out[x] = static_cast<int>(257.0f * (floor + (1.0f - floor) * n));
   }
 }
 

@@ -39,6 +39,8 @@ class EffectsRenderer {
   };
   void add_particles(Kind kind, const EffectParams& p, std::uint64_t seed);
   void draw_sprite(media::Image& frame, float cx, float cy, const Particle& p, float vis) const;
+  // Noise of a row (cell resolution) at every pixel, scaled to floor..1 → 0..257.
+  void noise_per_pixel(const float* row, float offset, float floor, int* out) const;
   void draw_streak(media::Image& frame, float cx, float cy, const Particle& p, float vis) const;
 
   Effects effects_;
@@ -58,7 +60,8 @@ class EffectsRenderer {
   std::vector<float> haze_noise_, cloud_noise_;  // 0..1
   float haze_amount_ = 0, cloud_amount_ = 0;
   std::array<float, 3> haze_rgb_{};
-  float haze_speed_px_ = 0, cloud_speed_px_ = 0;  // pixels per second of drift
+  int haze8_[3] = {0, 0, 0}, cloud8_[3] = {0, 0, 0};  // colours, 0..255
+  float haze_speed_px_ = 0, cloud_speed_px_ = 0;      // pixels per second of drift
 };
 
 }  // namespace reel::studio::detail
