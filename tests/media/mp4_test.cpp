@@ -150,6 +150,16 @@ TEST(Mp4, DecodedFramesAreCloseToTheInput) {
   EXPECT_NEAR(p[2], 40, 8);
 }
 
+TEST(Mp4, StreamedContactSheetEqualsTheInMemoryOne) {
+  TempDir dir;
+  write_mp4(dir / "s.mp4", test_clip(96, 64, 20, {24, 1}), {.preset = "ultrafast"});
+  const Image streamed = contact_sheet_mp4(dir / "s.mp4", 3, 2, 48);
+  EXPECT_EQ(streamed.width(), 3 * 48 + 4 * 4);
+  EXPECT_EQ(streamed.height(), 2 * 32 + 3 * 4);
+  EXPECT_TRUE(streamed == contact_sheet(read_mp4(dir / "s.mp4"), 3, 2, 48));
+  EXPECT_THROW(contact_sheet_mp4(dir / "missing.mp4"), Error);
+}
+
 TEST(Mp4, EncodingIsDeterministic) {
   TempDir dir;
   const Video clip = test_clip(128, 96, 10, {30000, 1001});

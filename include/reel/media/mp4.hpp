@@ -57,6 +57,11 @@ void decode_mp4(const std::filesystem::path& path,
                 const std::function<void(int, const Image&)>& on_frame,
                 const DecodeLimits& limits = {});
 
+// contact_sheet() (ops.hpp) straight from a file: frames are decoded one at a time and
+// only the chosen ones are kept (as tiles), so a long clip never sits in memory whole.
+Image contact_sheet_mp4(const std::filesystem::path& path, int columns = 4, int rows = 3,
+                        int tile_width = 320, const DecodeLimits& limits = {});
+
 struct ProbeInfo {
   int width = 0;
   int height = 0;
