@@ -136,7 +136,58 @@ class Validation {
       }
     }
     check_hard_binding(referenced);
+    check_ingredients(referenced, root);
     summarise(referenced);
+  }
+
+  // An ingredient that carried its own manifest points at it (and its signature) with
+  // absolute hashed URIs into this store (§18.15.11); those bytes must be unchanged.
+  void check_ingredients(const std::vector<const JumbfBox*>& referenced, const JumbfBox& root) {
+    for (const JumbfBox* b : referenced) {
+      if (b->label.rfind("c2pa.ingredient", 0) != 0) continue;
+      const JumbfBox* content = b->first_content();
+      if (!content || content->content_type != "cbor") continue;
+      Cbor ing;
+      try {
+        ing = cbor_decode(content->content);
+      } catch (const Error& e) {
+        fail("assertion.cbor.invalid", b->label + ": " + e.message());
+        continue;
+      }
+      for (const auto& [field, what] : {std::pair{"activeManifest", "manifest"},
+                                        std::pair{"claimSignature", "claimSignature"}}) {
+        const Cbor* ref = ing.find(field);
+        if (!ref) continue;
+        const std::string code = std::string("ingredient.") + what;
+        const Cbor* url = ref->find("url");
+        const Cbor* hash = ref->find("hash");
+        if (!url || !hash || !url->is_text() || !hash->is_bytes()) {
+          fail(code + ".missing", b->label + ": " + field + " is not a hashed URI");
+          continue;
+        }
+        const JumbfBox* target = find_absolute(root, url->as_text());
+        if (!target) {
+          fail(code + ".missing", b->label + ": " + url->as_text() + " is not in the store");
+          continue;
+        }
+        const Sha256Digest h = sha256(store_.subspan(target->offset + 8, target->size - 8));
+        if (std::equal(h.begin(), h.end(), hash->as_bytes().begin(), hash->as_bytes().end()))
+          ok(code + ".validated", b->label + " -> " + url->as_text());
+        else
+          fail(code + ".mismatch", b->label + ": the carried " + what + " was changed");
+      }
+    }
+  }
+
+  // "self#jumbf=/c2pa/<manifest>[/<box>]" within the store.
+  static const JumbfBox* find_absolute(const JumbfBox& root, const std::string& url) {
+    const std::string prefix = "self#jumbf=/c2pa/";
+    if (url.rfind(prefix, 0) != 0) return nullptr;
+    const std::string path = url.substr(prefix.size());
+    const std::size_t slash = path.find('/');
+    const JumbfBox* manifest = root.child(path.substr(0, slash));
+    if (!manifest || slash == std::string::npos) return manifest;
+    return manifest->child(path.substr(slash + 1));
   }
 
   // Resolves a hashed URI to the assertion box and checks its hash.

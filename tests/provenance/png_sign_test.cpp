@@ -127,3 +127,46 @@ TEST_F(PngSign, RefusesNonMediaAndBadSettings) {
 
 }  // namespace
 }  // namespace reel::provenance
+
+namespace reel::provenance {
+namespace {
+
+TEST_F(PngSign, ChangedCarriedIngredientManifestIsDetected) {
+  ManifestFacts still = sample_facts("character.png");
+  still.ingredients.clear();
+  const auto still_path = dir_ / "character.png";
+  write_bytes(still_path, make_png(8, 8, 99));
+  sign_file(still_path, still, cfg_);
+  ManifestFacts f = sample_facts("out.png");
+  f.ingredients[0].data = read_bytes(still_path);
+  sign_file(file_, f, cfg_);
+  ASSERT_TRUE(contains(verify_file(file_).status_codes, "ingredient.manifest.validated"));
+  ASSERT_TRUE(contains(verify_file(file_).status_codes, "ingredient.claimSignature.validated"));
+
+  // The carried manifest comes first in the store; change one byte of its model licence.
+  Bytes s = read_bytes(file_);
+  const std::uint32_t len = (s[33] << 24) | (s[34] << 16) | (s[35] << 8) | s[36];
+  const std::string store(s.begin() + 41, s.begin() + 41 + len);
+  const std::size_t at = store.find("Apache-2.0");
+  ASSERT_NE(at, std::string::npos);
+  s[41 + at] = 'a';
+  std::uint32_t c = 0xFFFFFFFFu;  // chunk CRC over type + data
+  for (std::size_t i = 37; i < 41 + len; ++i) {
+    c ^= s[i];
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+  }
+  c = ~c;
+  for (int i = 0; i < 4; ++i) s[41 + len + i] = static_cast<std::uint8_t>(c >> (24 - 8 * i));
+  write_bytes(file_, s);
+  const VerifyResult r = verify_file(file_);
+  EXPECT_FALSE(r.valid);
+  EXPECT_TRUE(contains(r.failures, "ingredient.manifest.mismatch")) << r.text();
+  if (node_verifier_missing().empty()) {
+    const NodeVerdict n = node_verify(file_, "image/png", keys_.root_ca_pem);
+    EXPECT_EQ(n.state, "Invalid") << n.raw;
+    EXPECT_TRUE(contains(n.ingredient_failure, "ingredient.manifest.mismatch")) << n.raw;
+  }
+}
+
+}  // namespace
+}  // namespace reel::provenance

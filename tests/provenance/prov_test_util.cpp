@@ -179,6 +179,8 @@ NodeVerdict node_verify(const fs::path& file, const std::string& mime, const fs:
       v.failure.push_back(c.get<std::string>());
     for (const auto& c : j.value("success", Json::array()))
       v.success.push_back(c.get<std::string>());
+    for (const auto& c : j.value("ingredient_failure", Json::array()))
+      v.ingredient_failure.push_back(c.get<std::string>());
   } catch (const std::exception&) {
     v.state = "unparseable";
   }

@@ -34,7 +34,7 @@ std::optional<std::size_t> find_box(const Bytes& mp4, const std::string& type);
 
 struct NodeVerdict {
   std::string state;  // "Valid", "Trusted", "Invalid", "Error"
-  std::vector<std::string> failure, success;
+  std::vector<std::string> failure, success, ingredient_failure;
   std::string raw;
 };
 // Why the Node verifier cannot run here ("" when it can).

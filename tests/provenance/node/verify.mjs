@@ -1,7 +1,7 @@
 // Independent C2PA check for reel's tests: c2pa-rs (compiled to WebAssembly) reads a file
 // and reports its validation state. Usage: node verify.mjs FILE MIME [TRUST_ANCHORS.pem]
 // Prints one JSON object: {"state": "Valid"|"Trusted"|"Invalid"|..., "failure": [codes],
-// "success": [codes], "informational": [codes]}. Exit 0 when a manifest was read, 2 otherwise.
+// "success": [codes], "informational": [codes], "ingredient_failure": [codes]}. Exit 0 when a manifest was read, 2 otherwise.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { initSync, WasmReader } from '@contentauth/c2pa-wasm';
@@ -27,6 +27,8 @@ try {
     failure: codes(active.failure),
     success: codes(active.success),
     informational: codes(active.informational),
+    ingredient_failure: ((store.validation_results || {}).ingredientDeltas || [])
+        .flatMap((d) => codes((d.validationDeltas || {}).failure)),
   }));
 } catch (e) {
   console.log(JSON.stringify({ state: 'Error', error: String(e && e.message ? e.message : e) }));
