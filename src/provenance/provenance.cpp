@@ -76,6 +76,21 @@ std::string VerifyResult::text() const {
             a["softwareAgent"].value("name", "") + " " + a["softwareAgent"].value("version", "");
       line("action", a.value("action", "") + (agent.empty() ? "" : " by " + agent));
     }
+  if (summary.contains("actions") && !summary["actions"].empty() &&
+      summary["actions"][0].value("digitalSourceType", "").find("trainedAlgorithmicMedia") !=
+          std::string::npos)
+    line("source", "AI-generated (IPTC trainedAlgorithmicMedia)");
+  if (summary.contains("training_mining") && summary["training_mining"].is_object()) {
+    std::string uses, first;
+    bool same = true;
+    for (const auto& [use, v] : summary["training_mining"].items()) {
+      const std::string value = v.is_object() ? v.value("use", "?") : "?";
+      if (uses.empty()) first = value;
+      same = same && value == first;
+      uses += (uses.empty() ? "" : ", ") + use + "=" + value;
+    }
+    line("training/mining", same && !first.empty() ? first + " (all uses)" : uses);
+  }
   if (summary.contains("models"))
     for (const auto& m : summary["models"])
       if (m.is_object())
@@ -99,6 +114,11 @@ std::string VerifyResult::text() const {
         continue;
       }
       const std::string why = s.value("explanation", "");
+      if (code == "signingCredential.untrusted") {
+        // Tolerated (the manifest stays Valid), as in c2pa-rs: say so instead of FAIL.
+        o << "  note " << code << " - " << why << " (pass the issuing root as a trust anchor)\n";
+        continue;
+      }
       o << "  " << (s.value("kind", "") == "failure" ? "FAIL " : "ok   ") << code
         << (why.empty() ? "" : " - " + why) << "\n";
     }
