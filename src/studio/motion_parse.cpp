@@ -299,19 +299,21 @@ void apply_modifiers(MotionPrimitive& p, const Modifiers& m) {
 MotionPlan parse_motion(const std::string& motion) {
   MotionPlan plan;
   std::vector<std::string> unknown;
+  // Per primitive: did the prompt set its intensity / direction explicitly?
+  std::vector<bool> set_intensity, set_direction;
   std::size_t last_clause_start = 0;  // index in plan.primitives of the last clause's first
   for (const std::string& clause : split_clauses(motion)) {
     PromptWords w(clause);
     Modifiers m = read_modifiers(w);
     std::vector<MotionPrimitive> found = read_primitives(w, m);
     w.take_stopwords();
+    const bool direction_words = m.has_x || m.has_y || m.horizon || m.camera_target;
     if (found.empty()) {
       // A clause of modifiers only ("..., slowly") refines the clause before it.
       for (std::size_t i = last_clause_start; i < plan.primitives.size(); ++i) {
         if (m.has_intensity) plan.primitives[i].intensity = m.intensity;
         if (m.has_speed) plan.primitives[i].speed = m.speed;
-        if (m.has_x || m.has_y || m.horizon || m.camera_target)
-          apply_direction(plan.primitives[i], m);
+        if (direction_words) apply_direction(plan.primitives[i], m);
       }
     } else {
       last_clause_start = plan.primitives.size();
@@ -321,7 +323,33 @@ MotionPlan parse_motion(const std::string& motion) {
         const Intensity preset = p.intensity;
         apply_modifiers(p, m);
         if (!m.has_intensity) p.intensity = preset;
+        // "subtle head turn, looking towards the horizon" is one turn described
+        // twice: a head turn merges into the previous one unless both name
+        // different sides (then they chain: "turns left, then right").
+        if (p.kind == "head_turn" && !plan.primitives.empty() &&
+            plan.primitives.back().kind == "head_turn") {
+          MotionPrimitive& prev = plan.primitives.back();
+          const std::size_t k = plan.primitives.size() - 1;
+          const bool same_side =
+              prev.direction_x * p.direction_x > 0 || p.direction == prev.direction;
+          if (!set_direction[k] || !direction_words || same_side) {
+            if (direction_words) {
+              prev.direction_x = p.direction_x;
+              prev.direction_y = p.direction_y;
+              prev.direction = p.direction;
+              set_direction[k] = true;
+            }
+            if (m.has_intensity) {
+              prev.intensity = p.intensity;
+              set_intensity[k] = true;
+            }
+            if (m.has_speed) prev.speed = p.speed;
+            continue;
+          }
+        }
         plan.primitives.push_back(std::move(p));
+        set_intensity.push_back(m.has_intensity);
+        set_direction.push_back(direction_words);
       }
     }
     for (auto& u : w.unrecognised())

@@ -116,6 +116,24 @@ TEST(MotionParse, DirectionWords) {
   EXPECT_TRUE(find_kind(parse_motion("looks at the camera"), "head_turn"));
 }
 
+TEST(MotionParse, OneHeadTurnDescribedTwiceIsOneTurn) {
+  // The demo's prompt: the second clause only adds where the head turns to.
+  const MotionPlan p = parse_motion("subtle head turn, looking towards the horizon");
+  int turns = 0;
+  for (const auto& m : p.primitives) turns += m.kind == "head_turn";
+  ASSERT_EQ(turns, 1);
+  const auto t = find_kind(p, "head_turn");
+  EXPECT_EQ(t->intensity, Intensity::subtle);
+  EXPECT_GT(t->direction_x, 0);
+  EXPECT_NE(t->direction.find("horizon"), std::string::npos);
+  EXPECT_TRUE(p.notes.empty()) << p.notes.front();
+  // Different sides chain as two turns.
+  const MotionPlan q = parse_motion("turns left, then turns right");
+  turns = 0;
+  for (const auto& m : q.primitives) turns += m.kind == "head_turn";
+  EXPECT_EQ(turns, 2);
+}
+
 TEST(MotionParse, ModifiersStayInTheirClause) {
   const MotionPlan p = parse_motion("turns his head slowly to the left, camera pans right quickly");
   const std::optional<MotionPrimitive> head = find_kind(p, "head_turn");
