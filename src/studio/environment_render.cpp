@@ -70,11 +70,13 @@ Rendered render_environment(const EnvSpec& spec, int width, int height, std::uin
     case Scene::beach:
       render_terrain(w, *make_beach_terrain(w), frame);
       break;
-    case Scene::forest:
-      render_terrain(w, *make_forest_terrain(w), frame);
+    case Scene::forest: {
+      auto terrain = make_forest_terrain(w);
+      render_terrain(w, *terrain, frame);
       tick(0.4);
-      render_trees(w, frame);
+      render_trees(w, *terrain, frame);
       break;
+    }
     case Scene::city:
       render_city(w, frame);
       break;

@@ -27,6 +27,7 @@ void render_city(World& w, Frame& f);
 void render_space(World& w, Frame& f);
 void render_studio(World& w, Frame& f);
 // Trees drawn over the forest floor (depth-tested against it).
-void render_trees(const World& w, Frame& f);
+class Terrain;
+void render_trees(const World& w, const Terrain& terrain, Frame& f);
 
 }  // namespace reel::studio::env

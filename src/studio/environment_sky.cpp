@@ -31,12 +31,12 @@ float stars(const World& w, Vec3 d) {
     for (int ox = -1; ox <= 1; ++ox) {
       auto h = hash64(static_cast<std::uint64_t>(static_cast<std::int64_t>(fx) + ox),
                       static_cast<std::uint64_t>(static_cast<std::int64_t>(fy) + oy), w.seed);
-      if ((h & 0xFF) > 40) continue;  // ~16% of cells hold a star
+      if ((h & 0xFF) > 16) continue;  // ~7% of cells hold a star
       float sx = fx + ox + ((h >> 8) & 0xFFF) / 4096.0f;
       float sy = fy + oy + ((h >> 20) & 0xFFF) / 4096.0f;
       float r2 = ((az - sx) * (az - sx) + (el - sy) * (el - sy)) * 9.0f;  // in pixels^2
       float u = ((h >> 32) & 0xFFFF) / 65536.0f;
-      float bright = 0.02f + 2.5f * u * u * u * u * u;  // few bright, many faint
+      float bright = 0.015f + 1.2f * std::pow(u, 7.0f);  // few bright, many faint
       out += bright * std::exp(-r2 * 1.6f);
     }
   return out;
@@ -44,7 +44,7 @@ float stars(const World& w, Vec3 d) {
 
 }  // namespace
 
-Vec3 sky_radiance(const World& w, Vec3 d) {
+Vec3 sky_radiance(const World& w, Vec3 d, bool reflected) {
   const SkyModel& s = w.sky;
   float e = d.y;
   Vec3 c = gradient(s, e) + glow(s, d, e);
@@ -67,7 +67,7 @@ Vec3 sky_radiance(const World& w, Vec3 d) {
     cloud *= smoothstep(0.005f, 0.12f, e);  // thin out towards the horizon
     c = mix(c, cc, cloud * 0.92f);
   }
-  if (s.star_brightness > 0 && e > 0) {
+  if (s.star_brightness > 0 && e > 0 && !reflected) {
     float st = stars(w, d) * s.star_brightness * smoothstep(0.0f, 0.15f, e) * (1.0f - cloud);
     c += Vec3{0.9f, 0.92f, 1.0f} * (st * (1.0f - s.overcast));
   }

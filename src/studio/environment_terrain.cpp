@@ -41,11 +41,11 @@ Vec3 shade_surface(const World& w, const GroundPoint& g, Vec3 n, Vec3 view) {
     float cosv = std::fmax(-dot(view, n), 0.0f);
     // Schlick's Fresnel, base reflectance 2% (water).
     float fres = 0.02f + 0.98f * std::pow(1.0f - cosv, 5.0f);
-    float k = clamp01(spec * (0.3f + 0.7f * fres) + fres * spec);
-    c = mix(c, sky_radiance(w, r), k);
+    float k = clamp01(spec * fres);
+    c = mix(c, sky_radiance(w, r, true), k);
     Vec3 hv = normalize(l.sun_dir - view);
     float hl = std::pow(std::fmax(dot(n, hv), 0.0f), g.shininess);
-    c += l.sun * (hl * spec * g.shadow * 4.0f);
+    if (spec >= 0.2f) c += l.sun * (hl * spec * g.shadow * 4.0f);
   }
   return c;
 }
@@ -87,7 +87,8 @@ void render_terrain(World& w, const Terrain& t, Frame& frame) {
             // Bisection on the true height: steep rock faces span many rows within
             // one march step, and linear interpolation alone shears them.
             float lo = prev_z, hi = z;
-            for (int it = 0; std::fabs(g) > 0.25f && it < 4; ++it) {
+            int iters = std::fabs(g) > 2.0f ? 8 : (std::fabs(g) > 0.25f ? 4 : 0);
+            for (int it = 0; it < iters; ++it) {
               float hz = t.height(cam.pos.x + u * zz, zz, zz / cam.focal);
               if (cam.pos.y - slope * zz > hz)
                 lo = zz;

@@ -53,11 +53,11 @@ void earth_palette(World& w) {
       l.exposure = 1.15f;
       break;
     case TimeOfDay::noon:
-      s.zenith = srgb(0.24f, 0.45f, 0.82f) * 0.75f;
-      s.horizon = srgb(0.70f, 0.80f, 0.92f) * 0.85f;
+      s.zenith = srgb(0.20f, 0.40f, 0.80f) * 0.7f;
+      s.horizon = srgb(0.66f, 0.77f, 0.90f) * 0.8f;
       s.glow = srgb(1.0f, 0.95f, 0.85f) * 0.6f;
       s.disk = Vec3{80, 78, 72};
-      l.sun = srgb(1.0f, 0.97f, 0.92f) * 2.6f;
+      l.sun = srgb(1.0f, 0.97f, 0.92f) * 2.2f;
       s.cloud_lit = srgb(1.0f, 1.0f, 1.0f) * 0.95f;
       s.cloud_shade = srgb(0.62f, 0.66f, 0.74f) * 0.7f;
       l.exposure = 1.0f;
@@ -191,7 +191,7 @@ void set_atmosphere(World& w) {
     case Scene::beach:
     case Scene::mountains:
     case Scene::city:
-      s.cloud_cover = spec.time == TimeOfDay::night ? 0.15f : 0.38f;
+      s.cloud_cover = spec.time == TimeOfDay::night ? 0.2f : 0.45f;
       break;
     case Scene::mars:
       s.cloud_cover = 0.08f;
@@ -203,7 +203,7 @@ void set_atmosphere(World& w) {
   bool dusty = spec.scene == Scene::mars || spec.scene == Scene::desert;
   switch (spec.weather) {
     case Weather::clear:
-      if (!spec.clouds_requested) s.cloud_cover *= 0.6f;
+      if (!spec.clouds_requested && spec.far_weather) s.cloud_cover *= 0.6f;
       break;
     case Weather::dust_storm:
       a.fog_tint = dusty ? srgb(0.72f, 0.42f, 0.24f) : srgb(0.70f, 0.55f, 0.40f);

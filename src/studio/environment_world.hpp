@@ -98,8 +98,9 @@ struct World {
 
 World make_world(const EnvSpec& spec, int width, int height, std::uint64_t seed);
 
-// Sky radiance along `dir` (clouds, sun or moon disk, stars included).
-Vec3 sky_radiance(const World& w, Vec3 dir);
+// Sky radiance along `dir` (clouds, sun or moon disk, stars included). Reflections
+// leave the stars out: point-like stars in rippled glass or water only sparkle as noise.
+Vec3 sky_radiance(const World& w, Vec3 dir, bool reflected = false);
 // The colour distant things fade into along `dir`: the sky at the horizon in that
 // azimuth, sun glow included, tinted by the atmosphere.
 Vec3 haze_colour(const World& w, Vec3 dir);
