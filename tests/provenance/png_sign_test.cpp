@@ -60,7 +60,14 @@ TEST_F(PngSign, VerifiesAsValidAndTrustedWithTheTestRoot) {
   EXPECT_EQ(trusted.summary["actions"][0]["action"], "c2pa.created");
   EXPECT_EQ(trusted.summary["actions"].back()["action"], "c2pa.placed");
   EXPECT_DOUBLE_EQ(trusted.summary["cost"]["total_usd"].get<double>(), 0.0012);
-  EXPECT_NE(trusted.text().find("studio-animator"), std::string::npos);
+  const std::string text = trusted.text();
+  EXPECT_NE(text.find("still.png: Trusted"), std::string::npos) << text;
+  EXPECT_NE(text.find("studio-animator 1.0 (licence Apache-2.0, training data synthetic)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("AI-generated"), std::string::npos) << text;
+  EXPECT_NE(text.find("training/mining: notAllowed"), std::string::npos) << text;
+  EXPECT_NE(untrusted.text().find("note signingCredential.untrusted"), std::string::npos);
 }
 
 TEST_F(PngSign, ResigningReplacesTheManifest) {
@@ -80,6 +87,9 @@ TEST_F(PngSign, OneFlippedPixelByteIsADataHashMismatch) {
   const VerifyResult r = verify_file(file_);
   EXPECT_FALSE(r.valid);
   EXPECT_TRUE(contains(r.failures, "assertion.dataHash.mismatch")) << r.text();
+  EXPECT_NE(r.text().find("INVALID"), std::string::npos);
+  EXPECT_NE(r.text().find("FAIL assertion.dataHash.mismatch"), std::string::npos);
+  EXPECT_FALSE(r.to_json()["valid"].get<bool>());
 }
 
 TEST_F(PngSign, SignsWithEd25519AndPs256Too) {
