@@ -224,7 +224,7 @@ void dress_astronaut(const Recipe& r, const Pose& pose, const Rigged& g, BodyBui
     bb.torus(g.part_arm[i], Material::suit_dark, g.shoulder[i] + Vec3{sd * 0.012f, -0.045f, 0},
              s.upper_arm * 0.98f, 0.008f, align_y(normalize(g.elbow[i] - g.shoulder[i])));
     if (det && r.patch_side == (i == 0 ? 1 : -1)) {
-      Vec3 n = normalize(Vec3{sd * 0.75f, 0, 0.66f});
+      Vec3 n = normalize(Vec3{sd * 0.45f, 0, 0.9f});
       bb.ellipsoid(g.part_arm[i], Material::accent,
                    g.shoulder[i] + Vec3{0, -0.075f, 0} + n * (s.upper_arm * 0.95f),
                    {0.024f, 0.028f, 0.006f}, 0, align_z(n));

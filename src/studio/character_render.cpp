@@ -84,7 +84,8 @@ struct Sample {
   bool hit = false;
   int prim = -1;
   float z = 0;
-  Vec3 colour;  // linear
+  Vec3 colour;           // linear
+  float miss_px = 1e9f;  // for misses: closest approach to the surface, pixels
 };
 
 struct TileLists {
@@ -180,11 +181,16 @@ class Tracer {
  public:
   Tracer(const Recipe& r, const Body& body, const LightRig& lights, float scale)
       : r_(r), body_(body), lights_(lights), scale_(scale), px_(1.0f / scale) {
-    // A primitive changes the surface of others only within its smooth-union
-    // radius, so a ray must consider everything it passes within the largest one.
-    for (const auto& p : body.prims) grow_ = std::max(grow_, p.blend);
-    bulge_ = grow_ * 0.25f + 2 * px_;
-    grow_ += 2 * px_;
+    // Primitive j can change the surface only through its own smooth union or
+    // a later one (the union runs in list order), so a ray must consider j when
+    // it passes within the largest blend radius from j onwards.
+    grow_.assign(body.prims.size(), 0.0f);
+    float suffix = 0;
+    for (std::size_t i = body.prims.size(); i-- > 0;) {
+      suffix = std::max(suffix, body.prims[i].blend);
+      grow_[i] = suffix + 2 * px_;
+    }
+    bulge_ = suffix * 0.25f + 2 * px_;
   }
 
   // With `shaded` false only hit, primitive and depth are found (edge coverage).
@@ -199,7 +205,7 @@ class Tracer {
     float z_start = -1e9f, z_end = 1e9f, z_core = -1e9f;
     for (int i : tile) {
       float zi, zo;
-      if (!proxy_span(prims[i], X, Y, grow_, &zi, &zo)) continue;
+      if (!proxy_span(prims[i], X, Y, grow_[i], &zi, &zo)) continue;
       if (n == kMaxRayPrims) break;
       cand[n++] = i;
       z_start = std::max(z_start, zi);
@@ -211,15 +217,20 @@ class Tracer {
     float z = std::min(z_start, z_core > -1e8f ? z_core + bulge_ : z_start);
     float eps = 0.3f * px_;
     int who = -1;
+    float closest = 1e9f;
     for (int step = 0; step < 80 && z > z_end - px_; ++step) {
       float d = scene_distance(prims, cand, n, {X, Y, z}, &who);
       if (d < eps) {
         s.hit = true;
         break;
       }
+      closest = std::min(closest, d);
       z -= std::max(d, 0.3f * eps);
     }
-    if (!s.hit) return s;
+    if (!s.hit) {
+      s.miss_px = closest * scale_;
+      return s;
+    }
     Vec3 p{X, Y, z};
     s.prim = who;
     s.z = z;
@@ -283,7 +294,8 @@ class Tracer {
   const Body& body_;
   const LightRig& lights_;
   float scale_, px_;
-  float grow_ = 0, bulge_ = 0;
+  std::vector<float> grow_;
+  float bulge_ = 0;
 };
 
 float to_srgb(float x) {
@@ -387,65 +399,91 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
   auto world_x = [&](float px) { return (px - ox) / scale; };
   auto world_y = [&](float py) { return (oy - py) / scale; };
 
-  // 2. One sample per pixel centre: first every other pixel of every other row,
-  // then the rest, interpolated where their traced neighbours agree (same
-  // material, close depth and colour) and traced where they do not.
+  // 2. One sample per pixel centre, coarse to fine: a grid every `top` pixels is
+  // traced, then each finer level interpolates a pixel from its traced or
+  // interpolated neighbours one level up when they show the same plain
+  // primitive at close depth and colour, and traces it otherwise. Primitives with
+  // painted detail (seams, buttons, eyes) are always traced.
   std::vector<Sample> centre(static_cast<std::size_t>(W) * H);
-  auto trace_at = [&](int x, int y, const TileLists* row_tiles) {
-    return tracer.trace(world_x(x0 + x + 0.5f), world_y(y0 + y + 0.5f), row_tiles[x / kTile]);
+  auto trace_at = [&](int x, int y) {
+    const TileLists& tl = tiles[static_cast<std::size_t>(y / kTile) * tiles_x + x / kTile];
+    return tracer.trace(world_x(x0 + x + 0.5f), world_y(y0 + y + 0.5f), tl);
   };
-  parallel_for(static_cast<std::size_t>((H + 1) / 2), 4, [&](std::size_t b, std::size_t e) {
+  const int top = scale >= 1200 ? 8 : (scale >= 300 ? 4 : 2);
+  parallel_for(static_cast<std::size_t>((H + top - 1) / top), 1, [&](std::size_t b, std::size_t e) {
     for (std::size_t yy = b; yy < e; ++yy) {
-      int y = static_cast<int>(yy) * 2;
-      const TileLists* row_tiles = &tiles[static_cast<std::size_t>(y / kTile) * tiles_x];
-      for (int x = 0; x < W; x += 2)
-        centre[static_cast<std::size_t>(y) * W + x] = trace_at(x, y, row_tiles);
+      int y = static_cast<int>(yy) * top;
+      for (int x = 0; x < W; x += top) centre[static_cast<std::size_t>(y) * W + x] = trace_at(x, y);
     }
   });
-  const float close_z = 2.0f / scale;
-  parallel_for(static_cast<std::size_t>(H), 8, [&](std::size_t b, std::size_t e) {
-    for (std::size_t yy = b; yy < e; ++yy) {
-      int y = static_cast<int>(yy);
-      const TileLists* row_tiles = &tiles[static_cast<std::size_t>(y / kTile) * tiles_x];
-      for (int x = 0; x < W; ++x) {
-        bool odd_x = x % 2 == 1, odd_y = y % 2 == 1;
-        if (!odd_x && !odd_y) continue;
-        const Sample* nb[4];
-        int count = 0;
-        bool complete = true;
-        for (int dy = odd_y ? -1 : 0; dy <= (odd_y ? 1 : 0); dy += 2)
-          for (int dx = odd_x ? -1 : 0; dx <= (odd_x ? 1 : 0); dx += 2) {
-            int sx = x + dx, sy = y + dy;
-            if (sx >= W || sy >= H) {
-              complete = false;
+  std::vector<unsigned char> plain(body.prims.size());
+  for (std::size_t i = 0; i < body.prims.size(); ++i) {
+    const Primitive& pr = body.prims[i];
+    plain[i] = pr.decal == Decal::none && pr.material != Material::eye &&
+               pr.material != Material::glow && pr.material != Material::visor;
+  }
+  for (int step = top / 2; step >= 1; step /= 2) {
+    const float close_z = 2.0f * step / scale;
+    // Smooth shading changes steadily with distance, so wider gaps may differ
+    // more; sharp changes come from painted detail, which is never interpolated.
+    const float close_colour = 0.05f + 0.03f * step;
+    const int rows = (H + step - 1) / step;
+    parallel_for(static_cast<std::size_t>(rows), 2, [&](std::size_t b, std::size_t e) {
+      for (std::size_t ry = b; ry < e; ++ry) {
+        int y = static_cast<int>(ry) * step;
+        bool odd_y = (y / step) % 2 == 1;
+        for (int x = 0; x < W; x += step) {
+          bool odd_x = (x / step) % 2 == 1;
+          if (!odd_x && !odd_y) continue;
+          const Sample* nb[4];
+          int count = 0;
+          bool agree = true;
+          for (int dy = odd_y ? -step : 0; dy <= (odd_y ? step : 0) && agree; dy += 2 * step)
+            for (int dx = odd_x ? -step : 0; dx <= (odd_x ? step : 0); dx += 2 * step) {
+              int sx = x + dx, sy = y + dy;
+              if (sx >= W || sy >= H) {
+                agree = false;
+                break;
+              }
+              nb[count++] = &centre[static_cast<std::size_t>(sy) * W + sx];
+            }
+          if (agree && !nb[0]->hit) {
+            // Far from the surface: the closest approach changes by at most one
+            // pixel per pixel moved, so the in-between ray misses too.
+            float closest = 1e9f;
+            for (int k = 0; k < count; ++k)
+              closest = nb[k]->hit ? -1.0f : std::min(closest, nb[k]->miss_px);
+            if (closest - 1.5f * step > 1.5f) {
+              Sample& miss = centre[static_cast<std::size_t>(y) * W + x];
+              miss.miss_px = closest - 1.5f * step;
               continue;
             }
-            nb[count++] = &centre[static_cast<std::size_t>(sy) * W + sx];
+            agree = false;
           }
-        bool agree = complete;
-        for (int k = 0; k < count && agree; ++k) {
-          const Sample& o = *nb[k];
-          agree = o.hit && body.prims[o.prim].material == body.prims[nb[0]->prim].material &&
-                  std::fabs(o.z - nb[0]->z) < close_z &&
-                  std::fabs(o.colour.x - nb[0]->colour.x) < 0.04f &&
-                  std::fabs(o.colour.y - nb[0]->colour.y) < 0.04f &&
-                  std::fabs(o.colour.z - nb[0]->colour.z) < 0.04f;
-        }
-        Sample& out_s = centre[yy * W + x];
-        if (!agree) {
-          out_s = trace_at(x, y, row_tiles);
-          continue;
-        }
-        out_s.hit = true;
-        out_s.prim = nb[0]->prim;
-        float inv = 1.0f / count;
-        for (int k = 0; k < count; ++k) {
-          out_s.z += nb[k]->z * inv;
-          out_s.colour = out_s.colour + nb[k]->colour * inv;
+          for (int k = 0; k < count && agree; ++k) {
+            const Sample& o = *nb[k];
+            agree = o.hit && plain[o.prim] && o.prim == nb[0]->prim &&
+                    std::fabs(o.z - nb[0]->z) < close_z &&
+                    std::fabs(o.colour.x - nb[0]->colour.x) < close_colour &&
+                    std::fabs(o.colour.y - nb[0]->colour.y) < close_colour &&
+                    std::fabs(o.colour.z - nb[0]->colour.z) < close_colour;
+          }
+          Sample& out_s = centre[static_cast<std::size_t>(y) * W + x];
+          if (!agree) {
+            out_s = trace_at(x, y);
+            continue;
+          }
+          out_s.hit = true;
+          out_s.prim = nb[0]->prim;
+          float inv = 1.0f / count;
+          for (int k = 0; k < count; ++k) {
+            out_s.z += nb[k]->z * inv;
+            out_s.colour = out_s.colour + nb[k]->colour * inv;
+          }
         }
       }
-    }
-  });
+    });
+  }
 
   // 3. Resolve: edge pixels get extra samples; alpha is the covered fraction.
   static const float kGrid4[4][2] = {
@@ -460,18 +498,52 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
       const TileLists* row_tiles = &tiles[static_cast<std::size_t>(y / kTile) * tiles_x];
       for (int x = 0; x < W; ++x) {
         const Sample& c = centre[yy * W + x];
-        bool edge = false;
         const int nx[4] = {x - 1, x + 1, x, x}, ny[4] = {y, y, y - 1, y + 1};
-        for (int k = 0; k < 4 && !edge; ++k) {
-          if (nx[k] < 0 || ny[k] < 0 || nx[k] >= W || ny[k] >= H) {
-            edge = c.hit;
+        auto neighbour = [&](int k) -> const Sample* {
+          if (nx[k] < 0 || ny[k] < 0 || nx[k] >= W || ny[k] >= H) return nullptr;
+          return &centre[static_cast<std::size_t>(ny[k]) * W + nx[k]];
+        };
+        float* px = out.rgba.f32_pixel(x, y);
+        if (!recipe.photoreal && !c.hit) {
+          // Silhouette: coverage from how close the ray passed (the edge moves
+          // out by half a pixel, evenly), colour and depth from the nearest
+          // covered neighbour in front. Thin parts with no covered neighbour
+          // fall through to supersampling.
+          float a = std::clamp(1.0f - c.miss_px, 0.0f, 1.0f);
+          if (a < 1.0f / 255) continue;
+          const Sample* donor = nullptr;
+          for (int k = 0; k < 4; ++k) {
+            const Sample* o = neighbour(k);
+            if (o && o->hit && (!donor || o->z > donor->z)) donor = o;
+          }
+          if (donor) {
+            px[0] = to_srgb(donor->colour.x), px[1] = to_srgb(donor->colour.y);
+            px[2] = to_srgb(donor->colour.z), px[3] = a;
+            out.depth.at(x, y) = kCameraDistance - donor->z;
             continue;
           }
-          const Sample& o = centre[static_cast<std::size_t>(ny[k]) * W + nx[k]];
-          edge = o.hit != c.hit ||
-                 (c.hit && (body.prims[o.prim].material != body.prims[c.prim].material ||
-                            std::fabs(o.z - c.z) > depth_jump));
         }
+        bool edge = false;
+        for (int k = 0; k < 4 && !edge; ++k) {
+          const Sample* o = neighbour(k);
+          if (!o) {
+            edge = c.hit && recipe.photoreal;
+            continue;
+          }
+          if (!c.hit) {
+            edge = o->hit || c.miss_px < 1;
+          } else if (!o->hit) {
+            edge = recipe.photoreal;
+          } else {
+            // A depth step inside one part is just a steep surface; between
+            // parts it is an overlap (an arm over the torso) worth antialiasing.
+            const Primitive& a = body.prims[o->prim];
+            const Primitive& b = body.prims[c.prim];
+            edge = a.material != b.material ||
+                   (a.part != b.part && std::fabs(o->z - c.z) > depth_jump);
+          }
+        }
+        if (!c.hit && c.miss_px < 1) edge = true;
         Vec3 sum = c.hit ? c.colour : Vec3{};
         float cover = c.hit ? 1.0f : 0.0f;
         float zmax = c.hit ? c.z : -1e9f;
@@ -489,16 +561,14 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
             const Sample* donor = nullptr;
             if (c.hit && body.prims[c.prim].material == m) donor = &c;
             for (int q = 0; q < 4 && !donor; ++q) {
-              if (nx[q] < 0 || ny[q] < 0 || nx[q] >= W || ny[q] >= H) continue;
-              const Sample& o2 = centre[static_cast<std::size_t>(ny[q]) * W + nx[q]];
-              if (o2.hit && body.prims[o2.prim].material == m) donor = &o2;
+              const Sample* o2 = neighbour(q);
+              if (o2 && o2->hit && body.prims[o2->prim].material == m) donor = o2;
             }
             Vec3 colour = donor ? donor->colour : tracer.trace(sx, sy, row_tiles[x / kTile]).colour;
             sum = sum + colour, cover += 1, zmax = std::max(zmax, s.z);
           }
           n += extra;
         }
-        float* px = out.rgba.f32_pixel(x, y);
         if (cover > 0) {
           Vec3 col = sum * (1.0f / cover);
           px[0] = to_srgb(col.x), px[1] = to_srgb(col.y), px[2] = to_srgb(col.z);
