@@ -289,7 +289,7 @@ void dress_robot(const Recipe& r, const Pose& pose, const Rigged& g, BodyBuilder
   head.decal = Decal::panel_lines;
   bb.box(g.part_head, Material::dark, {0, s.head_y + 0.008f, hr * 1.0f},
          {hr * 0.9f, hr * 0.3f, 0.012f}, 0.012f);
-  bb.box(g.part_head, Material::glow, {0, s.head_y + 0.008f, hr * 1.06f},
+  bb.box(g.part_head, Material::glow, {0, s.head_y + 0.008f, hr + 0.012f},
          {hr * 0.75f, hr * 0.12f, 0.006f}, 0.005f);
   bb.box(g.part_head, Material::metal_dark, {0, s.head_y - hr * 0.55f, hr * 1.02f},
          {hr * 0.5f, 0.006f, 0.01f}, 0.004f);
@@ -347,8 +347,8 @@ void dress_human(const Recipe& r, const Pose& pose, const Rigged& g, BodyBuilder
                {(fem ? 0.08f : 0.095f) * w, 0.1f, 0.064f * w}, 0.04f);
   bb.ellipsoid(g.part_torso, Material::cloth_top, {0, s.chest_y, 0},
                {(fem ? 0.1f : 0.118f) * w * r.shoulders, 0.11f * br, 0.072f * w * br}, 0.05f);
-  bb.cone(g.part_torso, Material::cloth_top, g.shoulder[0] + Vec3{-0.02f, -0.01f, 0},
-          g.shoulder[1] + Vec3{0.02f, -0.01f, 0}, 0.04f * w, 0.04f * w, 0.05f);
+  bb.cone(g.part_torso, Material::cloth_top, g.shoulder[0] + Vec3{-0.02f, -0.028f, 0},
+          g.shoulder[1] + Vec3{0.02f, -0.028f, 0}, 0.034f * w, 0.034f * w, 0.05f);
   if (fem)
     for (int i = 0; i < 2; ++i)
       bb.ellipsoid(g.part_torso, Material::cloth_top,
@@ -373,7 +373,7 @@ void dress_human(const Recipe& r, const Pose& pose, const Rigged& g, BodyBuilder
     // Eyes sit proud of the face so whites, iris and pupil all read.
     bb.ellipsoid(g.part_head, Material::eye, {sd * hh * 0.3f, hy + hh * 0.06f, hh * 0.72f},
                  {hh * 0.15f, hh * 0.12f, hh * 0.12f});
-    bb.ellipsoid(g.part_head, Material::hair, {sd * hh * 0.32f, hy + hh * 0.3f, hh * 0.8f},
+    bb.ellipsoid(g.part_head, Material::hair, {sd * hh * 0.32f, hy + hh * 0.36f, hh * 0.78f},
                  {hh * 0.19f, hh * 0.045f, hh * 0.06f}, 0, rot_z(sd * 0.12f));
     bb.ellipsoid(g.part_head, Material::skin, {sd * hh * 0.78f, hy, -hh * 0.05f},
                  {hh * 0.12f, hh * 0.25f, hh * 0.18f}, 0.01f);
@@ -398,8 +398,8 @@ void dress_human(const Recipe& r, const Pose& pose, const Rigged& g, BodyBuilder
   for (int i = 0; i < 2; ++i) {
     float sd = side_of(i);
     bb.set_xform(g.upper_arm[i]);
-    bb.cone(g.part_arm[i], Material::cloth_top, g.shoulder[i], g.elbow[i], s.upper_arm * 1.05f,
-            s.upper_arm * 0.92f, 0.02f);
+    bb.cone(g.part_arm[i], Material::cloth_top, g.shoulder[i] + Vec3{0, -0.018f, 0}, g.elbow[i],
+            s.upper_arm * 1.05f, s.upper_arm * 0.92f, 0.02f);
     bb.set_xform(g.forearm[i]);
     Vec3 dir = normalize(g.wrist[i] - g.elbow[i]);
     bb.cone(g.part_forearm[i], long_sleeves ? Material::cloth_top : Material::skin, g.elbow[i],

@@ -116,7 +116,7 @@ void set_defaults(Recipe& r, Rng& rng) {
     case Archetype::man:
       r.primary = kTops[rng.integer(0, 4)];
       r.secondary = {0.05f, 0.08f, 0.2f};
-      r.accent = {0.8f, 0.75f, 0.6f};
+      r.accent = {0.12f, 0.07f, 0.04f};  // belt leather
       r.visor = {0.2f, 0.12f, 0.06f};
       r.boots = {0.06f, 0.05f, 0.05f};
       break;
