@@ -291,7 +291,13 @@ CharacterFrame KeyframeRenderer::frame(int i) const {
   f.a = &rendered_.at(a);
   if (b != a) {
     f.b = &rendered_.at(b);
-    f.wb = static_cast<float>(i - keys_[a]) / (keys_[b] - keys_[a]);
+    // Weight by how close the pose is to each key, not by time: the blend then
+    // follows the motion's own easing instead of moving at a constant rate per
+    // segment (which would hitch where segments of different length meet).
+    const float da = pose_distance(poses_[i], poses_[keys_[a]], stage_.height);
+    const float db = pose_distance(poses_[i], poses_[keys_[b]], stage_.height);
+    f.wb =
+        da + db > 1e-6f ? da / (da + db) : static_cast<float>(i - keys_[a]) / (keys_[b] - keys_[a]);
   }
   return f;
 }

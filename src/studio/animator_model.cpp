@@ -148,6 +148,34 @@ std::array<float, 3> lower_half_mean(const media::Image& rgba) {
   return out;
 }
 
+// A background whose generator reports weather (studio-environment's
+// metadata.weather) keeps it alive with a subtle matching effect, unless the
+// motion prompt names an effect itself or params.ambient_weather is false.
+void add_ambient_weather(MotionPlan& plan, const model::ImageToVideoRequest& req,
+                         std::vector<std::string>& notes) {
+  if (!req.background || !req.background->metadata.is_object()) return;
+  if (req.params.is_object() && !req.params.value("ambient_weather", true)) return;
+  const std::string weather = req.background->metadata.value("weather", std::string());
+  const char* kind = weather == "dust_storm" ? "dust"
+                     : weather == "fog"      ? "fog"
+                     : weather == "rain"     ? "rain"
+                     : weather == "snow"     ? "snow"
+                                             : nullptr;
+  if (!kind) return;
+  for (const MotionPrimitive& p : plan.primitives)
+    if (p.kind == "dust" || p.kind == "fog" || p.kind == "rain" || p.kind == "snow" ||
+        p.kind == "clouds")
+      return;
+  MotionPrimitive p;
+  p.kind = kind;
+  p.intensity = Intensity::subtle;
+  p.direction_x = 1;
+  plan.primitives.push_back(p);
+  notes.push_back("the background's weather (" + weather + ") adds subtle " + kind +
+                  " motion; name an effect in the motion prompt, or set params.ambient_weather "
+                  "to false, to change that");
+}
+
 class AnimatorModel final : public model::ImageToVideo {
  public:
   const model::ModelCard& card() const override { return card_; }
@@ -171,6 +199,7 @@ class AnimatorModel final : public model::ImageToVideo {
     model::VideoResult result;
     MotionPlan plan = parse_motion(req.motion);
     result.notes = plan.notes;
+    add_ambient_weather(plan, req, result.notes);
     detail::MotionTimeline timeline(plan, req.duration_seconds, W, H, req.seed);
 
     // 1. Light: the environment's, so the character is lit like its surroundings.

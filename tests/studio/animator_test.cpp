@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -320,6 +321,36 @@ TEST(Animator, DustChangesPixelsOverTime) {
   for (int y = 60; y < 180; ++y)
     for (int x = 0; x < 100; ++x) changed += first.u8_pixel(x, y)[0] != last.u8_pixel(x, y)[0];
   EXPECT_GT(changed, 30);
+}
+
+TEST(Animator, BackgroundWeatherAddsSubtleMotionUnlessTold) {
+  auto req = scene_request("nod", 0.25);
+  req.background->metadata["weather"] = "dust_storm";
+  auto r = animate(req);
+  bool dust = false;
+  for (const auto& p : r.metadata["primitives"]) dust |= p["kind"] == "dust";
+  EXPECT_TRUE(dust);
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_NE(r.notes.back().find("dust_storm"), std::string::npos);
+  req.params["ambient_weather"] = false;
+  r = animate(req);
+  for (const auto& p : r.metadata["primitives"]) EXPECT_NE(p["kind"], "dust");
+  EXPECT_TRUE(r.notes.empty());
+}
+
+TEST(Animator, HeadTurnIsSmoothFrameToFrame) {
+  // Key renders are blended by pose distance: the change between consecutive
+  // frames rises and falls with the ease curve, with no jumps at keys.
+  const auto req = scene_request("turns his head to the right", 2.0);
+  const auto r = animate(req);
+  const int x0 = 130, y0 = 40, x1 = 190, y1 = 80;  // around the head
+  std::vector<double> d;
+  for (std::size_t i = 1; i < r.video.frames.size(); ++i)
+    d.push_back(region_diff(r.video.frames[i - 1], r.video.frames[i], x0, y0, x1, y1));
+  const double peak = *std::max_element(d.begin(), d.end());
+  ASSERT_GT(peak, 0.0);
+  for (std::size_t i = 1; i < d.size(); ++i)
+    EXPECT_LT(std::fabs(d[i] - d[i - 1]), 0.5 * peak + 0.05);
 }
 
 TEST(Animator, EffectsAreContinuous) {
