@@ -62,7 +62,8 @@ std::string Error::to_json() const {
   j["error"]["message"] = message_;
   j["error"]["context"] = context_;
   j["error"]["exit_code"] = exit_code(kind_);
-  return j.dump();
+  // Messages may quote hostile bytes; invalid UTF-8 must not make reporting throw.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 void throw_error(ErrorKind kind, std::string message) { throw Error(kind, std::move(message)); }

@@ -65,7 +65,10 @@ std::vector<Node> resolve(const Graph& graph, const model::Registry& registry,
     n.model = rs.model;
     n.seed = rs.step->seed.value_or(graph.seed);
     n.order = static_cast<int>(nodes.size());
-    for (const auto& [slot, ref] : rs.step->inputs) {
+    for (const auto& input : rs.step->inputs) {
+      // Named references: clang 14 cannot capture structured bindings in lambdas.
+      const std::string& slot = input.first;
+      const std::string& ref = input.second;
       with_context("step '" + rs.step->id + "', input '" + slot + "'", [&] {
         if (ref.rfind("artifact:", 0) == 0) {
           Hash128 k = Hash128::from_hex(ref.substr(9));

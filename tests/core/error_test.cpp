@@ -53,3 +53,11 @@ TEST(Error, BadAllocBecomesOutOfMemoryWithContext) {
 }
 
 }  // namespace reel
+
+namespace reel {
+TEST(Error, JsonSurvivesInvalidUtf8InTheMessage) {
+  Error e(ErrorKind::InvalidInput, std::string("bad byte \xff\xfe here"));
+  Json j = Json::parse(e.to_json());
+  EXPECT_EQ(j["error"]["kind"], "InvalidInput");
+}
+}  // namespace reel
