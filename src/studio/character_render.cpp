@@ -401,9 +401,9 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
 
   // 2. One sample per pixel centre, coarse to fine: a grid every `top` pixels is
   // traced, then each finer level interpolates a pixel from its traced or
-  // interpolated neighbours one level up when they show the same plain
-  // primitive at close depth and colour, and traces it otherwise. Primitives with
-  // painted detail (seams, buttons, eyes) are always traced.
+  // interpolated neighbours one level up when they show the same material of
+  // the same part, free of painted detail, at close depth and colour, and traces it otherwise.
+  // Primitives with painted detail (seams, buttons, eyes) are always traced.
   std::vector<Sample> centre(static_cast<std::size_t>(W) * H);
   auto trace_at = [&](int x, int y) {
     const TileLists& tl = tiles[static_cast<std::size_t>(y / kTile) * tiles_x + x / kTile];
@@ -462,7 +462,9 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
           }
           for (int k = 0; k < count && agree; ++k) {
             const Sample& o = *nb[k];
-            agree = o.hit && plain[o.prim] && o.prim == nb[0]->prim &&
+            agree = o.hit && plain[o.prim] &&
+                    body.prims[o.prim].material == body.prims[nb[0]->prim].material &&
+                    body.prims[o.prim].part == body.prims[nb[0]->prim].part &&
                     std::fabs(o.z - nb[0]->z) < close_z &&
                     std::fabs(o.colour.x - nb[0]->colour.x) < close_colour &&
                     std::fabs(o.colour.y - nb[0]->colour.y) < close_colour &&
