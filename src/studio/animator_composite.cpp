@@ -105,12 +105,15 @@ void prepare_rerender(CharacterStage& s, const StageInputs& in) {
       bottom = std::max(bottom, static_cast<float>(p.box.y1));
       if (p.parent.empty()) cx = p.pivot_x;
     }
-    const float sx = static_cast<float>(in.width) / in.image->image.width();
-    const float sy = static_cast<float>(in.height) / in.image->image.height();
+    // Fit the still inside the frame, centred, as warp mode does.
+    const float iw = static_cast<float>(in.image->image.width());
+    const float ih = static_cast<float>(in.image->image.height());
+    const float k = std::min(in.width / iw, in.height / ih);
+    const float ox = (in.width - iw * k) * 0.5f, oy = (in.height - ih * k) * 0.5f;
     if (bottom > top) {
-      s.foot_x = cx * sx;
-      s.foot_y = bottom * sy;
-      s.height = (bottom - top) * sy;
+      s.foot_x = ox + cx * k;
+      s.foot_y = oy + bottom * k;
+      s.height = (bottom - top) * k;
     }
   }
   // The first key render doubles as the measure of the drawn width (for the
@@ -124,7 +127,8 @@ void prepare_warp(CharacterStage& s, const StageInputs& in, const model::Box& bb
   s.mode = CharacterStage::Mode::warp;
   const media::Image& img = in.image->image;
   const int W = in.width, H = in.height;
-  float scale;  // still pixels → frame pixels
+  float scale;           // still pixels → frame pixels
+  float ox = 0, oy = 0;  // still pixel that lands on the layer's top-left
   if (in.background) {
     scale = s.height / bbox.height();
     const int lw = std::max(1, static_cast<int>(std::lround(bbox.width() * scale)));
@@ -133,27 +137,31 @@ void prepare_warp(CharacterStage& s, const StageInputs& in, const model::Box& bb
     s.layer_x = s.foot_x - lw * 0.5f;
     s.layer_y = s.foot_y - lh;
     s.width = static_cast<float>(lw);
+    ox = static_cast<float>(bbox.x0);
+    oy = static_cast<float>(bbox.y0);
   } else {
-    // No background: the still is the frame; keep its layout.
-    scale = static_cast<float>(H) / img.height();
-    s.layer = resize_premultiplied(img, 0, 0, img.width(), img.height(), W, H);
-    s.layer_x = s.layer_y = 0;
-    const float sx = static_cast<float>(W) / img.width();
-    s.foot_x = (bbox.x0 + bbox.x1) * 0.5f * sx;
-    s.foot_y = bbox.y1 * scale;
+    // No background: the still is the frame, scaled to fit inside it and
+    // centred on the backdrop (a different aspect is padded, never stretched
+    // or cropped: cropping could cut off the head).
+    scale = std::min(static_cast<float>(W) / img.width(), static_cast<float>(H) / img.height());
+    const int lw = std::clamp(static_cast<int>(std::lround(img.width() * scale)), 1, W);
+    const int lh = std::clamp(static_cast<int>(std::lround(img.height() * scale)), 1, H);
+    s.layer = resize_premultiplied(img, 0, 0, img.width(), img.height(), lw, lh);
+    s.layer_x = static_cast<float>((W - lw) / 2);
+    s.layer_y = static_cast<float>((H - lh) / 2);
+    s.foot_x = s.layer_x + (bbox.x0 + bbox.x1) * 0.5f * scale;
+    s.foot_y = s.layer_y + bbox.y1 * scale;
     s.height = bbox.height() * scale;
-    s.width = bbox.width() * sx;
+    s.width = bbox.width() * scale;
   }
   if (in.light_from_background) grade_towards(s.layer, in.light);
 
   // Rows to warp, in layer coordinates: the rig's head box when there is one,
   // else the top 35% of the opaque box (where a head usually is).
-  const float top = in.background ? 0.0f : bbox.y0 * scale - s.layer_y;
-  s.region_y0 = top;
-  s.region_y1 = top + 0.35f * s.height;
+  s.region_y0 = (bbox.y0 - oy) * scale;
+  s.region_y1 = s.region_y0 + 0.35f * s.height;
   if (in.image->rig) {
     if (const model::RigPart* head = in.image->rig->find("head")) {
-      const float oy = in.background ? bbox.y0 : 0.0f;
       s.region_y0 = (head->box.y0 - oy) * scale;
       s.region_y1 = (head->box.y1 - oy + 0.3f * head->box.height()) * scale;
     }

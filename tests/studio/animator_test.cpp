@@ -292,6 +292,59 @@ TEST(Animator, RiglessImageAnimatesItsUpperRegion) {
   EXPECT_LT(region_diff(first, last, 0, 150, 160, 180), 0.5);
 }
 
+TEST(Animator, StudioCharacterWithoutBackgroundKeepsItsLayout) {
+  model::ImageToVideoRequest req;
+  req.image = studio_character(160, 180);
+  req.motion = "turns his head to the left";
+  req.duration_seconds = 1.0;
+  req.fps = 12;
+  const auto r = animate(req);
+  EXPECT_EQ(r.metadata["character_mode"], "rerender");
+  ASSERT_EQ(r.video.width(), 160);
+  ASSERT_EQ(r.video.height(), 180);
+  // Frame 0 shows the character where the still has it: compare the alpha
+  // bounding box of the still with the non-backdrop pixels of frame 0.
+  const auto& f0 = r.video.frames.front();
+  const std::uint8_t* bg = f0.u8_pixel(0, 0);  // a corner is backdrop
+  int still_top = 180, frame_top = 180;
+  for (int y = 0; y < 180; ++y)
+    for (int x = 0; x < 160; ++x) {
+      if (req.image.image.u8_pixel(x, y)[3] > 128) still_top = std::min(still_top, y);
+      const std::uint8_t* p = f0.u8_pixel(x, y);
+      if (std::abs(p[0] - bg[0]) + std::abs(p[1] - bg[1]) + std::abs(p[2] - bg[2]) > 30)
+        frame_top = std::min(frame_top, y);
+    }
+  EXPECT_NEAR(frame_top, still_top, 4);
+  EXPECT_GT(region_diff(r.video.frames.front(), r.video.frames.back(), 0, 0, 160, 180), 0.05);
+}
+
+TEST(Animator, RiglessImageAtAnotherAspectIsCroppedNotStretched) {
+  model::ImageToVideoRequest req;
+  req.image = synthetic_blob(160, 180);
+  req.motion = "breathing";
+  req.duration_seconds = 0.1;
+  req.fps = 10;
+  req.width = 320;
+  req.height = 180;
+  const auto r = animate(req);
+  ASSERT_EQ(r.video.width(), 320);
+  // The yellow head keeps its aspect (an ellipse 1.33 times wider than tall).
+  int x0 = 320, x1 = 0, y0 = 180, y1 = 0;
+  const auto& f = r.video.frames.front();
+  for (int y = 0; y < 180; ++y)
+    for (int x = 0; x < 320; ++x) {
+      const std::uint8_t* p = f.u8_pixel(x, y);
+      if (p[0] > 200 && p[1] > 170 && p[2] < 90) {
+        x0 = std::min(x0, x);
+        x1 = std::max(x1, x + 1);
+        y0 = std::min(y0, y);
+        y1 = std::max(y1, y + 1);
+      }
+    }
+  ASSERT_GT(x1, x0);
+  EXPECT_NEAR(static_cast<double>(x1 - x0) / (y1 - y0), 1.33, 0.15);
+}
+
 TEST(Animator, RiglessImageOverABackground) {
   auto req = scene_request("nod", 0.5);
   req.image = synthetic_blob(100, 200);
