@@ -101,30 +101,33 @@ DustWallSample dust_wall_at(const World& w, Vec3 dir) {
   float hw = a.wall_height * env * (0.8f + 0.35f * fbm2(s / 2500.0f, 0.5f, w.seed + 200, 3));
   float v = y / hw;
   if (v > 1.6f) return out;
-  float bs = hw * 0.45f;  // billow size
-  float warp = 0.5f * fbm2(s / bs * 0.5f, y / bs * 0.5f, w.seed + 210, 2);
-  // |noise| folds give the rounded, cauliflower look of billowing dust.
-  float billow =
-      1.0f - 2.0f * std::fabs(fbm2(s / bs + warp, y / bs * 1.3f + warp, w.seed + 220, 4, 0.5f));
-  out.alpha = smoothstep(1.0f, 0.9f, v + 0.22f * (billow - 0.3f));
+  // Density: full at the base, thinning upwards, with billows (fbm, warped so
+  // they roll) pushing out of the top. Heads of billows are the soft bulges.
+  float bs = hw * 0.55f;
+  float warp = 0.6f * fbm2(s / bs * 0.35f, y / bs * 0.35f, w.seed + 210, 2);
+  auto density = [&](float ss, float yy) {
+    float n = fbm2(ss / bs + warp, yy / bs * 1.2f + warp, w.seed + 220, 5, 0.5f);
+    return (1.0f - yy / hw) + 0.45f * n;
+  };
+  float dens = density(s, y);
+  out.alpha = smoothstep(0.0f, 0.12f, dens);
   if (out.alpha <= 0) return out;
-  // Billows are lit where the density falls off towards the sun.
+  // Lit where the density falls off towards the sun (a directional derivative),
+  // so billows read as round, sunlit heads over shadowed folds.
   Vec3 sun = w.light.sun_dir;
-  float ox = sun.x * bs * 0.25f, oy = std::fmax(sun.y, 0.2f) * bs * 0.25f;
-  float billow2 = 1.0f - 2.0f * std::fabs(fbm2((s + ox) / bs + warp, (y + oy) / bs * 1.3f + warp,
-                                               w.seed + 220, 4, 0.5f));
-  // Lit billow sides, and a darker, denser base.
-  float lit = clamp01(0.35f + (billow2 - billow) * 2.5f + 0.5f * (v - 0.4f));
-  Vec3 dark = srgb(0.30f, 0.15f, 0.08f), light = srgb(0.78f, 0.46f, 0.26f);
+  float step = bs * 0.08f;
+  float toward = density(s + sun.x * step * 2.0f, y + std::fmax(sun.y, 0.3f) * step * 2.0f);
+  float lit = clamp01(0.4f + (dens - toward) * 8.0f) * (0.4f + 0.6f * clamp01(v));
+  Vec3 dark = srgb(0.30f, 0.16f, 0.09f), light = srgb(0.80f, 0.50f, 0.30f);
   if (w.spec.scene == Scene::desert) {
     dark = srgb(0.42f, 0.30f, 0.18f);
     light = srgb(0.85f, 0.68f, 0.48f);
   }
   Vec3 albedo = mix(dark, light, lit);
-  out.colour = albedo * (w.light.sun * (0.25f + 0.35f * lit) + w.light.sky_ambient * 0.9f);
+  out.colour = albedo * (w.light.sun * (0.15f + 0.45f * lit) + w.light.sky_ambient * 0.8f);
   // Far walls take on the haze; the base merges into the dusty ground.
   float fog = 1.0f - std::exp(-optical_depth(a, w.cam.pos.y, dir, D) * 0.5f);
-  out.colour = mix(out.colour, haze_colour(w, dir), fog * 0.6f + 0.2f * smoothstep(0.25f, 0.0f, v));
+  out.colour = mix(out.colour, haze_colour(w, dir), fog * 0.4f + 0.2f * smoothstep(0.2f, 0.0f, v));
   return out;
 }
 

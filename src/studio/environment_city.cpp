@@ -179,7 +179,7 @@ Vec3 shade_facade(const World& w, const Street& s, const Hit& h, Vec3 d, float t
   Vec3 r = d - h.n * (2.0f * dot(d, h.n));
   bool ground_glass = h.p.y < 4.2f;
   Vec3 glass = sky_radiance(w, normalize({r.x, std::max(r.y, 0.02f), r.z}), true) *
-                   (ground_glass ? 0.18f : 0.4f) +
+                   (ground_glass ? 0.1f : 0.4f) +
                srgb(0.07f, 0.075f, 0.08f);
   auto wi = hash64(static_cast<std::uint64_t>(std::floor(u) + 1000),
                    static_cast<std::uint64_t>(std::floor(v)), l.seed);
@@ -200,7 +200,7 @@ Vec3 shade_ground(const World& w, const Street& s, const Hit& h, Vec3 d, float t
   float spec = 0.0f;
   if (std::fabs(x) < kRoadHalf) {
     float n = fbm2(x / 1.5f, z / 1.5f, w.seed + 900, lod_octaves(1.5f, fp, 4));
-    albedo = srgb(0.33f, 0.33f, 0.34f) * (1.0f + 0.15f * n);
+    albedo = srgb(0.40f, 0.40f, 0.40f) * (1.0f + 0.15f * n);
     // Dashed centre line and solid edge lines, box-filtered.
     float fx = t * w.cam.pixel_angle();
     float centre = pulse((x + 0.1f) / 0.2f, fx / 0.2f, 0.0f, 1.0f) *
@@ -223,7 +223,7 @@ Vec3 shade_ground(const World& w, const Street& s, const Hit& h, Vec3 d, float t
   g.shadow = in_shadow(s, h.p + Vec3{0, 0.02f, 0}, L.sun_dir) ? 0.0f : 1.0f;
   Vec3 c = shade_surface(w, g, {0, 1, 0}, d);
   // Light bounced off the sunlit facades fills the street's shadow.
-  c += albedo * L.sun * (0.12f * std::max(L.sun_dir.y, 0.0f));
+  c += albedo * L.sun * (0.25f * std::max(L.sun_dir.y, 0.0f));
   if (w.spec.time == TimeOfDay::night) {
     // Pools of light from street lamps every 25 m on both sidewalks.
     float zl = z - std::round(z / 25.0f) * 25.0f;
@@ -238,6 +238,9 @@ Vec3 shade_ground(const World& w, const Street& s, const Hit& h, Vec3 d, float t
 
 void render_city(World& w, Frame& f) {
   w.cam.pos = {-2.0f, 1.7f, 0.0f};
+  // Buildings hide half the sky from the street: less, and greyer, skylight.
+  Vec3 sky = w.light.sky_ambient;
+  w.light.sky_ambient = mix(sky, Vec3{1, 1, 1} * luminance(sky), 0.5f) * 0.8f;
   Street s;
   for (int side = 0; side < 2; ++side) {
     s.near[side] = make_lots(w.seed + 10 + side, false);

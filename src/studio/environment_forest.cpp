@@ -80,7 +80,7 @@ bool crown_at(const Tree& t, float lx, float ly, float px_per_m, Vec3& n, float&
     float s = (ly - y0) / (t.height - y0);
     float tiers = 6.0f + static_cast<float>(t.seed % 4);
     // Branch tips droop: a tier's edge lies lower the further out it reaches.
-    float ts = s * tiers - 0.8f * std::fabs(lx) / (t.crown * tiers) * tiers * 0.12f;
+    float ts = s * tiers + 0.6f * std::fabs(lx) / t.crown;
     float tier = ts - std::floor(ts);
     float width = t.crown * (1.0f - s) * (0.62f + 0.38f * tier);
     width *= 1.0f + lod * (0.3f * perlin2(lx * 2.2f, ly * 2.2f, t.seed) +

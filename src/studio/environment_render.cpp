@@ -57,26 +57,23 @@ Rendered render_environment(const EnvSpec& spec, int width, int height, std::uin
   };
   World w = make_world(spec, width, height, seed);
   Frame frame(width, height);
+  std::unique_ptr<Terrain> terrain;
   switch (spec.scene) {
     case Scene::mars:
-      render_terrain(w, *make_mars_terrain(w, false), frame);
+      terrain = make_mars_terrain(w, false);
       break;
     case Scene::desert:
-      render_terrain(w, *make_mars_terrain(w, true), frame);
+      terrain = make_mars_terrain(w, true);
       break;
     case Scene::mountains:
-      render_terrain(w, *make_mountain_terrain(w), frame);
+      terrain = make_mountain_terrain(w);
       break;
     case Scene::beach:
-      render_terrain(w, *make_beach_terrain(w), frame);
+      terrain = make_beach_terrain(w);
       break;
-    case Scene::forest: {
-      auto terrain = make_forest_terrain(w);
-      render_terrain(w, *terrain, frame);
-      tick(0.4);
-      render_trees(w, *terrain, frame);
+    case Scene::forest:
+      terrain = make_forest_terrain(w);
       break;
-    }
     case Scene::city:
       render_city(w, frame);
       break;
@@ -86,6 +83,15 @@ Rendered render_environment(const EnvSpec& spec, int width, int height, std::uin
     case Scene::studio:
       render_studio(w, frame);
       break;
+  }
+  if (terrain) {
+    place_camera(w, *terrain);
+    if (spec.scene == Scene::forest) {
+      // Trees first: the floor behind them is then never shaded.
+      render_trees(w, *terrain, frame);
+      tick(0.3);
+    }
+    render_terrain(w, *terrain, frame);
   }
   tick(0.6);
   apply_atmosphere(w, frame);

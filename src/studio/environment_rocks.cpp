@@ -25,28 +25,48 @@ Rock rock_in_cell(const RockField& f, std::int64_t ix, std::int64_t iz) {
   r.cx = (static_cast<float>(ix) + margin + u(28) * (1 - 2 * margin)) * f.cell;
   r.cz = (static_cast<float>(iz) + margin + u(40) * (1 - 2 * margin)) * f.cell;
   r.h = r.r * f.height_ratio * (0.6f + 0.8f * u(52));
-  r.phase = u(4) * 6.2831853f;
+  if (r.cx * r.cx + r.cz * r.cz < f.clear_radius * f.clear_radius) r.present = false;
+  r.phase = static_cast<float>((h >> 4) & 63);  // in 64ths of a turn
   r.bits = hash64(h, 17);
   return r;
 }
 
 // A rock is a convex polyhedron: the lowest of six sloped faces around it and a
 // tilted top. Flat faces with sharp edges catch the light like real stone.
+// Cosine and sine of 1024 angles around the circle: rock faces take their
+// directions from here instead of calling trigonometry per pixel.
+struct Circle {
+  float c[1024], s[1024];
+  Circle() {
+    for (int i = 0; i < 1024; ++i) {
+      c[i] = std::cos(static_cast<float>(i) * 6.2831853f / 1024.0f);
+      s[i] = std::sin(static_cast<float>(i) * 6.2831853f / 1024.0f);
+    }
+  }
+};
+const Circle& circle() {
+  static const Circle table;
+  return table;
+}
+
 float rock_height(const Rock& r, float x, float z) {
   float dx = x - r.cx, dz = z - r.cz;
   if (dx * dx + dz * dz > r.r * r.r * 1.3f) return 0.0f;
-  auto u = [&](int i) { return static_cast<float>((r.bits >> (i * 5)) & 31) / 31.0f; };
+  const Circle& t = circle();
+  auto bits = [&](int i) { return static_cast<int>((r.bits >> (i * 5)) & 31); };
+  auto u = [&](int i) { return static_cast<float>(bits(i)) / 31.0f; };
   float hgt = r.h * 1.3f;
+  int base = static_cast<int>(r.phase) * 16;
   for (int i = 0; i < 6; ++i) {
-    float a = r.phase + static_cast<float>(i) * 1.0471976f + (u(i) - 0.5f) * 0.8f;
-    float ca = std::cos(a), sa = std::sin(a);
-    float d = dx * ca + dz * sa;
+    // 60 degrees apart (1024 / 6 steps), jittered by up to +-0.4 rad (+-65 steps).
+    int a = (base + (i * 1024) / 6 + (bits(i) - 15) * 65 / 15) & 1023;
+    float d = dx * t.c[a] + dz * t.s[a];
     // Steep lower faces...
     float reach = r.r * (0.75f + 0.35f * u(i + 6));
     hgt = std::fmin(hgt, r.h / r.r * (1.8f + 2.2f * u(i + 1)) * (reach - d));
-    // ...and shallow upper ones that meet in ridges instead of a flat top.
-    float a2 = a + 0.52f;
-    float d2 = dx * std::cos(a2) + dz * std::sin(a2);
+    // ...and shallow upper ones (turned 0.52 rad) that meet in ridges, not a flat top.
+    int a2 = (a + 85) & 1023;
+    float d2 = dx * t.c[a2] + dz * t.s[a2];
     hgt =
         std::fmin(hgt, r.h * (1.0f + 0.25f * u(i + 3)) - r.h / r.r * (0.5f + 0.6f * u(i + 4)) * d2);
   }

@@ -13,6 +13,7 @@ struct RockField {
   float min_radius = 0.2f, max_radius = 0.8f;
   float height_ratio = 0.6f;  // height / radius
   std::uint32_t seed = 1;
+  float clear_radius = 0.0f;  // no rock centred this close to the camera's spot (origin)
 };
 
 struct RockSample {

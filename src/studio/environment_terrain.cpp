@@ -1,7 +1,9 @@
 #include "studio/environment_terrain.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -13,8 +15,11 @@ namespace reel::studio::env {
 
 int lod_octaves(float scale, float footprint, int max_octaves) {
   // Octave k has wavelength scale / 2^k; keep those at least two pixels long.
-  float n = std::log2(scale / std::fmax(footprint * 2.0f, 1e-4f));
-  return std::clamp(static_cast<int>(n) + 1, 1, max_octaves);
+  // floor(log2(x)) read from the float's exponent bits: this runs per noise call.
+  float x = scale / std::fmax(footprint * 2.0f, 1e-4f);
+  if (x < 1.0f) return 1;
+  int n = static_cast<int>((std::bit_cast<std::uint32_t>(x) >> 23) & 255) - 127;
+  return std::clamp(n + 1, 1, max_octaves);
 }
 
 Vec3 shade_surface(const World& w, const GroundPoint& g, Vec3 n, Vec3 view) {
@@ -50,9 +55,12 @@ Vec3 shade_surface(const World& w, const GroundPoint& g, Vec3 n, Vec3 view) {
   return c;
 }
 
-void render_terrain(World& w, const Terrain& t, Frame& frame) {
-  Camera& cam = w.cam;
-  cam.pos.y = t.height(cam.pos.x, cam.pos.z, 0.01f) + 1.7f;
+void place_camera(World& w, const Terrain& t) {
+  w.cam.pos.y = t.height(w.cam.pos.x, w.cam.pos.z, 0.01f) + 1.7f;
+}
+
+void render_terrain(const World& w, const Terrain& t, Frame& frame) {
+  const Camera& cam = w.cam;
   const int W = cam.width, H = cam.height;
   // Per pixel: forward distance z and height y of the terrain point it sees (z < 0: sky).
   std::vector<float> hit_z(frame.depth.size(), -1.0f), hit_y(frame.depth.size(), 0.0f);
@@ -67,7 +75,9 @@ void render_terrain(World& w, const Terrain& t, Frame& frame) {
       float prev_z = z, prev_y = t.height(cam.pos.x + u * z, z, 0.002f);
       int top = H;
       while (z < far && top > 0) {
-        float step = std::fmax(0.012f, z * 0.01f);
+        // 1% steps near the camera (rocks keep their outlines), 2% past 30 m where
+        // a pixel row already spans several percent of the distance.
+        float step = std::fmax(0.012f, z * (z < 30.0f ? 0.01f : 0.02f));
         z += step;
         // Silhouettes need less detail than shading: march at a coarser level.
         float fp = z * 3.0f / cam.focal;
@@ -119,6 +129,7 @@ void render_terrain(World& w, const Terrain& t, Frame& frame) {
         std::size_t i = row * W + col;
         Vec3 dir = cam.ray(static_cast<float>(col) + 0.5f, static_cast<float>(row) + 0.5f);
         if (hit_z[i] < 0) {
+          if (frame.surface[i] != Surface::sky) continue;
           frame.colour[i] = sky_radiance(w, dir);
           frame.depth[i] = kSkyDepth;
           frame.surface[i] = Surface::sky;
@@ -128,6 +139,7 @@ void render_terrain(World& w, const Terrain& t, Frame& frame) {
         float u = (static_cast<float>(col) + 0.5f - cam.cx) / cam.focal;
         Vec3 p{cam.pos.x + u * z, hit_y[i], z};
         float dist = length(p - cam.pos);
+        if (frame.depth[i] < dist) continue;  // already covered by something nearer (trees)
         // Footprint grows at grazing angles; the geometric mean keeps detail
         // sideways while stopping shimmer along the view.
         float fp = dist / cam.focal / std::sqrt(std::fmax(std::fabs(dir.y), 0.02f));

@@ -37,8 +37,11 @@ std::unique_ptr<Terrain> make_mountain_terrain(const World& w);
 std::unique_ptr<Terrain> make_beach_terrain(const World& w);
 std::unique_ptr<Terrain> make_forest_terrain(const World& w);
 
-// Places the camera 1.7 m above the ground, fills `frame` (sky included).
-void render_terrain(World& w, const Terrain& terrain, Frame& frame);
+// Puts the camera 1.7 m above the ground at its position.
+void place_camera(World& w, const Terrain& terrain);
+// Fills `frame` with terrain and sky, leaving alone pixels already holding
+// something nearer (objects drawn first, so hidden ground is never shaded).
+void render_terrain(const World& w, const Terrain& terrain, Frame& frame);
 
 // Lambert + ambient + (optional) specular reflection of the sky.
 Vec3 shade_surface(const World& w, const GroundPoint& g, Vec3 normal, Vec3 view_dir);

@@ -35,7 +35,7 @@ class MarsTerrain final : public Terrain {
       if (fp < 0.05f)  // wind ripples near the camera
         h += 0.015f * std::sin((z + 0.3f * x) * 9.0f + perlin2(x, z, seed_ + 6) * 3.0f);
     } else {
-      h = fbm2(x / 300.0f, z / 300.0f, seed_, lod_octaves(300, fp, 5)) * (1.0f + 6.0f * near_ramp) +
+      h = fbm2(x / 300.0f, z / 300.0f, seed_, lod_octaves(300, fp, 3)) * (1.0f + 6.0f * near_ramp) +
           fbm2(x / 35.0f, z / 35.0f, seed_ + 1, lod_octaves(35, fp, 5)) * 0.5f;
     }
     h *= relief_;
@@ -61,8 +61,8 @@ class MarsTerrain final : public Terrain {
   GroundPoint surface(Vec3 p, Vec3 n, float fp) const override {
     GroundPoint g;
     float x = p.x, z = p.z;
-    float n1 = fbm2(x / 18.0f, z / 18.0f, seed_ + 10, lod_octaves(18, fp, 4));
-    float n2 = fbm2(x / 2.5f, z / 2.5f, seed_ + 11, lod_octaves(2.5f, fp, 4));
+    float n1 = fbm2(x / 18.0f, z / 18.0f, seed_ + 10, lod_octaves(18, fp, 3));
+    float n2 = fbm2(x / 2.5f, z / 2.5f, seed_ + 11, lod_octaves(2.5f, fp, 3));
     Vec3 c;
     if (desert_) {
       c = mix(srgb(0.80f, 0.62f, 0.42f), srgb(0.88f, 0.74f, 0.54f), smoothstep(-0.3f, 0.5f, n1));
@@ -90,7 +90,10 @@ class MarsTerrain final : public Terrain {
       rock = mix(rock, c, smoothstep(0.75f, 0.97f, n.y) * 0.55f);
       c = mix(c, rock, cover);
     }
-    float sh = std::max(rock_shadow(boulders_, x, z, sun_), rock_shadow(rocks_, x, z, sun_));
+    // Cast shadows of rocks smaller than a pixel would only add noise.
+    float sh = fp < 0.5f
+                   ? std::max(rock_shadow(boulders_, x, z, sun_), rock_shadow(rocks_, x, z, sun_))
+                   : (fp < 2.0f ? rock_shadow(boulders_, x, z, sun_) : 0.0f);
     g.shadow = 1.0f - 0.88f * sh;
     g.albedo = c;
     return g;

@@ -13,8 +13,10 @@ namespace {
 class MountainTerrain final : public Terrain {
  public:
   explicit MountainTerrain(const World& w) : seed_(w.seed), relief_(w.spec.relief) {
-    boulders_ = {9.0f, std::min(0.18f * w.spec.rockiness, 0.8f), 0.5f, 2.0f, 0.7f, seed_ + 301};
+    boulders_ = {9.0f, std::min(0.18f * w.spec.rockiness, 0.8f), 0.4f, 1.4f, 0.7f, seed_ + 301};
     rocks_ = {2.5f, std::min(0.12f * w.spec.rockiness, 0.8f), 0.1f, 0.5f, 0.7f, seed_ + 302};
+    boulders_.clear_radius = 14.0f;
+    rocks_.clear_radius = 6.0f;
     sun_ = w.light.sun_dir;
   }
 
@@ -22,14 +24,17 @@ class MountainTerrain final : public Terrain {
     float r = std::sqrt(x * x + z * z);
     float h = fbm2(x / 140.0f, z / 140.0f, seed_, lod_octaves(140, fp, 5)) *
               (1.0f + 5.0f * smoothstep(10.0f, 250.0f, r));
+    // Wind-shaped drifts on the near snowfield: relief for the low sun to catch.
+    if (r < 300.0f)
+      h += 0.35f * fbm2(x / 9.0f, z / 5.0f, seed_ + 4, lod_octaves(5, fp, 5)) *
+           (1.0f - smoothstep(60.0f, 300.0f, r));
     float ramp = smoothstep(1200.0f, 4200.0f, r);
     if (ramp > 0) {
       float massif = fbm2(x / 7000.0f, z / 7000.0f, seed_ + 3, 2) * 0.5f + 0.5f;
-      float m = ridged2(x / 2600.0f, z / 2600.0f, seed_ + 2, lod_octaves(2600, fp, 9));
+      float m = ridged2(x / 2600.0f, z / 2600.0f, seed_ + 2, lod_octaves(2600, fp, 8));
       h += ramp * m * m * 1250.0f * (0.35f + massif) * std::max(relief_, 0.6f);
     }
-    if (r > 5.0f && r < 400.0f)
-      h += rock_at(boulders_, x, z, fp).height + rock_at(rocks_, x, z, fp).height;
+    if (r < 400.0f) h += rock_at(boulders_, x, z, fp).height + rock_at(rocks_, x, z, fp).height;
     return h;
   }
 
@@ -179,6 +184,8 @@ class ForestTerrain final : public Terrain {
     if (r > 2.0f && r < 150.0f) h += rock_at(rocks_, x, z, fp).height;
     return h;
   }
+
+  float far_limit() const override { return 5000.0f; }
 
   GroundPoint surface(Vec3 p, Vec3 n, float fp) const override {
     GroundPoint g;

@@ -1,25 +1,20 @@
-// Not a check: with REEL_ENV_DUMP=<dir> set, renders the example prompts to PPM
-// files there (for looking at them and for docs/images). Skipped otherwise.
+// Not a check: with REEL_ENV_DUMP=<dir> set, renders the example prompts to PNG
+// files there and prints wall and CPU time per still (docs/images was made with
+// REEL_ENV_W=640 REEL_ENV_H=360). REEL_ENV_PROMPT renders one prompt instead.
+// Skipped otherwise.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <ctime>
 #include <string>
 #include <vector>
 
+#include "reel/media/png.hpp"
 #include "reel/studio/environment.hpp"
 
 namespace {
-
-void write_ppm(const std::string& path, const reel::media::Image& img) {
-  std::ofstream f(path, std::ios::binary);
-  f << "P6\n" << img.width() << " " << img.height() << "\n255\n";
-  for (int y = 0; y < img.height(); ++y)
-    for (int x = 0; x < img.width(); ++x)
-      f.write(reinterpret_cast<const char*>(img.u8_pixel(x, y)), 3);
-}
 
 TEST(EnvironmentDump, WritesExamples) {
   const char* dir = std::getenv("REEL_ENV_DUMP");
@@ -45,12 +40,14 @@ TEST(EnvironmentDump, WritesExamples) {
     req.width = w;
     req.height = h;
     reel::model::RunContext ctx;
+    std::clock_t c0 = std::clock();
     auto t0 = std::chrono::steady_clock::now();
     auto r = t2i.generate(req, ctx);
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("%-10s %5.3f s  %s\n", name.c_str(), s, prompt.c_str());
+    double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+    std::printf("%-10s %5.3f s wall %5.3f cpu-s  %s\n", name.c_str(), s, cpu, prompt.c_str());
     for (auto& n : r.notes) std::printf("   note: %s\n", n.c_str());
-    write_ppm(std::string(dir) + "/" + name + ".ppm", r.image);
+    reel::media::write_png(std::string(dir) + "/environment_" + name + ".png", r.image);
   }
 }
 
