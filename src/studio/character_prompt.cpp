@@ -219,6 +219,7 @@ ParsedPrompt parse_character_prompt(const std::string& prompt, const std::string
   set_defaults(r, rng);
 
   // 2. Colours, bound to the noun that follows them (else the main colour).
+  bool primary_set = false, secondary_set = false;
   const auto& ws = words.words();
   for (std::size_t i = 0; i < ws.size(); ++i) {
     std::string_view w = ws[i];
@@ -251,9 +252,11 @@ ParsedPrompt parse_character_prompt(const std::string& prompt, const std::string
     switch (slot) {
       case Slot::primary:
         r.primary = *colour;
+        primary_set = true;
         break;
       case Slot::secondary:
         r.secondary = *colour;
+        secondary_set = true;
         break;
       case Slot::accent:
         r.accent = *colour;
@@ -274,6 +277,10 @@ ParsedPrompt parse_character_prompt(const std::string& prompt, const std::string
   }
   for (const auto& n : kNouns)
     if (words.take(n.word) && n.word == "dress") r.dress = true;
+  if (r.archetype == Archetype::cat && primary_set && !secondary_set) {
+    // Tabby stripes follow the coat: a shade darker, faint on white or black.
+    for (int k = 0; k < 3; ++k) r.secondary[k] = r.primary[k] * 0.6f;
+  }
 
   // 3. Build, detail and quality words.
   r.detailed = words.take("detailed") | words.take("intricate") | words.take("realistic suit");
