@@ -137,10 +137,10 @@ struct BadCase {
 TEST_F(Cli, HostileAndInvalidPipelinesGiveOneClearLineAndNoOutput) {
   std::string huge_prompt(10 * 1024 * 1024, 'a');
   std::vector<BadCase> cases = {
-      {"malformed", "reel: 1\nsteps: [\n  - id: x\n", 2, "pipeline"},
+      {"malformed", "reel: 1\nsteps: [\n  - id: x\n", 2, "malformed.yaml:"},
       {"cycle",
-       "reel: 1\nsteps:\n  - {id: a, task: image_to_video, model: studio-animator, inputs: {image: b}}\n"
-       "  - {id: b, task: image_to_video, model: studio-animator, inputs: {image: a}}\n",
+       "reel: 1\nsteps:\n  - {id: a, task: composite, inputs: {foreground: b, background: b}}\n"
+       "  - {id: b, task: composite, inputs: {foreground: a, background: a}}\n",
        2, "cycle"},
       {"unknown_model",
        "reel: 1\nsteps:\n  - {id: a, task: text_to_image, model: nope, params: {prompt: x}}\n", 4,
