@@ -93,8 +93,9 @@ int cmd_run(const Argv& argv) {
   pipeline::CostReport cost = output.video ? output.video->cost() : result.cost;
   cost.wall_seconds = Seconds(wall);
 
+  if (!so.sign)
+    result.notes.push_back("--no-sign: the output carries no Content Credentials (for speed tests only)");
   for (const auto& n : result.notes) std::fprintf(stderr, "note: %s\n", n.c_str());
-  if (!so.sign) std::fprintf(stderr, "note: --no-sign: the output carries no Content Credentials\n");
   if (json) {
     Json j{{"output", out.string()},
            {"cost_file", cost_file.string()},
