@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace reel::studio::detail {
 
@@ -40,43 +41,62 @@ void render_backdrop(const Backdrop& b, const CameraState& c, bool camera_moves,
     std::memcpy(frame.u8(), b.rgba.u8(), b.rgba.pixel_count() * 4);
     return;
   }
+  // The camera as linear functions of f, so the per-pixel work is a few
+  // multiply-adds: shift = a + b*f, scale = s0 * (1 + dolly*f).
+  const float ax = c.shift_x(0), bx = c.shift_x(1) - ax;
+  const float ay = c.shift_y(0), by = c.shift_y(1) - ay;
+  const float s0 = b.overscan * c.zoom, inv_s0 = 1.0f / s0;
+  const bool depth_free = b.parallax.empty() || (bx == 0 && by == 0 && c.dolly == 0);
+  const float* fp = b.parallax.empty() ? nullptr : b.parallax.data();
   const std::uint8_t* src = b.rgba.u8();
   std::uint8_t* dst = frame.u8();
-  const bool flat = b.parallax.empty();
+  const float cx = b.centre_x, cy = b.centre_y;
+  const float max_x = w - 1.001f, max_y = h - 1.001f;
+  // Per row: source coordinates first (branch-free loops the compiler can
+  // vectorise), then the bilinear fetches.
+  std::vector<float> xs(w), ys(w), fs(w);
   for (int y = 0; y < h; ++y) {
     std::uint8_t* row = dst + static_cast<std::size_t>(y) * w * 4;
-    const float py = y + 0.5f;
-    for (int x = 0; x < w; ++x) {
-      const float px = x + 0.5f;
-      float sx, sy;
-      if (flat) {
-        b.inverse(c, 1.0f, px, py, sx, sy);
-      } else {
-        // Backward warp needs the depth of the pixel that lands here; two
-        // fixed-point steps (start from the depth under the output pixel) are
-        // enough for the small shifts a camera move makes.
-        float f = b.f_at(x, y);
-        b.inverse(c, f, px, py, sx, sy);
-        f = b.f_at(static_cast<int>(sx), static_cast<int>(sy));
-        b.inverse(c, f, px, py, sx, sy);
+    const float py = y + 0.5f - cy;
+    if (depth_free) {
+      for (int x = 0; x < w; ++x) {
+        xs[x] = cx + (x + 0.5f - cx - ax) * inv_s0;
+        ys[x] = cy + (py - ay) * inv_s0;
       }
-      sx -= 0.5f;
-      sy -= 0.5f;
-      sx = std::clamp(sx, 0.0f, w - 1.001f);
-      sy = std::clamp(sy, 0.0f, h - 1.001f);
+    } else {
+      // Backward warp needs the depth of the pixel that lands here; two
+      // fixed-point steps (start from the depth under the output pixel) are
+      // enough for the small shifts a camera move makes.
+      const float* frow = fp + static_cast<std::size_t>(y) * w;
+      for (int x = 0; x < w; ++x) {
+        const float f = frow[x];
+        const float inv = inv_s0 / (1.0f + c.dolly * f);
+        xs[x] = std::clamp(cx + (x + 0.5f - cx - ax - bx * f) * inv, 0.0f, max_x);
+        ys[x] = std::clamp(cy + (py - ay - by * f) * inv, 0.0f, max_y);
+      }
+      for (int x = 0; x < w; ++x)
+        fs[x] = fp[static_cast<std::size_t>(ys[x]) * w + static_cast<std::size_t>(xs[x])];
+      for (int x = 0; x < w; ++x) {
+        const float f = fs[x];
+        const float inv = inv_s0 / (1.0f + c.dolly * f);
+        xs[x] = cx + (x + 0.5f - cx - ax - bx * f) * inv;
+        ys[x] = cy + (py - ay - by * f) * inv;
+      }
+    }
+    for (int x = 0; x < w; ++x) {
+      const float sx = std::clamp(xs[x] - 0.5f, 0.0f, max_x);
+      const float sy = std::clamp(ys[x] - 0.5f, 0.0f, max_y);
       const int ix = static_cast<int>(sx), iy = static_cast<int>(sy);
-      const int ax = static_cast<int>((sx - ix) * 256.0f),
-                ay = static_cast<int>((sy - iy) * 256.0f);
-      const int ix1 = std::min(ix + 1, w - 1), iy1 = std::min(iy + 1, h - 1);
+      const int fx = static_cast<int>((sx - ix) * 256.0f),
+                fy = static_cast<int>((sy - iy) * 256.0f);
+      // Clamping to size - 1.001 keeps ix + 1 and iy + 1 inside the image.
       const std::uint8_t* p00 = src + (static_cast<std::size_t>(iy) * w + ix) * 4;
-      const std::uint8_t* p10 = src + (static_cast<std::size_t>(iy) * w + ix1) * 4;
-      const std::uint8_t* p01 = src + (static_cast<std::size_t>(iy1) * w + ix) * 4;
-      const std::uint8_t* p11 = src + (static_cast<std::size_t>(iy1) * w + ix1) * 4;
+      const std::uint8_t* p01 = p00 + static_cast<std::size_t>(w) * 4;
       std::uint8_t* o = row + x * 4;
       for (int k = 0; k < 3; ++k) {
-        const int top = p00[k] * (256 - ax) + p10[k] * ax;
-        const int bot = p01[k] * (256 - ax) + p11[k] * ax;
-        o[k] = static_cast<std::uint8_t>((top * (256 - ay) + bot * ay + 32768) >> 16);
+        const int top = p00[k] * (256 - fx) + p00[k + 4] * fx;
+        const int bot = p01[k] * (256 - fx) + p01[k + 4] * fx;
+        o[k] = static_cast<std::uint8_t>((top * (256 - fy) + bot * fy + 32768) >> 16);
       }
       o[3] = 255;
     }
