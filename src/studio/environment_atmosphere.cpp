@@ -6,6 +6,7 @@
 
 #include "reel/core/thread_pool.hpp"
 #include "reel/studio/noise.hpp"
+#include "studio/environment_noise.hpp"
 
 namespace reel::studio::env {
 namespace {
@@ -98,15 +99,15 @@ DustWallSample dust_wall_at(const World& w, Vec3 dir) {
   float s = phi * D;  // metres along the wall
   // The front is tallest slightly left of centre and tapers off to the sides.
   float env = 0.45f + 0.55f * std::exp(-((phi + 0.15f) / 0.65f) * ((phi + 0.15f) / 0.65f));
-  float hw = a.wall_height * env * (0.8f + 0.35f * fbm2(s / 2500.0f, 0.5f, w.seed + 200, 3));
+  float hw = a.wall_height * env * (0.8f + 0.35f * fbm(s / 2500.0f, 0.5f, w.seed + 200, 3));
   float v = y / hw;
   if (v > 1.6f) return out;
   // Density: full at the base, thinning upwards, with billows (fbm, warped so
   // they roll) pushing out of the top. Heads of billows are the soft bulges.
   float bs = hw * 0.55f;
-  float warp = 0.6f * fbm2(s / bs * 0.35f, y / bs * 0.35f, w.seed + 210, 2);
+  float warp = 0.6f * fbm(s / bs * 0.35f, y / bs * 0.35f, w.seed + 210, 2);
   auto density = [&](float ss, float yy) {
-    float n = fbm2(ss / bs + warp, yy / bs * 1.2f + warp, w.seed + 220, 5, 0.5f);
+    float n = fbm(ss / bs + warp, yy / bs * 1.2f + warp, w.seed + 220, 5, 0.5f);
     return (1.0f - yy / hw) + 0.45f * n;
   };
   float dens = density(s, y);

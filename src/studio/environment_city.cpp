@@ -8,6 +8,7 @@
 
 #include "reel/core/thread_pool.hpp"
 #include "reel/studio/noise.hpp"
+#include "studio/environment_noise.hpp"
 #include "studio/environment_render.hpp"
 #include "studio/environment_terrain.hpp"
 
@@ -168,7 +169,7 @@ Vec3 shade_facade(const World& w, const Street& s, const Hit& h, Vec3 d, float t
   if (ground_floor)
     win = h.p.y > 0.4f && h.p.y < 3.3f ? pulse(h.along / 6.0f, fz / 6.0f, 0.08f, 0.92f) : 0.0f;
   if (h.p.y > l.height - 0.8f) win = 0;  // cornice
-  Vec3 wall = l.wall * (1.0f + 0.08f * perlin2(h.along / 3.0f, h.p.y / 3.0f, l.seed));
+  Vec3 wall = l.wall * (1.0f + 0.08f * noise2(h.along / 3.0f, h.p.y / 3.0f, l.seed));
   if (h.p.y > l.height - 0.8f) wall = wall * 1.15f;
   bool night = w.spec.time == TimeOfDay::night;
   float ndl = std::max(dot(h.n, L.sun_dir), 0.0f);
@@ -199,7 +200,7 @@ Vec3 shade_ground(const World& w, const Street& s, const Hit& h, Vec3 d, float t
   Vec3 albedo;
   float spec = 0.0f;
   if (std::fabs(x) < kRoadHalf) {
-    float n = fbm2(x / 1.5f, z / 1.5f, w.seed + 900, lod_octaves(1.5f, fp, 4));
+    float n = fbm(x / 1.5f, z / 1.5f, w.seed + 900, lod_octaves(1.5f, fp, 4));
     albedo = srgb(0.40f, 0.40f, 0.40f) * (1.0f + 0.15f * n);
     // Dashed centre line and solid edge lines, box-filtered.
     float fx = t * w.cam.pixel_angle();
@@ -214,7 +215,7 @@ Vec3 shade_ground(const World& w, const Street& s, const Hit& h, Vec3 d, float t
     albedo = srgb(0.55f, 0.54f, 0.52f);
     float joints = 1.0f - pulse(x / 1.5f, t * w.cam.pixel_angle() / 1.5f, 0.0f, 0.03f) * 0.5f -
                    pulse(z / 1.5f, fp / 1.5f, 0.0f, 0.03f) * 0.5f;
-    albedo = albedo * joints * (1.0f + 0.08f * perlin2(x / 2.0f, z / 2.0f, w.seed + 901));
+    albedo = albedo * joints * (1.0f + 0.08f * noise2(x / 2.0f, z / 2.0f, w.seed + 901));
     if (std::fabs(x) < kRoadHalf + 0.25f) albedo = srgb(0.66f, 0.65f, 0.62f);  // curb
   }
   GroundPoint g;

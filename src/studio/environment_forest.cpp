@@ -7,6 +7,7 @@
 
 #include "reel/core/thread_pool.hpp"
 #include "reel/studio/noise.hpp"
+#include "studio/environment_noise.hpp"
 #include "studio/environment_render.hpp"
 #include "studio/environment_terrain.hpp"
 
@@ -83,8 +84,8 @@ bool crown_at(const Tree& t, float lx, float ly, float px_per_m, Vec3& n, float&
     float ts = s * tiers + 0.6f * std::fabs(lx) / t.crown;
     float tier = ts - std::floor(ts);
     float width = t.crown * (1.0f - s) * (0.62f + 0.38f * tier);
-    width *= 1.0f + lod * (0.3f * perlin2(lx * 2.2f, ly * 2.2f, t.seed) +
-                           0.15f * perlin2(lx * 7.0f, ly * 7.0f, t.seed + 5));
+    width *= 1.0f + lod * (0.3f * noise2(lx * 2.2f, ly * 2.2f, t.seed) +
+                           0.15f * noise2(lx * 7.0f, ly * 7.0f, t.seed + 5));
     if (std::fabs(lx) > width + 0.05f) return false;
     float nx = std::clamp(lx / std::max(width, 0.05f), -1.0f, 1.0f);
     float ny = 0.35f + 0.4f * (1.0f - tier);  // branch tiers face up at their tips
@@ -109,11 +110,11 @@ bool crown_at(const Tree& t, float lx, float ly, float px_per_m, Vec3& n, float&
       by = dy;
     }
   }
-  float edge = lod * 0.35f * fbm2(lx * 1.3f, ly * 1.3f, t.seed, 3);
+  float edge = lod * 0.35f * fbm(lx * 1.3f, ly * 1.3f, t.seed, 3);
   if (best + edge > 1.0f) return false;
   float nz = std::sqrt(std::max(0.0f, 1.0f - bx * bx - by * by));
   n = normalize({bx, by + 0.2f, -nz});
-  float clump = lod > 0 ? fbm2(lx * 1.6f, ly * 1.6f, t.seed + 1, 3) : 0.0f;
+  float clump = lod > 0 ? fbm(lx * 1.6f, ly * 1.6f, t.seed + 1, 3) : 0.0f;
   shade = std::clamp(0.65f + 0.55f * clump + 0.2f * by, 0.25f, 1.2f);
   return true;
 }
@@ -153,7 +154,7 @@ void render_trees(const World& w, const Terrain& terrain, Frame& f) {
             if (ly >= -0.2f && ly < t.height * 0.85f && std::fabs(lx) < tw) {
               float nx = lx / tw;
               n = {nx, 0.0f, -std::sqrt(std::max(0.0f, 1.0f - nx * nx))};
-              float bark = t.scale > 20.0f ? perlin2(lx * 25.0f, ly * 1.5f, t.seed + 2) : 0.0f;
+              float bark = t.scale > 20.0f ? noise2(lx * 25.0f, ly * 1.5f, t.seed + 2) : 0.0f;
               albedo = srgb(0.30f, 0.23f, 0.17f) * (0.8f + 0.35f * bark);
               // Trunks stand in their own crowns' shade.
               shade = 0.45f;

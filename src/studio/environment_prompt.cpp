@@ -161,11 +161,13 @@ EnvSpec parse_environment_prompt(std::string_view prompt) {
        {"noon", "midday", "daytime", "day", "afternoon", "daylight", "sunny", "bright"}},
   };
   best_pos = std::numeric_limits<std::size_t>::max();
+  bool time_given = false;
   for (const auto& tw : times)
     for (auto phrase : tw.phrases)
       if (auto pos = w.find(phrase); pos && *pos < best_pos) {
         best_pos = *pos;
         spec.time = tw.t;
+        time_given = true;
       }
   for (const auto& tw : times)
     for (auto phrase : tw.phrases) w.take(phrase);
@@ -189,6 +191,8 @@ EnvSpec parse_environment_prompt(std::string_view prompt) {
   if (w.find("blizzard") || w.find("downpour")) spec.intensity = 1.6f;
   if (w.find("drizzle")) spec.intensity = 0.5f;
   w.take("storm");
+  if (spec.weather == Weather::snow || spec.weather == Weather::rain)
+    w.take_any({"falling", "pouring", "drifting", "swirling"});
   w.take_any({"clear", "cloudless", "calm"});
   if (w.take_any({"cloud", "cloudy", "overcast"})) spec.clouds_requested = true;
 
@@ -254,6 +258,10 @@ EnvSpec parse_environment_prompt(std::string_view prompt) {
   if (spec.weather == Weather::dust_storm && spec.scene != Scene::mars &&
       spec.scene != Scene::desert)
     spec.notes.push_back("dust storm in this scene is rendered as brown haze");
+  if ((spec.scene == Scene::studio || spec.scene == Scene::space) && time_given)
+    spec.notes.push_back(
+        std::string("time of day has no effect in the ") +
+        (spec.scene == Scene::studio ? "studio (lit by studio lights)" : "outer space scene"));
   if (spec.scene == Scene::space && spec.weather != Weather::clear) {
     spec.notes.push_back("weather has no effect in outer space");
     spec.weather = Weather::clear;

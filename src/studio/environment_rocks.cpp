@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "reel/studio/noise.hpp"
+#include "studio/environment_noise.hpp"
 
 namespace reel::studio::env {
 namespace {
@@ -85,7 +86,7 @@ RockSample rock_at(const RockField& f, float x, float z, float footprint) {
   if (hgt <= 0.0f) return s;
   // Cracks and grain, only where a pixel is small enough to see them.
   if (footprint < r.r * 0.15f)
-    hgt += r.r * 0.03f * perlin2(x / r.r * 6.0f, z / r.r * 6.0f + r.phase, f.seed + 3);
+    hgt += r.r * 0.03f * noise2(x / r.r * 6.0f, z / r.r * 6.0f + r.phase, f.seed + 3);
   s.height = std::fmax(hgt, 0.0f);
   s.coverage = smoothstep(0.0f, std::fmax(footprint * 0.5f, 0.005f), hgt);
   return s;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "reel/studio/noise.hpp"
+#include "studio/environment_noise.hpp"
 #include "studio/environment_world.hpp"
 
 namespace reel::studio::env {
@@ -53,14 +54,14 @@ Vec3 sky_radiance(const World& w, Vec3 d, bool reflected) {
     float t = 2000.0f / e;
     float px = d.x * t, pz = d.z * t;
     auto seed = w.seed + 77u;
-    float n = fbm2(px / 3500.0f, pz / 3500.0f, seed, 6) * 0.5f + 0.5f;
+    float n = fbm(px / 3500.0f, pz / 3500.0f, seed, 6) * 0.5f + 0.5f;
     float th = 1.0f - s.cloud_cover;
     cloud = smoothstep(th - 0.05f, th + 0.25f, n);
     // Lit side: density falls off towards the sun.
-    float n2 = fbm2((px + s.sun_dir.x * 500.0f) / 3500.0f, (pz + s.sun_dir.z * 500.0f) / 3500.0f,
-                    seed, 4) *
-                   0.5f +
-               0.5f;
+    float n2 =
+        fbm((px + s.sun_dir.x * 500.0f) / 3500.0f, (pz + s.sun_dir.z * 500.0f) / 3500.0f, seed, 4) *
+            0.5f +
+        0.5f;
     float lit = clamp01(0.55f + (n - n2) * 6.0f);
     Vec3 cc = mix(s.cloud_shade, s.cloud_lit, lit);
     cc += glow(s, d, e) * 0.6f;
@@ -82,7 +83,7 @@ Vec3 sky_radiance(const World& w, Vec3 d, bool reflected) {
       Vec3 up{0, 1, 0};
       float mx = (d.x - s.sun_dir.x) / s.disk_radius, my = (d.y - s.sun_dir.y) / s.disk_radius;
       (void)up;
-      float m = fbm2(mx * 1.7f + 3.0f, my * 1.7f, 99u, 4);
+      float m = fbm(mx * 1.7f + 3.0f, my * 1.7f, 99u, 4);
       dc = dc * (0.75f + 0.25f * smoothstep(0.15f, -0.2f, m));
     }
     c = mix(c, dc, disk * (1.0f - cloud) * (1.0f - s.overcast * 0.9f));
@@ -93,7 +94,7 @@ Vec3 sky_radiance(const World& w, Vec3 d, bool reflected) {
     // A little texture so the overcast reads as cloud, not a flat fill.
     if (e > 0.0f) {
       float t = 1500.0f / std::fmax(e, 0.02f);
-      float n = fbm2(d.x * t / 2500.0f, d.z * t / 2500.0f, w.seed + 5u, 4);
+      float n = fbm(d.x * t / 2500.0f, d.z * t / 2500.0f, w.seed + 5u, 4);
       oc = oc * (1.0f + 0.18f * n);
     }
     c = mix(c, oc + glow(s, d, e) * 0.15f, s.overcast);

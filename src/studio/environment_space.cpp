@@ -7,6 +7,7 @@
 
 #include "reel/core/thread_pool.hpp"
 #include "reel/studio/noise.hpp"
+#include "studio/environment_noise.hpp"
 #include "studio/environment_render.hpp"
 
 namespace reel::studio::env {
@@ -62,15 +63,15 @@ void render_space(World& w, Frame& f) {
         float x = col + 0.5f, y = row + 0.5f;
         float u = x / H, v = y / H;
         // 1. Nebula: domain-warped fbm with darker dust lanes.
-        float wx = fbm2(u * 1.5f, v * 1.5f, seed + 1, 4),
-              wy = fbm2(u * 1.5f + 5.2f, v * 1.5f, seed + 2, 4);
-        float n = fbm2(u * 2.0f + wx * 1.2f, v * 2.0f + wy * 1.2f, seed + 3, 6) * 0.5f + 0.5f;
-        float hue = fbm2(u * 0.8f, v * 0.8f, seed + 4, 3) * 0.5f + 0.5f;
+        float wx = fbm(u * 1.5f, v * 1.5f, seed + 1, 4),
+              wy = fbm(u * 1.5f + 5.2f, v * 1.5f, seed + 2, 4);
+        float n = fbm(u * 2.0f + wx * 1.2f, v * 2.0f + wy * 1.2f, seed + 3, 6) * 0.5f + 0.5f;
+        float hue = fbm(u * 0.8f, v * 0.8f, seed + 4, 3) * 0.5f + 0.5f;
         float band = std::exp(-std::pow((v - 0.35f - 0.25f * u + 0.2f * wx) / 0.35f, 2.0f));
         float dens = std::pow(smoothstep(0.35f, 0.85f, n), 1.5f) * (0.25f + band);
         Vec3 neb = mix(srgb(0.55f, 0.12f, 0.45f), srgb(0.12f, 0.30f, 0.70f), hue);
         neb = mix(neb, srgb(0.85f, 0.45f, 0.25f), smoothstep(0.7f, 0.95f, n) * 0.6f);
-        float lanes = smoothstep(0.1f, 0.5f, fbm2(u * 4.0f + wy, v * 4.0f + wx, seed + 5, 4));
+        float lanes = smoothstep(0.1f, 0.5f, fbm(u * 4.0f + wy, v * 4.0f + wx, seed + 5, 4));
         Vec3 c = srgb(0.01f, 0.012f, 0.025f) + neb * (dens * 0.45f * (1.0f - 0.7f * lanes));
         // 2. Stars, fewer behind the dust lanes.
         float st = star_field(x / s, y / s, seed + 6, 3.0f) +
@@ -126,7 +127,7 @@ void render_space(World& w, Frame& f) {
           float nz = std::sqrt(std::max(0.0f, 1.0f - m2));
           Vec3 nrm{mx, my, nz};
           float crater = worley2(mx * 4.0f + 10.0f, my * 4.0f, seed + 10);
-          float albedo = 0.35f + 0.15f * fbm2(mx * 3.0f, my * 3.0f, seed + 11, 4) -
+          float albedo = 0.35f + 0.15f * fbm(mx * 3.0f, my * 3.0f, seed + 11, 4) -
                          0.1f * smoothstep(0.25f, 0.1f, crater);
           float ndl = std::max(dot(nrm, lc), 0.0f);
           Vec3 mc =

@@ -6,6 +6,7 @@
 
 #include "reel/core/thread_pool.hpp"
 #include "reel/studio/noise.hpp"
+#include "studio/environment_noise.hpp"
 #include "studio/environment_render.hpp"
 
 namespace reel::studio::env {
@@ -85,7 +86,7 @@ void render_studio(World& w, Frame& f) {
           light = light * (1.0f - 0.45f * sh);
         }
         // Very gentle mottling so the paper does not look like a flat fill.
-        float mottle = 1.0f + 0.015f * fbm2(p.x * 0.6f, p.y * 0.6f + p.z * 0.6f, w.seed, 3);
+        float mottle = 1.0f + 0.015f * fbm(p.x * 0.6f, p.y * 0.6f + p.z * 0.6f, w.seed, 3);
         f.colour[i] = base * light * mottle;
         f.depth[i] = h.t;
         f.surface[i] = Surface::object;

@@ -10,6 +10,7 @@
 
 #include "reel/core/thread_pool.hpp"
 #include "reel/studio/noise.hpp"
+#include "studio/environment_noise.hpp"
 
 namespace reel::studio::env {
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "reel/studio/noise.hpp"
+#include "studio/environment_noise.hpp"
 #include "studio/environment_rocks.hpp"
 #include "studio/environment_terrain.hpp"
 
@@ -27,22 +28,22 @@ class MarsTerrain final : public Terrain {
     float h;
     if (desert_) {
       // Dunes: ridged crests perpendicular to a prevailing wind, warped by noise.
-      float warp = fbm2(x / 180.0f, z / 180.0f, seed_ + 4, lod_octaves(180, fp, 3)) * 40.0f;
+      float warp = fbm(x / 180.0f, z / 180.0f, seed_ + 4, lod_octaves(180, fp, 3)) * 40.0f;
       float crest =
-          1.0f - std::fabs(perlin2((x + warp) / 90.0f, (z + warp * 0.5f) / 55.0f, seed_ + 5));
+          1.0f - std::fabs(noise2((x + warp) / 90.0f, (z + warp * 0.5f) / 55.0f, seed_ + 5));
       h = std::pow(crest, 1.8f) * (1.0f + 9.0f * near_ramp) +
-          fbm2(x / 400.0f, z / 400.0f, seed_, lod_octaves(400, fp, 4)) * 6.0f * near_ramp;
+          fbm(x / 400.0f, z / 400.0f, seed_, lod_octaves(400, fp, 4)) * 6.0f * near_ramp;
       if (fp < 0.05f)  // wind ripples near the camera
-        h += 0.015f * std::sin((z + 0.3f * x) * 9.0f + perlin2(x, z, seed_ + 6) * 3.0f);
+        h += 0.015f * std::sin((z + 0.3f * x) * 9.0f + noise2(x, z, seed_ + 6) * 3.0f);
     } else {
-      h = fbm2(x / 300.0f, z / 300.0f, seed_, lod_octaves(300, fp, 3)) * (1.0f + 6.0f * near_ramp) +
-          fbm2(x / 35.0f, z / 35.0f, seed_ + 1, lod_octaves(35, fp, 5)) * 0.5f;
+      h = fbm(x / 300.0f, z / 300.0f, seed_, lod_octaves(300, fp, 3)) * (1.0f + 6.0f * near_ramp) +
+          fbm(x / 35.0f, z / 35.0f, seed_ + 1, lod_octaves(35, fp, 5)) * 0.5f;
     }
     h *= relief_;
     float far_ramp = smoothstep(2200.0f, 5000.0f, r);
     if (far_ramp > 0) {
       // Distant mesas: ridged noise with flattened tops.
-      float m = ridged2(x / 2600.0f, z / 2600.0f, seed_ + 2, lod_octaves(2600, fp, 7));
+      float m = ridged(x / 2600.0f, z / 2600.0f, seed_ + 2, lod_octaves(2600, fp, 7));
       float mesa = std::min(m * m * 1.6f, 0.75f);
       h += far_ramp * mesa * (desert_ ? 180.0f : 300.0f) * std::max(relief_, 0.6f);
     }
@@ -61,8 +62,8 @@ class MarsTerrain final : public Terrain {
   GroundPoint surface(Vec3 p, Vec3 n, float fp) const override {
     GroundPoint g;
     float x = p.x, z = p.z;
-    float n1 = fbm2(x / 18.0f, z / 18.0f, seed_ + 10, lod_octaves(18, fp, 3));
-    float n2 = fbm2(x / 2.5f, z / 2.5f, seed_ + 11, lod_octaves(2.5f, fp, 3));
+    float n1 = fbm(x / 18.0f, z / 18.0f, seed_ + 10, lod_octaves(18, fp, 3));
+    float n2 = fbm(x / 2.5f, z / 2.5f, seed_ + 11, lod_octaves(2.5f, fp, 3));
     Vec3 c;
     if (desert_) {
       c = mix(srgb(0.80f, 0.62f, 0.42f), srgb(0.88f, 0.74f, 0.54f), smoothstep(-0.3f, 0.5f, n1));
@@ -72,7 +73,7 @@ class MarsTerrain final : public Terrain {
       c = mix(c, srgb(0.36f, 0.17f, 0.10f), smoothstep(0.0f, 0.6f, n2) * 0.6f);
     }
     if (fp < 0.05f) {
-      float grain = fbm2(x * 7.0f, z * 7.0f, seed_ + 12, lod_octaves(1.0f / 7, fp, 3));
+      float grain = fbm(x * 7.0f, z * 7.0f, seed_ + 12, lod_octaves(1.0f / 7, fp, 3));
       c = c * (1.0f + 0.2f * grain);
     }
     float r2 = x * x + z * z;
@@ -82,7 +83,7 @@ class MarsTerrain final : public Terrain {
       if (fp < 0.03f) cover = std::max(cover, rock_at(stones_, x, z, fp).coverage);
     }
     if (cover > 0) {
-      float v = perlin2(x * 3.0f, z * 3.0f, seed_ + 13);
+      float v = noise2(x * 3.0f, z * 3.0f, seed_ + 13);
       Vec3 rock = desert_
                       ? mix(srgb(0.45f, 0.36f, 0.28f), srgb(0.32f, 0.25f, 0.2f), v * 0.5f + 0.5f)
                       : mix(srgb(0.30f, 0.18f, 0.13f), srgb(0.19f, 0.12f, 0.10f), v * 0.5f + 0.5f);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "reel/studio/noise.hpp"
+#include "studio/environment_noise.hpp"
 #include "studio/environment_rocks.hpp"
 #include "studio/environment_terrain.hpp"
 
@@ -22,16 +23,16 @@ class MountainTerrain final : public Terrain {
 
   float height(float x, float z, float fp) const override {
     float r = std::sqrt(x * x + z * z);
-    float h = fbm2(x / 140.0f, z / 140.0f, seed_, lod_octaves(140, fp, 5)) *
+    float h = fbm(x / 140.0f, z / 140.0f, seed_, lod_octaves(140, fp, 5)) *
               (1.0f + 5.0f * smoothstep(10.0f, 250.0f, r));
     // Wind-shaped drifts on the near snowfield: relief for the low sun to catch.
     if (r < 300.0f)
-      h += 0.35f * fbm2(x / 9.0f, z / 5.0f, seed_ + 4, lod_octaves(5, fp, 5)) *
+      h += 0.35f * fbm(x / 9.0f, z / 5.0f, seed_ + 4, lod_octaves(5, fp, 5)) *
            (1.0f - smoothstep(60.0f, 300.0f, r));
     float ramp = smoothstep(1200.0f, 4200.0f, r);
     if (ramp > 0) {
-      float massif = fbm2(x / 7000.0f, z / 7000.0f, seed_ + 3, 2) * 0.5f + 0.5f;
-      float m = ridged2(x / 2600.0f, z / 2600.0f, seed_ + 2, lod_octaves(2600, fp, 8));
+      float massif = fbm(x / 7000.0f, z / 7000.0f, seed_ + 3, 2) * 0.5f + 0.5f;
+      float m = ridged(x / 2600.0f, z / 2600.0f, seed_ + 2, lod_octaves(2600, fp, 8));
       h += ramp * m * m * 1250.0f * (0.35f + massif) * std::max(relief_, 0.6f);
     }
     if (r < 400.0f) h += rock_at(boulders_, x, z, fp).height + rock_at(rocks_, x, z, fp).height;
@@ -41,12 +42,12 @@ class MountainTerrain final : public Terrain {
   GroundPoint surface(Vec3 p, Vec3 n, float fp) const override {
     GroundPoint g;
     float x = p.x, z = p.z;
-    float v = fbm2(x / 40.0f, z / 40.0f, seed_ + 10, lod_octaves(40, fp, 4));
+    float v = fbm(x / 40.0f, z / 40.0f, seed_ + 10, lod_octaves(40, fp, 4));
     Vec3 rock = mix(srgb(0.34f, 0.32f, 0.31f), srgb(0.22f, 0.20f, 0.20f), v * 0.5f + 0.5f);
     // Snow holds on gentle slopes, everywhere up high and on the near snowfield.
-    float snowline = 380.0f + 180.0f * fbm2(x / 900.0f, z / 900.0f, seed_ + 11, 3);
+    float snowline = 380.0f + 180.0f * fbm(x / 900.0f, z / 900.0f, seed_ + 11, 3);
     float alt = (p.y - snowline) / 600.0f;
-    float flat = n.y + 0.25f * fbm2(x / 8.0f, z / 8.0f, seed_ + 12, lod_octaves(8, fp, 4));
+    float flat = n.y + 0.25f * fbm(x / 8.0f, z / 8.0f, seed_ + 12, lod_octaves(8, fp, 4));
     float snow = smoothstep(0.62f, 0.78f, flat + std::clamp(alt, -0.4f, 0.3f));
     float r = std::sqrt(x * x + z * z);
     // The foothills before the range lie under a continuous snowfield.
@@ -59,8 +60,8 @@ class MountainTerrain final : public Terrain {
     }
     Vec3 snow_c = srgb(0.84f, 0.87f, 0.92f);
     // Wind-packed drifts: soft large-scale variation, finer grain up close.
-    snow_c = snow_c * (1.0f + 0.06f * fbm2(x / 6.0f, z / 6.0f, seed_ + 14, lod_octaves(6, fp, 4)));
-    if (fp < 0.05f) snow_c = snow_c * (1.0f + 0.05f * perlin2(x * 9.0f, z * 9.0f, seed_ + 13));
+    snow_c = snow_c * (1.0f + 0.06f * fbm(x / 6.0f, z / 6.0f, seed_ + 14, lod_octaves(6, fp, 4)));
+    if (fp < 0.05f) snow_c = snow_c * (1.0f + 0.05f * noise2(x * 9.0f, z * 9.0f, seed_ + 13));
     g.albedo = mix(rock, snow_c, snow);
     if (r < 400.0f)
       g.shadow = 1.0f - 0.85f * std::max(rock_shadow(boulders_, x, z, sun_),
@@ -81,13 +82,13 @@ class BeachTerrain final : public Terrain {
     stones_ = {3.0f, 0.06f * w.spec.rockiness, 0.05f, 0.25f, 0.5f, seed_ + 401};
   }
 
-  float shore(float x) const { return 16.0f + 6.0f * fbm2(x / 70.0f, 0.5f, seed_ + 1, 3); }
+  float shore(float x) const { return 16.0f + 6.0f * fbm(x / 70.0f, 0.5f, seed_ + 1, 3); }
 
   // Land height: a beach sloping into the sea; negative under water.
   float ground(float x, float z, float fp) const {
     float g = 0.045f * (shore(x) - z);
     if (g > -0.5f)
-      g += 0.25f * fbm2(x / 9.0f, z / 9.0f, seed_ + 2, lod_octaves(9, fp, 4)) *
+      g += 0.25f * fbm(x / 9.0f, z / 9.0f, seed_ + 2, lod_octaves(9, fp, 4)) *
            smoothstep(-0.2f, 0.6f, g);
     return std::max(g, -12.0f);
   }
@@ -100,9 +101,9 @@ class BeachTerrain final : public Terrain {
 
   // Wave height field: long swells towards the shore plus wind ripples.
   float waves(float x, float z, float fp) const {
-    float h = 0.10f * std::sin(z * 0.55f + 0.6f * fbm2(x / 30.0f, z / 30.0f, seed_ + 5, 2) * 3.0f);
+    float h = 0.10f * std::sin(z * 0.55f + 0.6f * fbm(x / 30.0f, z / 30.0f, seed_ + 5, 2) * 3.0f);
     h += 0.05f * std::sin(z * 1.3f + x * 0.4f);
-    h += 0.06f * fbm2(x / 4.0f, z / 2.5f, seed_ + 6, lod_octaves(2.5f, fp, 5));
+    h += 0.06f * fbm(x / 4.0f, z / 2.5f, seed_ + 6, lod_octaves(2.5f, fp, 5));
     return h;
   }
 
@@ -128,7 +129,7 @@ class BeachTerrain final : public Terrain {
       g.snow_free = true;
       // Foam where waves break near the shore, and thin lines of spent surf.
       float d_shore = shore(x) - z;  // negative in the sea
-      float n1 = fbm2(x / 3.0f, z / 2.0f, seed_ + 7, lod_octaves(2, fp, 4)) * 0.5f + 0.5f;
+      float n1 = fbm(x / 3.0f, z / 2.0f, seed_ + 7, lod_octaves(2, fp, 4)) * 0.5f + 0.5f;
       float surf = smoothstep(-2.5f, -0.2f, d_shore) * smoothstep(0.35f, 0.65f, n1);
       float crest = std::sin((-d_shore) * 0.9f + n1 * 2.0f);
       float lines = smoothstep(0.93f, 0.99f, crest) * smoothstep(-25.0f, -4.0f, d_shore) * n1;
@@ -139,13 +140,13 @@ class BeachTerrain final : public Terrain {
       }
       return g;
     }
-    float v = fbm2(x / 6.0f, z / 6.0f, seed_ + 8, lod_octaves(6, fp, 4));
+    float v = fbm(x / 6.0f, z / 6.0f, seed_ + 8, lod_octaves(6, fp, 4));
     Vec3 sand = mix(srgb(0.74f, 0.62f, 0.45f), srgb(0.64f, 0.52f, 0.37f), v * 0.5f + 0.5f);
     if (fp < 0.05f) {
       // Wind ripples and grain.
-      float rip = std::sin(z * 7.0f + x * 1.5f + 4.0f * perlin2(x / 2.0f, z / 2.0f, seed_ + 15));
+      float rip = std::sin(z * 7.0f + x * 1.5f + 4.0f * noise2(x / 2.0f, z / 2.0f, seed_ + 15));
       sand = sand * (1.0f + 0.07f * rip * smoothstep(0.05f, 0.01f, fp) +
-                     0.12f * perlin2(x * 12.0f, z * 12.0f, seed_ + 9));
+                     0.12f * noise2(x * 12.0f, z * 12.0f, seed_ + 9));
     }
     float wet = smoothstep(0.35f, 0.05f, gr);
     g.albedo = mix(sand, srgb(0.60f, 0.50f, 0.37f), wet);
@@ -170,17 +171,17 @@ class ForestTerrain final : public Terrain {
 
   float height(float x, float z, float fp) const override {
     float r = std::sqrt(x * x + z * z);
-    float h = fbm2(x / 60.0f, z / 60.0f, seed_, lod_octaves(60, fp, 5)) *
+    float h = fbm(x / 60.0f, z / 60.0f, seed_, lod_octaves(60, fp, 5)) *
               (0.8f + 4.0f * smoothstep(10.0f, 150.0f, r));
     float far = smoothstep(900.0f, 2500.0f, r);
     if (far > 0)
       h += far * 220.0f *
-           (fbm2(x / 1800.0f, z / 1800.0f, seed_ + 1, lod_octaves(1800, fp, 5)) * 0.5f + 0.5f);
+           (fbm(x / 1800.0f, z / 1800.0f, seed_ + 1, lod_octaves(1800, fp, 5)) * 0.5f + 0.5f);
     // Beyond the modelled trees the forest is a canopy: crowns as bumps.
     float canopy = smoothstep(150.0f, 260.0f, r);
     if (canopy > 0)
       h += canopy * (14.0f + 6.0f * (1.0f - worley2(x / 7.0f, z / 7.0f, seed_ + 2)) +
-                     3.0f * fbm2(x / 25.0f, z / 25.0f, seed_ + 3, lod_octaves(25, fp, 3)));
+                     3.0f * fbm(x / 25.0f, z / 25.0f, seed_ + 3, lod_octaves(25, fp, 3)));
     if (r > 2.0f && r < 150.0f) h += rock_at(rocks_, x, z, fp).height;
     return h;
   }
@@ -191,15 +192,15 @@ class ForestTerrain final : public Terrain {
     GroundPoint g;
     float x = p.x, z = p.z;
     float r = std::sqrt(x * x + z * z);
-    float v = fbm2(x / 5.0f, z / 5.0f, seed_ + 10, lod_octaves(5, fp, 4));
+    float v = fbm(x / 5.0f, z / 5.0f, seed_ + 10, lod_octaves(5, fp, 4));
     Vec3 grass = mix(srgb(0.26f, 0.34f, 0.14f), srgb(0.18f, 0.25f, 0.10f), v * 0.5f + 0.5f);
     Vec3 litter = srgb(0.36f, 0.28f, 0.17f);
-    float l = smoothstep(0.0f, 0.4f, fbm2(x / 3.0f, z / 3.0f, seed_ + 11, lod_octaves(3, fp, 4)));
+    float l = smoothstep(0.0f, 0.4f, fbm(x / 3.0f, z / 3.0f, seed_ + 11, lod_octaves(3, fp, 4)));
     Vec3 c = mix(grass, litter, l * 0.7f);
-    if (fp < 0.05f) c = c * (1.0f + 0.25f * perlin2(x * 10.0f, z * 10.0f, seed_ + 12));
+    if (fp < 0.05f) c = c * (1.0f + 0.25f * noise2(x * 10.0f, z * 10.0f, seed_ + 12));
     float canopy = smoothstep(150.0f, 260.0f, r);
     if (canopy > 0) {
-      float t = fbm2(x / 20.0f, z / 20.0f, seed_ + 13, 3);
+      float t = fbm(x / 20.0f, z / 20.0f, seed_ + 13, 3);
       Vec3 crowns = mix(srgb(0.13f, 0.25f, 0.09f), srgb(0.20f, 0.33f, 0.12f), t * 0.5f + 0.5f);
       c = mix(c, crowns, canopy);
     }
@@ -212,7 +213,7 @@ class ForestTerrain final : public Terrain {
     g.albedo = c;
     // Dappled light through the canopy on the forest floor.
     if (canopy < 1) {
-      float d = fbm2(x / 4.0f + sun_.x * 3.0f, z / 4.0f, seed_ + 14, 3);
+      float d = fbm(x / 4.0f + sun_.x * 3.0f, z / 4.0f, seed_ + 14, 3);
       float lit = smoothstep(0.05f, 0.25f, d);
       g.shadow = mix(Vec3{lit, 0, 0}, Vec3{1, 0, 0}, canopy).x * 0.85f + 0.15f * (1.0f - canopy);
       g.shadow *= 1.0f - 0.85f * rock_shadow(rocks_, x, z, sun_);

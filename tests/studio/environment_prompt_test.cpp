@@ -120,3 +120,14 @@ TEST(EnvironmentPrompt, StudioColour) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(EnvironmentPrompt, IgnoredTimeIsNoted) {
+  auto s = parse_environment_prompt("a studio backdrop at sunset");
+  EXPECT_EQ(s.scene, Scene::studio);
+  EXPECT_TRUE(notes_mention(s, "time of day"));
+  EXPECT_TRUE(parse_environment_prompt("a forest with falling snow").notes.empty());
+}
+
+}  // namespace
