@@ -37,6 +37,17 @@ void compute_bound(Primitive& p) {
       break;
   }
   REEL_ASSERT(p.blend >= 0 && p.blend <= kMaxBlend);
+  if (p.shape == Shape::ellipsoid) {
+    p.inv_size = {1 / p.size.x, 1 / p.size.y, 1 / p.size.z};
+    p.inv_size2 = mul(p.inv_size, p.inv_size);
+  }
+  if (p.shape == Shape::round_cone) {
+    p.ba = p.b - p.centre;
+    p.l2 = dot(p.ba, p.ba);
+    p.rr = p.ra - p.rb;
+    p.a2 = p.l2 - p.rr * p.rr;
+    p.il2 = 1 / p.l2;
+  }
   p.blend_inv = p.blend > 0 ? 1.0f / p.blend : 0.0f;
   // Smooth unions swell the surface by up to a quarter of the blend radius.
   p.bound += p.blend * 0.25f + 1e-4f;

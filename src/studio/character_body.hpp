@@ -68,7 +68,11 @@ struct Primitive {
   Decal decal = Decal::none;
   float blend = 0;      // smooth-union radius with the primitives before it
   float blend_inv = 0;  // 1 / blend, or 0
-  float bound = 0;      // bounding-sphere radius around `bound_centre`
+  // Shape constants precomputed by compute_bound for the distance functions.
+  Vec3 inv_size, inv_size2;  // ellipsoid: 1/r, 1/r^2
+  Vec3 ba;                   // round_cone: b - a
+  float l2 = 0, rr = 0, a2 = 0, il2 = 0;
+  float bound = 0;  // bounding-sphere radius around `bound_centre`
   Vec3 bound_centre;
 };
 
@@ -86,7 +90,7 @@ struct Body {
 // Builds the posed body for a recipe. Deterministic.
 Body build_body(const Recipe& recipe, const Pose& pose);
 
-// Fills bound/bound_centre of a primitive from its shape.
+// Fills bound/bound_centre and the precomputed shape constants.
 void compute_bound(Primitive& p);
 
 // Part-building helpers shared by the archetype builders.

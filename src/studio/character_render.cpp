@@ -179,7 +179,10 @@ bool proxy_span(const Primitive& p, float X, float Y, float grow, float* z_in, f
 
 class Tracer {
  public:
-  Tracer(const Recipe& r, const Body& body, const LightRig& lights, float scale)
+  // `ext` holds each primitive's screen extent (pixels) for the frame whose feet
+  // sit at pixel (ox, oy).
+  Tracer(const Recipe& r, const Body& body, const LightRig& lights, float scale,
+         const std::vector<ScreenBox>& ext, float ox, float oy)
       : r_(r), body_(body), lights_(lights), scale_(scale), px_(1.0f / scale) {
     // Primitive j can change the surface only through its own smooth union or
     // a later one (the union runs in list order), so a ray must consider j when
@@ -191,6 +194,14 @@ class Tracer {
       grow_[i] = suffix + 2 * px_;
     }
     bulge_ = suffix * 0.25f + 2 * px_;
+    // The same extents in character space, grown like the proxies: a cheap
+    // rejection before the exact span test.
+    reach_.resize(ext.size());
+    for (std::size_t i = 0; i < ext.size(); ++i) {
+      float g = grow_[i];
+      reach_[i] = {(ext[i].x0 - ox) / scale - g, (oy - ext[i].y1) / scale - g,
+                   (ext[i].x1 - ox) / scale + g, (oy - ext[i].y0) / scale + g};
+    }
   }
 
   // With `shaded` false only hit, primitive and depth are found (edge coverage).
@@ -204,6 +215,8 @@ class Tracer {
     int n = 0;
     float z_start = -1e9f, z_end = 1e9f, z_core = -1e9f;
     for (int i : tile) {
+      const ScreenBox& r = reach_[i];
+      if (X < r.x0 || X > r.x1 || Y < r.y0 || Y > r.y1) continue;
       float zi, zo;
       if (!proxy_span(prims[i], X, Y, grow_[i], &zi, &zo)) continue;
       if (n == kMaxRayPrims) break;
@@ -248,12 +261,16 @@ class Tracer {
     s.z = z;
     if (!shaded) return s;
     Vec3 nrm = normal(p, cand, n);
-    // 2. Occlusion only looks at primitives within its reach of the hit point.
+    // 2. Occlusion only looks at primitives near the segment it samples.
     int near[kMaxRayPrims];
     int nn = 0;
     for (int i : tl.wide) {
       const Primitive& q = prims[i];
-      if (length(p - q.bound_centre) - q.bound < 2 * kAoReach && nn < kMaxRayPrims) near[nn++] = i;
+      // A primitive darkens a sample at height h only from closer than h, so it
+      // must come within kAoReach of the sampled segment along the normal.
+      float t = std::clamp(dot(q.bound_centre - p, nrm), 0.0f, kAoReach);
+      if (length(q.bound_centre - (p + nrm * t)) - q.bound < kAoReach && nn < kMaxRayPrims)
+        near[nn++] = i;
     }
     float ao = occlusion(p, nrm, near, nn);
     float sh = r_.photoreal ? soft_shadow(p + nrm * (2 * px_), tl.shadow) : 1.0f;
@@ -307,6 +324,7 @@ class Tracer {
   const LightRig& lights_;
   float scale_, px_;
   std::vector<float> grow_;
+  std::vector<ScreenBox> reach_;  // character space: x0/y0 = min, x1/y1 = max
   float bulge_ = 0;
 };
 
@@ -407,7 +425,7 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
     }
   });
 
-  Tracer tracer(recipe, body, lights, scale);
+  Tracer tracer(recipe, body, lights, scale, ext, ox, oy);
   auto world_x = [&](float px) { return (px - ox) / scale; };
   auto world_y = [&](float py) { return (oy - py) / scale; };
 

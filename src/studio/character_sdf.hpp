@@ -64,12 +64,34 @@ inline float sd_capped_cone(Vec3 p, float r1, float h, float r2) {
   return s * std::sqrt(std::min(cax * cax + cay * cay, cbx * cbx + cby * cby));
 }
 
+// Same as sd_ellipsoid with 1/r and 1/r^2 precomputed.
+inline float sd_ellipsoid_pre(Vec3 p, const Primitive& pr) {
+  float k0 = length(mul(p, pr.inv_size));
+  float k1 = length(mul(p, pr.inv_size2));
+  return k1 > 0 ? k0 * (k0 - 1.0f) / k1 : -std::min({pr.size.x, pr.size.y, pr.size.z});
+}
+
+// Same as sd_round_cone with the shape-only terms precomputed.
+inline float sd_round_cone_pre(Vec3 p, const Primitive& pr) {
+  Vec3 pa = p - pr.centre;
+  float y = dot(pa, pr.ba);
+  float z = y - pr.l2;
+  Vec3 xv = pa * pr.l2 - pr.ba * y;
+  float x2 = dot(xv, xv);
+  float y2 = y * y * pr.l2;
+  float z2 = z * z * pr.l2;
+  float k = (pr.rr > 0 ? 1.0f : (pr.rr < 0 ? -1.0f : 0.0f)) * pr.rr * pr.rr * x2;
+  if ((z > 0 ? 1.0f : -1.0f) * pr.a2 * z2 > k) return std::sqrt(x2 + z2) * pr.il2 - pr.rb;
+  if ((y > 0 ? 1.0f : -1.0f) * pr.a2 * y2 < k) return std::sqrt(x2 + y2) * pr.il2 - pr.ra;
+  return (std::sqrt(x2 * pr.a2 * pr.il2) + y * pr.rr) * pr.il2 - pr.ra;
+}
+
 inline float prim_distance(const Primitive& pr, Vec3 p) {
   switch (pr.shape) {
     case Shape::ellipsoid:
-      return sd_ellipsoid(tmul(pr.rot, p - pr.centre), pr.size);
+      return sd_ellipsoid_pre(tmul(pr.rot, p - pr.centre), pr);
     case Shape::round_cone:
-      return sd_round_cone(p, pr.centre, pr.b, pr.ra, pr.rb);
+      return sd_round_cone_pre(p, pr);
     case Shape::round_box:
       return sd_round_box(tmul(pr.rot, p - pr.centre), pr.size, pr.round);
     case Shape::torus:
