@@ -4,9 +4,6 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
 
 #include "reel/core/thread_pool.hpp"
 #include "reel/studio/noise.hpp"
@@ -67,7 +64,6 @@ void render_terrain(const World& w, const Terrain& t, Frame& frame) {
   std::vector<float> hit_z(frame.depth.size(), -1.0f), hit_y(frame.depth.size(), 0.0f);
   const float far = std::min(t.far_limit(), kFarPlane);
 
-  std::clock_t c0 = std::clock();
   // 1. Column march: the y-buffer `top` is the highest row filled so far.
   reel::parallel_for(static_cast<std::size_t>(W), 16, [&](std::size_t b, std::size_t e) {
     for (std::size_t col = b; col < e; ++col) {
@@ -119,10 +115,6 @@ void render_terrain(const World& w, const Terrain& t, Frame& frame) {
     }
   });
 
-  if (std::getenv("REEL_ENV_PROFILE"))
-    std::fprintf(stderr, "  march %.3f cpu-s\n",
-                 static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
-  c0 = std::clock();
   // 2. Shade rows: every ground pixel from its own world point.
   reel::parallel_for(static_cast<std::size_t>(H), 4, [&](std::size_t b, std::size_t e) {
     for (std::size_t row = b; row < e; ++row) {
