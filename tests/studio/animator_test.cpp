@@ -208,6 +208,42 @@ TEST(Animator, ReportsProgressAndHonoursCancellation) {
   }
 }
 
+TEST(Animator, CancelsMidClip) {
+  auto m = make_animator_model();
+  auto& anim = dynamic_cast<model::ImageToVideo&>(*m);
+  const auto req = scene_request("pan left, rain", 2.0);
+  model::RunContext ctx;
+  int calls = 0;
+  ctx.on_progress = [&](double, std::string_view) {
+    if (++calls == 5) ctx.cancel.cancel();
+  };
+  try {
+    anim.animate(req, ctx);
+    FAIL() << "expected Cancelled";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
+  }
+  EXPECT_LT(calls, 24);  // stopped well before the 24 frames
+}
+
+TEST(Animator, OddDepthPlanesAreSurvived) {
+  // Depth that is all sky, NaN, zero or negative must not crash or blank frames.
+  for (float v : {std::numeric_limits<float>::infinity(), std::nanf(""), 0.0f, -3.0f}) {
+    auto req = scene_request("camera pans left, dolly in, fog, dust", 0.25);
+    req.background->depth = media::Plane(320, 180, v);
+    const auto r = animate(req);
+    ASSERT_EQ(r.video.frames.size(), 3u);
+    EXPECT_TRUE(r.video.frames.back().is_opaque());
+  }
+  // A depth plane of the wrong size is ignored with a note.
+  auto req = scene_request("camera pans left", 0.25);
+  req.background->depth = media::Plane(10, 10, 1.0f);
+  const auto r = animate(req);
+  bool noted = false;
+  for (const auto& n : r.notes) noted |= n.find("depth") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
 TEST(Animator, NotesCarryUnknownMotionWords) {
   const auto r = animate(scene_request("nods while juggling"));
   ASSERT_FALSE(r.notes.empty());
