@@ -222,14 +222,20 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
       pose.torso_lean,         pose.arm_left_raise, pose.arm_right_raise, pose.forearm_left_bend,
       pose.forearm_right_bend, pose.walk_phase};
   for (float v : pose_values)
-    if (!std::isfinite(v) || std::fabs(v) > 1000)
+    if (!std::isfinite(v) || std::fabs(v) > 1e6f)
       throw Error(ErrorKind::InvalidInput,
-                  "render_character: pose angles must be finite radians (|angle| <= 1000)");
-  if (!(pose.breath >= 0 && pose.breath <= 1) ||
-      !(pose.walk_amount >= 0 && pose.walk_amount <= 1) || !(std::fabs(pose.bob) <= 1))
+                  "render_character: pose angles must be finite radians (|angle| <= 1e6)");
+  // A hair of tolerance: callers compute these with trigonometry.
+  constexpr float kSlack = 1e-3f;
+  if (!(pose.breath >= -kSlack && pose.breath <= 1 + kSlack) ||
+      !(pose.walk_amount >= -kSlack && pose.walk_amount <= 1 + kSlack) ||
+      !(std::fabs(pose.bob) <= 1))
     throw Error(ErrorKind::InvalidInput,
                 "render_character: pose breath and walk_amount must lie in 0..1 and bob in -1..1");
-  Body body = build_body(recipe, pose);
+  Pose clean = pose;
+  clean.breath = std::clamp(pose.breath, 0.0f, 1.0f);
+  clean.walk_amount = std::clamp(pose.walk_amount, 0.0f, 1.0f);
+  Body body = build_body(recipe, clean);
   const float scale = pl.height, ox = pl.foot_x, oy = pl.foot_y;
   LightRig lights = make_light_rig(light);
 
