@@ -188,7 +188,12 @@ Vec3 shade_facade(const World& w, const Street& s, const Hit& h, Vec3 d, float t
   float on = (wi & 0xFF) / 255.0f < lit_prob ? 1.0f : 0.0f;
   if (fz > l.col_spacing) on = lit_prob;  // averaged over many windows
   Vec3 lamp = srgb(1.0f, 0.78f, 0.48f) * (night ? 0.9f : 0.2f);
-  if (ground_floor && win > 0) on = night ? 0.45f : 0.25f;
+  if (ground_floor && win > 0) {
+    // Shops: each 6 m bay lit or closed on its own.
+    auto bay = hash64(static_cast<std::uint64_t>(std::floor(h.along / 6.0f) + 1000), 7, l.seed);
+    float open = (bay & 0xFF) / 255.0f;
+    on = night ? (open < 0.6f ? 0.2f + 0.4f * open : 0.0f) : 0.2f;
+  }
   glass = glass + lamp * on;
   return mix(diffuse, glass, win);
 }
@@ -228,11 +233,48 @@ Vec3 shade_ground(const World& w, const Street& s, const Hit& h, Vec3 d, float t
   if (w.spec.time == TimeOfDay::night) {
     // Pools of light from street lamps every 25 m on both sidewalks.
     float zl = z - std::round(z / 25.0f) * 25.0f;
-    float xl = std::fabs(x) - (kRoadHalf + 0.8f);
+    float xl = std::fabs(x) - (kRoadHalf - 0.5f);
     float pool = std::exp(-(zl * zl + xl * xl) / 30.0f);
     c += albedo * srgb(1.0f, 0.75f, 0.45f) * (pool * 0.8f);
   }
   return c;
+}
+
+constexpr float kPoleX = kRoadHalf + 0.6f;
+constexpr float kPoleSpacing = 25.0f;
+constexpr float kPoleHeight = 7.0f;
+constexpr float kPoleRadius = 0.09f;
+
+// Street-lamp poles on both kerbs: vertical cylinders every kPoleSpacing metres.
+// Returns the distance along `d` to the nearest pole, or -1.
+float cast_pole(Vec3 o, Vec3 d, Vec3& normal) {
+  float best = -1;
+  float dl = std::sqrt(d.x * d.x + d.z * d.z);
+  if (dl < 1e-6f || std::fabs(d.x) < 1e-6f) return best;
+  float sign = d.x > 0 ? 1.0f : -1.0f;
+  float tx = (sign * kPoleX - o.x) / d.x;  // where the ray crosses the pole line
+  float zc = o.z + d.z * tx;
+  float k0 = std::round(zc / kPoleSpacing);
+  for (float k = k0 - 1; k <= k0 + 1; k += 1.0f) {
+    if (k < 1) continue;
+    float px = sign * kPoleX, pz = k * kPoleSpacing;
+    // Closest approach of the ray's ground projection to the pole axis.
+    float ux = d.x / dl, uz = d.z / dl;
+    float rx = px - o.x, rz = pz - o.z;
+    float along = rx * ux + rz * uz;
+    float perp = rx * uz - rz * ux;
+    if (std::fabs(perp) > kPoleRadius || along <= 0) continue;
+    float back = std::sqrt(kPoleRadius * kPoleRadius - perp * perp);
+    float t = (along - back) / dl;
+    float y = o.y + d.y * t;
+    if (y < 0 || y > kPoleHeight) continue;
+    if (best < 0 || t < best) {
+      best = t;
+      Vec3 hp = o + d * t;
+      normal = normalize({hp.x - px, 0, hp.z - pz});
+    }
+  }
+  return best;
 }
 
 }  // namespace
@@ -256,6 +298,22 @@ void render_city(World& w, Frame& f) {
         Hit h = cast(s, c.pos, d);
         if (h.t < 0 || h.t > kFarPlane) {
           f.colour[i] = sky_radiance(w, d);
+          continue;
+        }
+        Vec3 pn;
+        float tp = cast_pole(c.pos, d, pn);
+        if (tp > 0 && tp < h.t) {
+          Vec3 hp = c.pos + d * tp;
+          float ndl = std::max(dot(pn, w.light.sun_dir), 0.0f);
+          bool shadowed = in_shadow(s, hp, w.light.sun_dir);
+          Vec3 metal = srgb(0.22f, 0.23f, 0.24f);
+          Vec3 col = metal * (w.light.sun * (shadowed ? 0.0f : ndl) + w.light.sky_ambient);
+          // The lamp head, lit at night.
+          if (hp.y > kPoleHeight - 0.5f && w.spec.time == TimeOfDay::night)
+            col = srgb(1.0f, 0.85f, 0.6f) * 4.0f;
+          f.colour[i] = col;
+          f.depth[i] = tp;
+          f.surface[i] = Surface::object;
           continue;
         }
         f.colour[i] = h.ground ? shade_ground(w, s, h, d, h.t) : shade_facade(w, s, h, d, h.t);

@@ -76,7 +76,7 @@ Vec3 sky_radiance(const World& w, Vec3 d, bool reflected) {
   float ang = std::acos(std::fmin(dot(d, s.sun_dir), 1.0f));
   float pa = w.cam.pixel_angle();
   float disk = smoothstep(s.disk_radius + pa, s.disk_radius - pa, ang);
-  if (disk > 0) {
+  if (disk > 0 && !reflected) {
     Vec3 dc = s.disk;
     if (s.moon) {
       // Maria: darker patches on the moon face.

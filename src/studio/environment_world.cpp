@@ -102,7 +102,7 @@ void mars_palette(World& w) {
       l.exposure = 1.2f;
       break;
     case TimeOfDay::noon:
-      s.zenith = srgb(0.56f, 0.40f, 0.32f) * 0.6f;
+      s.zenith = srgb(0.50f, 0.35f, 0.28f) * 0.55f;
       s.horizon = srgb(0.88f, 0.70f, 0.52f) * 0.8f;
       s.glow = srgb(1.0f, 0.92f, 0.8f) * 0.5f;
       s.disk = Vec3{70, 68, 64};
