@@ -381,6 +381,20 @@ TEST(Animator, RiglessImageAtAnotherAspectIsCroppedNotStretched) {
   EXPECT_NEAR(static_cast<double>(x1 - x0) / (y1 - y0), 1.33, 0.15);
 }
 
+TEST(Animator, OpaqueStillWithoutBackgroundGetsCameraMovesAndANote) {
+  model::ImageToVideoRequest req;
+  req.image = synthetic_background(320, 180);  // opaque, with depth
+  req.motion = "zoom in, turns his head";
+  req.duration_seconds = 0.5;
+  req.fps = 12;
+  const auto r = animate(req);
+  EXPECT_EQ(r.metadata["character_mode"], "none");
+  EXPECT_GT(region_diff(r.video.frames.front(), r.video.frames.back(), 0, 100, 320, 180), 1.0);
+  bool noted = false;
+  for (const auto& n : r.notes) noted |= n.find("opaque") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
 TEST(Animator, RiglessImageOverABackground) {
   auto req = scene_request("nod", 0.5);
   req.image = synthetic_blob(100, 200);
