@@ -1,8 +1,10 @@
 // Renders a posed character by sphere tracing its signed-distance primitives with
 // an orthographic camera looking down -z. Work stays inside the character's
 // screen box, split into tiles that each keep only the primitives whose screen
-// bounds touch them. Edge pixels (silhouette, material or depth changes) are
-// re-sampled for antialiased alpha.
+// bounds touch them; each ray then keeps only the primitives it passes near.
+// Pixels are sampled coarse to fine (smooth areas are interpolated), silhouette
+// alpha comes from how close missing rays pass, and pixels on material or
+// overlap edges are re-sampled for antialiasing.
 #include "character_render.hpp"
 
 #include <algorithm>

@@ -57,7 +57,7 @@ Vec3 cone_local(const Primitive& pr, Vec3 p, float* t_out) {
   return tmul(frame, p - pr.centre);
 }
 
-Surface material(const Recipe& r, const Primitive& pr, Vec3 p, Vec3 n) {
+Surface material(const Recipe& r, const Primitive& pr, Vec3 p) {
   Surface s;
   Vec3 local = tmul(pr.rot, p - pr.centre);
   switch (pr.material) {
@@ -201,7 +201,6 @@ Surface material(const Recipe& r, const Primitive& pr, Vec3 p, Vec3 n) {
       break;
     }
   }
-  (void)n;
   return s;
 }
 
@@ -220,7 +219,7 @@ LightRig make_light_rig(const model::Light& light) {
 
 Vec3 shade(const Recipe& recipe, const Primitive& prim, Vec3 p, Vec3 n, float ao, float shadow,
            const LightRig& l) {
-  Surface s = material(recipe, prim, p, n);
+  Surface s = material(recipe, prim, p);
   const Vec3 v{0, 0, 1};
   float ndl = dot(n, l.key_dir);
   float diff = std::max(0.0f, (ndl + s.wrap) / (1 + s.wrap)) * shadow;
