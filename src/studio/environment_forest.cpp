@@ -155,7 +155,7 @@ void render_trees(const World& w, const Terrain& terrain, Frame& f) {
               float nx = lx / tw;
               n = {nx, 0.0f, -std::sqrt(std::max(0.0f, 1.0f - nx * nx))};
               float bark = t.scale > 20.0f ? noise2(lx * 25.0f, ly * 1.5f, t.seed + 2) : 0.0f;
-              albedo = srgb(0.30f, 0.23f, 0.17f) * (0.8f + 0.35f * bark);
+              albedo = srgb(0.29f, 0.25f, 0.21f) * (0.8f + 0.35f * bark);
               // Trunks stand in their own crowns' shade.
               shade = 0.45f;
               hit = true;

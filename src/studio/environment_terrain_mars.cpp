@@ -31,7 +31,8 @@ class MarsTerrain final : public Terrain {
       float warp = fbm(x / 180.0f, z / 180.0f, seed_ + 4, lod_octaves(180, fp, 3)) * 40.0f;
       float crest =
           1.0f - std::fabs(noise2((x + warp) / 90.0f, (z + warp * 0.5f) / 55.0f, seed_ + 5));
-      h = std::pow(crest, 1.8f) * (1.0f + 9.0f * near_ramp) +
+      float dune_ramp = smoothstep(8.0f, 220.0f, r);
+      h = std::pow(crest, 1.8f) * (1.5f + 16.0f * dune_ramp) +
           fbm(x / 400.0f, z / 400.0f, seed_, lod_octaves(400, fp, 4)) * 6.0f * near_ramp;
       if (fp < 0.05f)  // wind ripples near the camera
         h += 0.015f * std::sin((z + 0.3f * x) * 9.0f + noise2(x, z, seed_ + 6) * 3.0f);
@@ -66,7 +67,7 @@ class MarsTerrain final : public Terrain {
     float n2 = fbm(x / 2.5f, z / 2.5f, seed_ + 11, lod_octaves(2.5f, fp, 3));
     Vec3 c;
     if (desert_) {
-      c = mix(srgb(0.80f, 0.62f, 0.42f), srgb(0.88f, 0.74f, 0.54f), smoothstep(-0.3f, 0.5f, n1));
+      c = mix(srgb(0.70f, 0.53f, 0.35f), srgb(0.78f, 0.62f, 0.44f), smoothstep(-0.3f, 0.5f, n1));
       c = mix(c, srgb(0.70f, 0.52f, 0.34f), smoothstep(0.1f, 0.6f, n2) * 0.4f);
     } else {
       c = mix(srgb(0.54f, 0.26f, 0.14f), srgb(0.68f, 0.42f, 0.26f), smoothstep(-0.4f, 0.6f, n1));

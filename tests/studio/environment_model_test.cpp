@@ -212,6 +212,10 @@ TEST(EnvironmentModel, WeatherChangesTheImage) {
   EXPECT_GT(mean(fog).lum(), mean(forest).lum() + 10);
   EXPECT_GT(mean(snow).lum(), mean(forest).lum() + 5);
   EXPECT_EQ(rain.metadata.at("weather"), "rain");
+  // Wet, overcast street: the ground half is darker than on a clear day.
+  auto wet_beach = render("a beach in the rain");
+  auto dry_beach = render("a beach");
+  EXPECT_LT(mean(wet_beach, 0.6, 1.0).lum(), mean(dry_beach, 0.6, 1.0).lum() - 15);
 }
 
 TEST(EnvironmentModel, NotesReportUnknownWords) {
