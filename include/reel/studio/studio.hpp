@@ -3,8 +3,7 @@
 
 namespace reel::studio {
 
-// Registers studio-character, studio-environment, studio-animator and
-// studio-composite.
+// Registers studio-character, studio-environment and studio-animator.
 void register_models(model::Registry& registry);
 
 }  // namespace reel::studio
