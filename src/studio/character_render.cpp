@@ -61,7 +61,6 @@ class Tracer {
       suffix = std::max(suffix, body.prims[i].blend);
       grow_[i] = suffix + 2 * px_;
     }
-    bulge_ = suffix * 0.25f + 2 * px_;
     // The same extents in character space, grown like the proxies: a cheap
     // rejection before the exact span test.
     reach_.resize(ext.size());
@@ -81,7 +80,7 @@ class Tracer {
     // 1. Keep the primitives this ray passes near; march between their spans.
     int cand[kMaxRayPrims];
     int n = 0;
-    float z_start = -1e9f, z_end = 1e9f, z_core = -1e9f;
+    float z_start = -1e9f, z_end = 1e9f, z_core = -1e9f, max_blend = 0;
     for (int i : tile) {
       const ScreenBox& r = reach_[i];
       if (X < r.x0 || X > r.x1 || Y < r.y0 || Y > r.y1) continue;
@@ -91,11 +90,13 @@ class Tracer {
       cand[n++] = i;
       z_start = std::max(z_start, zi);
       z_end = std::min(z_end, zo);
+      max_blend = std::max(max_blend, prims[i].blend);
       if (proxy_span(prims[i], X, Y, 0, &zi, &zo)) z_core = std::max(z_core, zi);
     }
     if (n == 0) return s;
     // Smooth unions bulge at most a quarter of their radius past the shapes.
-    float z = std::min(z_start, z_core > -1e8f ? z_core + bulge_ : z_start);
+    float bulge = max_blend * 0.25f + 2 * px_;
+    float z = std::min(z_start, z_core > -1e8f ? z_core + bulge : z_start);
     float eps = 0.3f * px_;
     int who = -1;
     float closest = 1e9f;
@@ -193,7 +194,6 @@ class Tracer {
   float scale_, px_;
   std::vector<float> grow_;
   std::vector<ScreenBox> reach_;  // character space: x0/y0 = min, x1/y1 = max
-  float bulge_ = 0;
 };
 
 float to_srgb(float x) {
