@@ -3,7 +3,7 @@
 #include <string>
 
 // Private header: the prompt reader is tested directly, not only through images.
-#include "../../src/studio/environment_spec.hpp"
+#include "studio/environment_spec.hpp"
 
 using reel::studio::env::parse_environment_prompt;
 using reel::studio::env::Scene;
