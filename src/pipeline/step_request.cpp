@@ -28,6 +28,21 @@ const model::ImageResult* optional_image(const std::map<std::string, Artifact>& 
   return it == inputs.end() ? nullptr : it->second.image.get();
 }
 
+// Fields every generating request shares (size, seed, extras).
+template <class Request>
+void fill_common(Request& r, const Json& p, std::uint64_t seed, const Json& extra) {
+  r.width = param<int>(p, "width", 0);
+  r.height = param<int>(p, "height", 0);
+  r.seed = seed;
+  r.params = extra;
+}
+
+template <class Request>
+void fill_timing(Request& r, const Json& p) {
+  r.duration_seconds = param<double>(p, "duration", 5.0);
+  r.fps = param<double>(p, "fps", 24.0);
+}
+
 }  // namespace
 
 StepOutput run_step_model(const Step& step, model::Model& m, std::uint64_t seed,
@@ -41,11 +56,8 @@ StepOutput run_step_model(const Step& step, model::Model& m, std::uint64_t seed,
       model::TextToImageRequest r;
       r.prompt = param<std::string>(p, "prompt", "");
       r.negative_prompt = param<std::string>(p, "negative_prompt", "");
-      r.width = param<int>(p, "width", 0);
-      r.height = param<int>(p, "height", 0);
       r.style = param<std::string>(p, "style", "");
-      r.seed = seed;
-      r.params = extra;
+      fill_common(r, p, seed, extra);
       out.image = model::as_task<model::TextToImage>(m, step.task).generate(r, ctx);
       break;
     }
@@ -54,12 +66,8 @@ StepOutput run_step_model(const Step& step, model::Model& m, std::uint64_t seed,
       r.image = input_image(inputs, "image");
       if (auto* bg = optional_image(inputs, "background")) r.background = *bg;
       r.motion = param<std::string>(p, "motion", "");
-      r.duration_seconds = param<double>(p, "duration", 5.0);
-      r.fps = param<double>(p, "fps", 24.0);
-      r.width = param<int>(p, "width", 0);
-      r.height = param<int>(p, "height", 0);
-      r.seed = seed;
-      r.params = extra;
+      fill_timing(r, p);
+      fill_common(r, p, seed, extra);
       out.video = model::as_task<model::ImageToVideo>(m, step.task).animate(r, ctx);
       break;
     }
@@ -67,12 +75,8 @@ StepOutput run_step_model(const Step& step, model::Model& m, std::uint64_t seed,
       model::TextToVideoRequest r;
       r.prompt = param<std::string>(p, "prompt", "");
       r.negative_prompt = param<std::string>(p, "negative_prompt", "");
-      r.duration_seconds = param<double>(p, "duration", 5.0);
-      r.fps = param<double>(p, "fps", 24.0);
-      r.width = param<int>(p, "width", 0);
-      r.height = param<int>(p, "height", 0);
-      r.seed = seed;
-      r.params = extra;
+      fill_timing(r, p);
+      fill_common(r, p, seed, extra);
       out.video = model::as_task<model::TextToVideo>(m, step.task).generate_video(r, ctx);
       break;
     }
