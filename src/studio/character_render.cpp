@@ -37,6 +37,7 @@ struct Sample {
   float z = 0;
   Vec3 colour;           // linear
   float miss_px = 1e9f;  // for misses: closest approach to the surface, pixels
+  float detail_px = 0;   // for hits: distance to the nearest painted feature, pixels
 };
 
 struct TileLists {
@@ -148,7 +149,9 @@ class Tracer {
       // still reads.
       sh = 0.75f + 0.25f * ao;
     }
-    s.colour = shade(r_, prims[who], p, nrm, ao, sh, lights_);
+    float detail = 0;
+    s.colour = shade(r_, prims[who], p, nrm, ao, sh, lights_, &detail);
+    s.detail_px = std::min(detail * scale_, 1e6f);
     return s;
   }
 
@@ -306,8 +309,9 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
   // 2. One sample per pixel centre, coarse to fine: a grid every `top` pixels is
   // traced, then each finer level interpolates a pixel from its traced or
   // interpolated neighbours one level up when they show the same material of
-  // the same part, free of painted detail, at close depth and colour, and traces it otherwise.
-  // Primitives with painted detail (seams, buttons, eyes) are always traced.
+  // the same part at close depth and colour, far from painted detail (seams,
+  // panel lines), and traces it otherwise. Eyes, lights and visors are always
+  // traced: their highlights and pupils are smaller than the gaps.
   std::vector<Sample> centre(static_cast<std::size_t>(W) * H);
   auto trace_at = [&](int x, int y) {
     const TileLists& tl = tiles[static_cast<std::size_t>(y / kTile) * tiles_x + x / kTile];
@@ -323,8 +327,8 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
   std::vector<unsigned char> plain(body.prims.size());
   for (std::size_t i = 0; i < body.prims.size(); ++i) {
     const Primitive& pr = body.prims[i];
-    plain[i] = pr.decal == Decal::none && pr.material != Material::eye &&
-               pr.material != Material::glow && pr.material != Material::visor;
+    plain[i] = pr.material != Material::eye && pr.material != Material::glow &&
+               pr.material != Material::visor;
   }
   for (int step = top / 2; step >= 1; step /= 2) {
     const float close_z = 2.0f * step / scale;
@@ -366,7 +370,8 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
           }
           for (int k = 0; k < count && agree; ++k) {
             const Sample& o = *nb[k];
-            agree = o.hit && plain[o.prim] &&
+            // Painted lines between the neighbours must be farther than the gap.
+            agree = o.hit && plain[o.prim] && o.detail_px > 1.5f * step + 1 &&
                     body.prims[o.prim].material == body.prims[nb[0]->prim].material &&
                     body.prims[o.prim].part == body.prims[nb[0]->prim].part &&
                     std::fabs(o.z - nb[0]->z) < close_z &&
@@ -381,6 +386,9 @@ CharacterLayer render_layer(const Recipe& recipe, const Pose& pose, const Placem
           }
           out_s.hit = true;
           out_s.prim = nb[0]->prim;
+          out_s.detail_px = 1e6f;
+          for (int k = 0; k < count; ++k)
+            out_s.detail_px = std::min(out_s.detail_px, nb[k]->detail_px - 1.5f * step);
           float inv = 1.0f / count;
           for (int k = 0; k < count; ++k) {
             out_s.z += nb[k]->z * inv;

@@ -16,6 +16,7 @@ struct Surface {
   Vec3 reflect_tint{1, 1, 1};
   float wrap = 0;  // diffuse wrap (soft materials)
   Vec3 emit;
+  float detail = 1e9f;  // distance to the nearest painted feature, character units
 };
 
 Vec3 rgb(const Rgb& c) {
@@ -146,6 +147,7 @@ Surface material(const Recipe& r, const Primitive& pr, Vec3 p) {
       float g = std::min(std::fabs(t - 0.45f), std::fabs(t - 0.8f));
       if (g < 0.025f) s.albedo = s.albedo * (0.55f + 0.45f * g / 0.025f);
       if (std::fabs(l.x) < 0.003f && l.z < 0) s.albedo = s.albedo * 0.7f;
+      s.detail = std::min((g - 0.025f) * std::sqrt(pr.l2), std::max(std::fabs(l.x) - 0.003f, l.z));
       break;
     }
     case Decal::torso_seams: {
@@ -153,12 +155,16 @@ Surface material(const Recipe& r, const Primitive& pr, Vec3 p) {
       float g = std::min(std::fabs(u.x) * 2.2f, std::fabs(u.y - 0.5f));
       if (g < 0.04f && u.z > 0) s.albedo = s.albedo * (0.55f + 0.45f * g / 0.04f);
       if (std::fabs(std::fabs(u.x) - 0.55f) < 0.03f && u.y > -0.2f) s.albedo = s.albedo * 0.75f;
+      float gu = std::min({std::fabs(u.x) - 0.04f / 2.2f, std::fabs(u.y - 0.5f) - 0.04f,
+                           std::fabs(std::fabs(u.x) - 0.55f) - 0.03f});
+      s.detail = gu * std::min({pr.size.x, pr.size.y, pr.size.z});
       break;
     }
     case Decal::stripe: {
       float t;
       cone_local(pr, p, &t);
       if (t > 0.28f && t < 0.4f) s.albedo = rgb(r.accent);
+      s.detail = std::min(std::fabs(t - 0.28f), std::fabs(t - 0.4f)) * std::sqrt(pr.l2);
       break;
     }
     case Decal::panel_lines: {
@@ -167,15 +173,19 @@ Surface material(const Recipe& r, const Primitive& pr, Vec3 p) {
         float t;
         Vec3 l = cone_local(pr, p, &t);
         g = std::min(groove(t, 0.5f) * 0.16f, std::fabs(l.x) < 0.0035f && l.z > 0 ? 0.0f : 1.0f);
+        s.detail = std::min((groove(t, 0.5f) - 0.0035f / 0.16f) * std::sqrt(pr.l2),
+                            std::max(std::fabs(l.x) - 0.0035f, -l.z));
       } else {
         Vec3 u = local;
         g = std::min({groove(u.y + 0.01f, 0.06f), std::fabs(u.x) + (u.z > 0 ? 0 : 1), 1.0f});
+        s.detail = g - 0.0035f;
       }
       if (g < 0.0035f) s.albedo = s.albedo * 0.25f, s.reflect *= 0.3f;
       break;
     }
     case Decal::buttons: {
       Vec3 u = div(local, pr.size);
+      s.detail = u.z > 0.4f ? 0.0f : (0.4f - u.z) * pr.size.z;
       if (u.z > 0.6f) {
         static const Vec3 kButtons[4] = {
             {0.8f, 0.05f, 0.05f}, {0.1f, 0.6f, 0.15f}, {0.9f, 0.7f, 0.1f}, {0.1f, 0.25f, 0.8f}};
@@ -193,14 +203,17 @@ Surface material(const Recipe& r, const Primitive& pr, Vec3 p) {
       float w = perlin3(p.x * 12, p.y * 12, p.z * 12, r.detail_seed + 7);
       float st = std::sin(local.x * 70 + w * 3);
       if (st > 0.35f) s.albedo = vmix(s.albedo, rgb(r.secondary), std::min(1.0f, (st - 0.35f) * 4));
+      s.detail = 0;
       break;
     }
     case Decal::vents: {
       if (std::fabs(local.x) > pr.size.x * 0.85f && groove(local.y, 0.025f) < 0.003f)
         s.albedo = s.albedo * 0.6f;
+      s.detail = pr.size.x * 0.85f - std::fabs(local.x);
       break;
     }
   }
+  s.detail = std::max(0.0f, s.detail);
   return s;
 }
 
@@ -218,8 +231,9 @@ LightRig make_light_rig(const model::Light& light) {
 }
 
 Vec3 shade(const Recipe& recipe, const Primitive& prim, Vec3 p, Vec3 n, float ao, float shadow,
-           const LightRig& l) {
+           const LightRig& l, float* detail) {
   Surface s = material(recipe, prim, p);
+  if (detail) *detail = s.detail;
   const Vec3 v{0, 0, 1};
   float ndl = dot(n, l.key_dir);
   float diff = std::max(0.0f, (ndl + s.wrap) / (1 + s.wrap)) * shadow;

@@ -21,8 +21,10 @@ struct LightRig {
 LightRig make_light_rig(const model::Light& light);
 
 // Linear RGB of the surface point `p` (character space) with normal `n`.
-// `ao` and `shadow` are in 0..1 (1 = unoccluded / lit).
+// `ao` and `shadow` are in 0..1 (1 = unoccluded / lit). `detail`, when given,
+// receives the distance (character units) to the nearest painted feature such as
+// a seam or a panel line (0 on one; very large on unpainted surfaces).
 Vec3 shade(const Recipe& recipe, const Primitive& prim, Vec3 p, Vec3 n, float ao, float shadow,
-           const LightRig& lights);
+           const LightRig& lights, float* detail = nullptr);
 
 }  // namespace reel::studio::character
