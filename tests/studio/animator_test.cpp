@@ -253,7 +253,7 @@ TEST(Animator, NotesCarryUnknownMotionWords) {
 }
 
 // True when the character renderer draws a turned head differently from a
-// straight one (an early stub of studio-character may not yet).
+// straight one; the re-render tests below rely on it.
 bool renderer_follows_pose(const model::ImageToVideoRequest& req) {
   Placement pl{320, 180, 160, 160, 100};
   Pose turned;
@@ -266,7 +266,7 @@ bool renderer_follows_pose(const model::ImageToVideoRequest& req) {
 
 TEST(Animator, HeadTurnMovesTheHead) {
   const auto req = scene_request("turns his head to the right", 1.0);
-  if (!renderer_follows_pose(req)) GTEST_SKIP() << "studio-character does not pose heads yet";
+  ASSERT_TRUE(renderer_follows_pose(req)) << "studio-character must pose heads";
   const auto r = animate(req);
   ASSERT_EQ(r.metadata["character_mode"], "rerender");
   // Locate the head from the rig the character renderer reports at this placement.
@@ -467,8 +467,7 @@ TEST(Animator, EveryMoveChangesTheFrame) {
   std::vector<std::string> moves = {"tilt up",        "zoom in",   "zoom out",
                                     "dolly in",       "pull back", "orbit",
                                     "handheld shake", "clouds",    "fog"};
-  if (renderer_follows_pose(scene_request("")))
-    for (const char* m : {"wave", "walk in place", "look up"}) moves.push_back(m);
+  for (const char* m : {"wave", "walk in place", "look up"}) moves.push_back(m);
   for (const std::string& m : moves) {
     SCOPED_TRACE(m);
     const auto r = animate(scene_request(m, 0.5));
