@@ -150,7 +150,7 @@ int cmd_contact_sheet(const Argv& argv) {
   int tile = a.value("--tile-width")
                  ? int(parse_integer(*a.value("--tile-width"), "--tile-width", 16, 1920))
                  : 320;
-  media::write_png(png, media::contact_sheet(media::read_mp4(video), cols, rows, tile));
+  media::write_png(png, media::contact_sheet_mp4(video, cols, rows, tile));
   std::printf("wrote %s\n", png.string().c_str());
   return 0;
 }

@@ -111,7 +111,11 @@ fs::path VideoClip::save(const fs::path& path) const {
 }
 
 void VideoClip::save_contact_sheet(const fs::path& path, int columns, int rows) const {
-  media::write_png(path, media::contact_sheet(frames(), columns, rows, 320));
+  // From the stored file, one frame at a time: a long clip never sits in memory whole.
+  if (!artifact_.file.empty())
+    media::write_png(path, media::contact_sheet_mp4(artifact_.file, columns, rows, 320));
+  else
+    media::write_png(path, media::contact_sheet(frames(), columns, rows, 320));
 }
 
 }  // namespace reel::sdk
