@@ -1,5 +1,8 @@
 #include "reel/sdk/session.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 
 #include "reel/core/error.hpp"
@@ -7,6 +10,33 @@
 #include "sdk/policy_bridge.hpp"
 
 namespace reel::sdk {
+namespace {
+
+void print_progress_line(const pipeline::Event& e) {
+  using pipeline::EventKind;
+  switch (e.kind) {
+    case EventKind::step_started:
+      std::fprintf(stderr, "reel: %s (%s) started\n", e.step.c_str(), e.model.c_str());
+      break;
+    case EventKind::step_progress:
+      // Every 10%, so a log stays readable.
+      if (static_cast<int>(e.fraction * 100) % 10 == 0 && e.fraction > 0 && e.fraction < 1)
+        std::fprintf(stderr, "reel: %s %3.0f%% %s\n", e.step.c_str(), e.fraction * 100,
+                     e.message.c_str());
+      break;
+    case EventKind::step_finished:
+      std::fprintf(stderr, "reel: %s finished in %.2f s\n", e.step.c_str(), e.seconds);
+      break;
+    case EventKind::step_cached:
+      std::fprintf(stderr, "reel: %s cached (no compute)\n", e.step.c_str());
+      break;
+    case EventKind::step_failed:
+      std::fprintf(stderr, "reel: %s failed\n", e.step.c_str());
+      break;
+  }
+}
+
+}  // namespace
 
 Session::Session(SessionOptions options) : options_(std::move(options)) {
   studio::register_models(registry_);
@@ -21,6 +51,11 @@ Session& Session::default_session() {
     SessionOptions o;
     if (const char* p = std::getenv("REEL_POLICY"); p && *p) o.policy = p;
     if (const char* s = std::getenv("REEL_NO_SIGN"); s && std::string(s) == "1") o.sign = false;
+    // Scripts on a terminal see long work advance (REEL_PROGRESS=0 silences it,
+    // REEL_PROGRESS=1 forces it, e.g. in logs).
+    const char* pv = std::getenv("REEL_PROGRESS");
+    bool show = pv ? std::string(pv) == "1" : ::isatty(2) == 1;
+    if (show) o.on_event = print_progress_line;
     return o;
   }());
   return session;
