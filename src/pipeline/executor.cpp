@@ -1,5 +1,6 @@
 #include "reel/pipeline/executor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -295,6 +296,8 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
       });
       double secs = seconds_since(t0);
       ledger.record_run(n.step->id, card.id, device, Seconds(secs), n.key.hex());
+      // What a later cache hit saves is what this run is billed, storing included.
+      store_.set_cost(n.key, secs, options.prices.price(device, Seconds(secs), cores).value);
       emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs});
       std::lock_guard lock(m);
       add_notes(n.step->id, out.type == model::ValueType::video ? out.video.notes : out.image.notes);
@@ -378,6 +381,9 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
         threads.emplace_back(run_node, std::cref(n));
       }
       if (all_done && running.empty()) break;
+      // This pass may have started (or resolved from the cache) everything left.
+      if (running.empty() && std::all_of(started.begin(), started.end(), [](bool b) { return b; }))
+        continue;
       cv.wait_for(lock, std::chrono::milliseconds(50));
     }
   }

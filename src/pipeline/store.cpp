@@ -196,6 +196,15 @@ void ArtifactStore::index_put(const StoreEntry& e) {
       .step();
 }
 
+void ArtifactStore::set_cost(const Hash128& key, double compute_seconds, double usd) {
+  std::lock_guard lock(index_->mutex);
+  Index::Stmt(index_->db, "UPDATE artifacts SET compute_seconds=?, usd=? WHERE key=?")
+      .real(1, compute_seconds)
+      .real(2, usd)
+      .text(3, key.hex())
+      .step();
+}
+
 std::optional<StoreEntry> ArtifactStore::entry(const Hash128& key) const {
   std::lock_guard lock(index_->mutex);
   Index::Stmt st(index_->db, "SELECT * FROM artifacts WHERE key=?");

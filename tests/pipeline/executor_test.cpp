@@ -61,10 +61,14 @@ TEST(Executor, SecondRunExecutesNothingAndChangingTheLastStepRunsOnlyIt) {
   EXPECT_EQ(second.cached, 3);
   EXPECT_EQ(f.image_log->calls + f.video_log->calls, 3);  // no model ran again
   EXPECT_EQ(second.output.key, first.output.key);
-  for (const auto& s : second.cost.steps) {
+  ASSERT_EQ(second.cost.steps.size(), first.cost.steps.size());
+  for (std::size_t i = 0; i < second.cost.steps.size(); ++i) {
+    const auto& s = second.cost.steps[i];
     EXPECT_TRUE(s.cached) << s.step;
     EXPECT_EQ(s.usd.value, 0.0);
-    EXPECT_GT(s.saved_usd.value, 0.0) << s.step;
+    // A hit saves exactly what the first run was billed for that step.
+    EXPECT_EQ(s.step, first.cost.steps[i].step);
+    EXPECT_DOUBLE_EQ(s.saved_usd.value, first.cost.steps[i].usd.value) << s.step;
   }
 
   g.find("film")->params["motion"] = "zoom in";

@@ -60,6 +60,9 @@ class ArtifactStore {
   // A user-supplied still, keyed by its content.
   Artifact import_image(const model::ImageResult& image);
 
+  // Records what making an artifact cost (for the "saved" figure of cache hits).
+  void set_cost(const Hash128& key, double compute_seconds, double usd);
+
   std::vector<StoreEntry> list() const;
   // Removes least-recently-used artifacts until the store is at most max_bytes.
   GcResult gc(std::uint64_t max_bytes);
