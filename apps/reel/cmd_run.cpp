@@ -35,7 +35,8 @@ void print_json(const std::string& json) {
 int cmd_run(const Argv& argv) {
   const std::string usage = "reel run FILE [options] (reel --help)";
   Args a(argv, {"--dry-run", "--json", "--no-cache", "--no-sign", "--quiet"},
-         {"--out", "--seed", "--prices", "--policy", "--contact-sheet", "--crf", "--preset"},
+         {"--out", "--seed", "--prices", "--policy", "--contact-sheet", "--crf", "--preset",
+          "--training-mining"},
          {"--set"});
   a.max_positional(1, usage);
   const fs::path file = a.need(0, "the pipeline file; usage: " + usage);
@@ -49,6 +50,7 @@ int cmd_run(const Argv& argv) {
   if (auto p = a.value("--policy")) so.policy = *p;
   so.use_cache = !a.flag("--no-cache");
   so.sign = !a.flag("--no-sign");
+  if (auto tm = a.value("--training-mining")) so.training_mining = *tm;
   if (auto crf = a.value("--crf")) so.encode.crf = static_cast<int>(parse_integer(*crf, "--crf", 0, 51));
   if (auto preset = a.value("--preset")) so.encode.preset = *preset;
   const bool json = a.flag("--json");

@@ -52,6 +52,7 @@ void sign_output(const fs::path& file, Session& session, const Lineage& lineage,
   }
   facts.cost = cost;
   facts.notes = notes;
+  facts.training_mining = session.options().training_mining;
   provenance::SigningConfig cfg;
   cfg.key_pem = session.options().sign_key;
   cfg.cert_chain_pem = session.options().sign_cert;

@@ -39,6 +39,10 @@ void print_progress_line(const pipeline::Event& e) {
 }  // namespace
 
 Session::Session(SessionOptions options) : options_(std::move(options)) {
+  const std::string& tm = options_.training_mining;
+  if (tm != "notAllowed" && tm != "allowed" && tm != "constrained")
+    throw Error(ErrorKind::InvalidInput, "training-mining setting '" + tm +
+                                             "' is not one of: notAllowed, allowed, constrained");
   studio::register_models(registry_);
   store_ = std::make_unique<pipeline::ArtifactStore>(
       options_.store_root.empty() ? pipeline::ArtifactStore::default_root() : options_.store_root);
@@ -51,6 +55,7 @@ Session& Session::default_session() {
     SessionOptions o;
     if (const char* p = std::getenv("REEL_POLICY"); p && *p) o.policy = p;
     if (const char* s = std::getenv("REEL_NO_SIGN"); s && std::string(s) == "1") o.sign = false;
+    if (const char* t = std::getenv("REEL_TRAINING_MINING"); t && *t) o.training_mining = t;
     // Scripts on a terminal see long work advance (REEL_PROGRESS=0 silences it,
     // REEL_PROGRESS=1 forces it, e.g. in logs).
     const char* pv = std::getenv("REEL_PROGRESS");

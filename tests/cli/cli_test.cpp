@@ -214,3 +214,48 @@ TEST_F(Cli, CacheLsAndClear) {
 
 }  // namespace
 }  // namespace reel
+
+namespace reel {
+namespace {
+
+TEST_F(Cli, SignedOutputsVerifyAndTamperingIsCaught) {
+  write("still.yaml",
+        "reel: 1\nname: still\nsteps:\n  - {id: a, task: text_to_image, model: studio-environment, "
+        "params: {prompt: forest, width: 64, height: 64}}\n");
+  auto keys = reel("keys init --json");
+  ASSERT_EQ(keys.status, 0) << keys.output;
+  const std::string root = Json::parse(keys.output)["root_ca"];
+  // The private key is never printed.
+  EXPECT_EQ(reel("keys init").output.find("PRIVATE KEY"), std::string::npos);
+  EXPECT_EQ(fs::status(dir / "home/keys/signing_key.pem").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  auto run = reel("run still.yaml --out o.png --policy commercial-safe "
+                  "--training-mining allowed --quiet");
+  ASSERT_EQ(run.status, 0) << run.output;
+  auto v = reel("verify o.png --json --trust " + root);
+  EXPECT_EQ(v.status, 0) << v.output;
+  Json j = Json::parse(v.output);
+  EXPECT_TRUE(j["valid"].get<bool>());
+  EXPECT_TRUE(j["trusted"].get<bool>());
+  EXPECT_NE(j["training_mining"].dump().find("allowed"), std::string::npos) << j["training_mining"];
+  EXPECT_NE(j["models"].dump().find("studio-environment"), std::string::npos);
+
+  // One byte of the pixels changed: invalid, exit code 10.
+  std::string bytes = read_file(dir / "o.png");
+  bytes[bytes.size() - 20] ^= 0x01;
+  write("o.png", bytes);
+  auto bad = reel("verify o.png --json --trust " + root);
+  EXPECT_EQ(bad.status, 10) << bad.output;
+  EXPECT_FALSE(Json::parse(bad.output)["valid"].get<bool>());
+
+  // --no-sign says so, and the file then has no credentials.
+  auto unsigned_run = reel("run still.yaml --out u.png --no-sign --json --quiet");
+  ASSERT_EQ(unsigned_run.status, 0);
+  EXPECT_NE(Json::parse(unsigned_run.output)["notes"].dump().find("--no-sign"), std::string::npos);
+  EXPECT_EQ(reel("verify u.png").status, 10);
+  EXPECT_EQ(reel_stderr("run still.yaml --out x.png --training-mining maybe").status, 2);
+}
+
+}  // namespace
+}  // namespace reel

@@ -22,6 +22,9 @@ struct SessionOptions {
   bool sign = true;    // C2PA-sign saved outputs
   std::filesystem::path sign_key;   // empty = $REEL_HOME/keys (created on first use)
   std::filesystem::path sign_cert;
+  // cawg.training-mining in every signed output: "notAllowed" (default),
+  // "allowed" or "constrained" — whether others may use the output to train models.
+  std::string training_mining = "notAllowed";
   media::Mp4Options encode{18, "veryfast", true, 0};
   std::function<void(const pipeline::Event&)> on_event;  // progress
 };
