@@ -1,5 +1,6 @@
 #include "step_request.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "reel/core/error.hpp"
@@ -110,7 +111,12 @@ double step_megapixels(const Step& step, const std::map<std::string, double>& in
   if (step.task == model::Task::text_to_image && mp == 0)
     mp = param<std::string>(p, "style", "") == "4k" ? 3840.0 * 2160 / 1e6 : 1280.0 * 720 / 1e6;
   if (mp == 0) {
-    for (auto& [slot, v] : input_mp) mp = std::max(mp, v);
+    // Animators render at the background's size when there is one (a 4K
+    // character still composited into a 720p scene makes 720p frames).
+    if (auto bg = input_mp.find("background"); bg != input_mp.end() && bg->second > 0)
+      mp = bg->second;
+    else
+      for (auto& [slot, v] : input_mp) mp = std::max(mp, v);
     if (mp == 0) mp = 1280.0 * 720 / 1e6;
   }
   if (model::output_type(step.task) == model::ValueType::video) {

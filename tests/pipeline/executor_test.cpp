@@ -226,3 +226,23 @@ TEST(Executor, ArtifactAndFileInputs) {
 
 }  // namespace
 }  // namespace reel::pipeline
+
+namespace reel::pipeline {
+namespace {
+
+TEST(ExecutorPlan, VideoEstimatesUseTheBackgroundsSize) {
+  Fixture f;
+  Executor ex(f.registry, *f.store);
+  Graph g = three_step_graph();
+  g.find("a")->params["width"] = 3840;  // a 4K character still
+  g.find("a")->params["height"] = 2160;
+  g.find("b")->params["width"] = 64;  // a small background
+  g.find("b")->params["height"] = 48;
+  RunPlan plan = ex.plan(g);
+  ASSERT_EQ(plan.steps.size(), 3u);
+  // Test models: 0.001 s setup + 0.01 s per megapixel-frame; 0.5 s at 12 fps = 6 frames.
+  EXPECT_NEAR(plan.steps[2].seconds, 0.001 + 0.01 * (64 * 48 / 1e6) * 6, 1e-12);
+}
+
+}  // namespace
+}  // namespace reel::pipeline
