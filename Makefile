@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build test unit-test fuzz demo bench format clean
+.PHONY: all setup configure build test unit-test fuzz demo bench format check-format clean
 
 all: build
 
@@ -28,6 +28,7 @@ fuzz: setup
 
 # Fuzzing first, so the run closes with CTest's summary.
 test: setup
+	@$(MAKE) --no-print-directory check-format
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory unit-test
 
@@ -39,6 +40,10 @@ bench: build
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+# Every C++ file must match .clang-format (run `make format` to fix).
+check-format:
+	@clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp') && echo "format: ok"
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

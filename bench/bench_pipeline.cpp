@@ -48,8 +48,12 @@ pipeline::Graph noop_graph(int steps, std::uint64_t seed) {
   pipeline::Graph g;
   g.seed = seed;
   for (int i = 0; i < steps; ++i)
-    g.steps.push_back({"s" + std::to_string(i), model::Task::text_to_image, "noop", {},
-                       {{"prompt", "p" + std::to_string(i)}}, {}});
+    g.steps.push_back({"s" + std::to_string(i),
+                       model::Task::text_to_image,
+                       "noop",
+                       {},
+                       {{"prompt", "p" + std::to_string(i)}},
+                       {}});
   return g;
 }
 
@@ -71,11 +75,17 @@ void BM_ExecutorOverheadPerStep(benchmark::State& state) {
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       benchmark::DoNotOptimize(r.executed);
     }
-    state.counters["us_per_step"] = seconds * 1e6 / (static_cast<double>(steps) * state.iterations());
+    state.counters["us_per_step"] =
+        seconds * 1e6 / (static_cast<double>(steps) * state.iterations());
   }
   fs::remove_all(root);
 }
-BENCHMARK(BM_ExecutorOverheadPerStep)->Arg(0)->Arg(1)->ArgName("cached")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ExecutorOverheadPerStep)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("cached")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_DemoClip(benchmark::State& state) {
   fs::path root = temp_store();
@@ -109,7 +119,8 @@ void BM_SignDemoClip(benchmark::State& state) {
     provenance::KeyPaths keys = provenance::init_keys(root / "keys");
     provenance::ManifestFacts facts;
     facts.title = "clip.mp4";
-    for (const auto& m : session.registry().models()) facts.models.push_back({m->card().id, m->card(), Json::object()});
+    for (const auto& m : session.registry().models())
+      facts.models.push_back({m->card().id, m->card(), Json::object()});
     for (auto _ : state) {
       state.PauseTiming();
       fs::copy_file(r.output.file, root / "clip.mp4", fs::copy_options::overwrite_existing);

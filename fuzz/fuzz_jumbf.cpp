@@ -34,8 +34,8 @@ std::uint32_t crc32(const Bytes& d, std::size_t from) {
 }
 
 Bytes png_with_store(std::span<const std::uint8_t> store) {
-  Bytes png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R',
-               0,    0,   0,   1,   0,    0,    0,    1,    8, 0, 0, 0,  0};
+  Bytes png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D',
+               'R',  0,   0,   0,   1,    0,    0,    0,    1, 8, 0, 0,  0,   0};
   be32(png, crc32(png, 12));
   const std::size_t start = png.size();
   be32(png, static_cast<std::uint32_t>(store.size()));
@@ -49,9 +49,10 @@ Bytes png_with_store(std::span<const std::uint8_t> store) {
 Bytes mp4_with_store(std::span<const std::uint8_t> store) {
   Bytes mp4 = {0, 0, 0, 16, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0};
   be32(mp4, static_cast<std::uint32_t>(45 + store.size()));
-  mp4.insert(mp4.end(), {'u', 'u', 'i', 'd', 0xD8, 0xFE, 0xC3, 0xD6, 0x1B, 0x0E, 0x48, 0x3C, 0x92, 0x97,
-                         0x58, 0x28, 0x87, 0x7E, 0xC4, 0x81, 0, 0, 0, 0, 'm', 'a', 'n', 'i', 'f', 'e',
-                         's', 't', 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  mp4.insert(mp4.end(),
+             {'u',  'u',  'i',  'd',  0xD8, 0xFE, 0xC3, 0xD6, 0x1B, 0x0E, 0x48, 0x3C, 0x92, 0x97,
+              0x58, 0x28, 0x87, 0x7E, 0xC4, 0x81, 0,    0,    0,    0,    'm',  'a',  'n',  'i',
+              'f',  'e',  's',  't',  0,    0,    0,    0,    0,    0,    0,    0,    0});
   mp4.insert(mp4.end(), store.begin(), store.end());
   mp4.insert(mp4.end(), {0, 0, 0, 12, 'm', 'd', 'a', 't', 1, 2, 3, 4});
   return mp4;

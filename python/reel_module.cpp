@@ -64,24 +64,36 @@ PYBIND11_MODULE(reel, m) {
   py::class_<StillImage>(m, "Image", "A still made by reel (or imported), stored by content hash.")
       .def_property_readonly("width", &StillImage::width)
       .def_property_readonly("height", &StillImage::height)
-      .def_property_readonly("size", [](const StillImage& s) { return py::make_tuple(s.width(), s.height()); })
+      .def_property_readonly(
+          "size", [](const StillImage& s) { return py::make_tuple(s.width(), s.height()); })
       .def_property_readonly("notes", &StillImage::notes)
       .def_property_readonly("hash", [](const StillImage& s) { return s.artifact().key.hex(); })
-      .def("numpy", [](const StillImage& s) { return image_to_numpy(s.image()); },
-           "RGBA pixels as a (height, width, 4) uint8 array")
-      .def("__array__", [](const StillImage& s, py::object) { return image_to_numpy(s.image()); },
-           py::arg("dtype") = py::none())
-      .def("save", [](const StillImage& s, const std::filesystem::path& p) {
-             py::gil_scoped_release release;
-             s.save(p);
-           }, py::arg("path"), "Write a PNG with Content Credentials")
-      .def_static("from_file", [](const std::filesystem::path& p) {
-             py::gil_scoped_release release;
-             return StillImage::from_file(p, reel::Session::default_session());
-           }, py::arg("path"))
-      .def_static("from_numpy", [](const py::array& a) {
-             return StillImage::from_image(numpy_to_image(a), reel::Session::default_session());
-           }, py::arg("array"))
+      .def(
+          "numpy", [](const StillImage& s) { return image_to_numpy(s.image()); },
+          "RGBA pixels as a (height, width, 4) uint8 array")
+      .def(
+          "__array__", [](const StillImage& s, py::object) { return image_to_numpy(s.image()); },
+          py::arg("dtype") = py::none())
+      .def(
+          "save",
+          [](const StillImage& s, const std::filesystem::path& p) {
+            py::gil_scoped_release release;
+            s.save(p);
+          },
+          py::arg("path"), "Write a PNG with Content Credentials")
+      .def_static(
+          "from_file",
+          [](const std::filesystem::path& p) {
+            py::gil_scoped_release release;
+            return StillImage::from_file(p, reel::Session::default_session());
+          },
+          py::arg("path"))
+      .def_static(
+          "from_numpy",
+          [](const py::array& a) {
+            return StillImage::from_image(numpy_to_image(a), reel::Session::default_session());
+          },
+          py::arg("array"))
       .def("__repr__", [](const StillImage& s) {
         return "<reel.Image " + std::to_string(s.width()) + "x" + std::to_string(s.height()) + ">";
       });
@@ -89,78 +101,105 @@ PYBIND11_MODULE(reel, m) {
   py::class_<VideoClip>(m, "Video", "A clip made by reel, stored as H.264 MP4.")
       .def_property_readonly("width", &VideoClip::width)
       .def_property_readonly("height", &VideoClip::height)
-      .def_property_readonly("size", [](const VideoClip& v) { return py::make_tuple(v.width(), v.height()); })
+      .def_property_readonly(
+          "size", [](const VideoClip& v) { return py::make_tuple(v.width(), v.height()); })
       .def_property_readonly("fps", &VideoClip::fps)
       .def_property_readonly("frame_count", &VideoClip::frame_count)
       .def_property_readonly("duration", &VideoClip::duration_seconds)
       .def_property_readonly("notes", &VideoClip::notes)
-      .def_property_readonly("cost", [](const VideoClip& v) { return json_to_dict(v.cost().to_json()); })
-      .def("numpy", [](const VideoClip& v) {
-             const reel::media::Video* frames;
-             {
-               py::gil_scoped_release release;
-               frames = &v.frames();
-             }
-             int n = static_cast<int>(frames->frames.size());
-             py::array_t<std::uint8_t> arr({n, v.height(), v.width(), 4});
-             std::size_t frame_bytes = std::size_t(v.width()) * v.height() * 4;
-             for (int i = 0; i < n; ++i)
-               std::memcpy(arr.mutable_data() + i * frame_bytes, frames->frames[i].u8(), frame_bytes);
-             return arr;
-           }, "frames as a (frames, height, width, 4) uint8 array")
-      .def("save", [](const VideoClip& v, const std::filesystem::path& p) {
-             py::gil_scoped_release release;
-             return v.save(p).string();
-           }, py::arg("path"), "Write the MP4 (signed) and its .cost.json; returns the cost file's path")
-      .def("save_contact_sheet", [](const VideoClip& v, const std::filesystem::path& p, int columns, int rows) {
-             py::gil_scoped_release release;
-             v.save_contact_sheet(p, columns, rows);
-           }, py::arg("path"), py::arg("columns") = 4, py::arg("rows") = 3)
+      .def_property_readonly("cost",
+                             [](const VideoClip& v) { return json_to_dict(v.cost().to_json()); })
+      .def(
+          "numpy",
+          [](const VideoClip& v) {
+            const reel::media::Video* frames;
+            {
+              py::gil_scoped_release release;
+              frames = &v.frames();
+            }
+            int n = static_cast<int>(frames->frames.size());
+            py::array_t<std::uint8_t> arr({n, v.height(), v.width(), 4});
+            std::size_t frame_bytes = std::size_t(v.width()) * v.height() * 4;
+            for (int i = 0; i < n; ++i)
+              std::memcpy(arr.mutable_data() + i * frame_bytes, frames->frames[i].u8(),
+                          frame_bytes);
+            return arr;
+          },
+          "frames as a (frames, height, width, 4) uint8 array")
+      .def(
+          "save",
+          [](const VideoClip& v, const std::filesystem::path& p) {
+            py::gil_scoped_release release;
+            return v.save(p).string();
+          },
+          py::arg("path"),
+          "Write the MP4 (signed) and its .cost.json; returns the cost file's path")
+      .def(
+          "save_contact_sheet",
+          [](const VideoClip& v, const std::filesystem::path& p, int columns, int rows) {
+            py::gil_scoped_release release;
+            v.save_contact_sheet(p, columns, rows);
+          },
+          py::arg("path"), py::arg("columns") = 4, py::arg("rows") = 3)
       .def("__repr__", [](const VideoClip& v) {
         return "<reel.Video " + std::to_string(v.width()) + "x" + std::to_string(v.height()) + " " +
                std::to_string(v.frame_count()) + " frames>";
       });
 
-  m.def("character_generate",
-        [](const std::string& prompt, const std::string& style, int width, int height,
-           std::uint64_t seed, const std::string& model) {
-          py::gil_scoped_release release;
-          return reel::character_api::generate(
-              {.prompt = prompt, .style = style, .width = width, .height = height, .seed = seed, .model = model});
-        },
-        py::arg("prompt"), py::arg("style") = "", py::arg("width") = 0, py::arg("height") = 0,
-        py::arg("seed") = 0, py::arg("model") = "studio-character");
-  m.def("environment_generate",
-        [](const std::string& prompt, const std::string& style, int width, int height,
-           std::uint64_t seed, const std::string& model) {
-          py::gil_scoped_release release;
-          return reel::environment_api::generate(
-              {.prompt = prompt, .style = style, .width = width, .height = height, .seed = seed, .model = model});
-        },
-        py::arg("prompt"), py::arg("style") = "", py::arg("width") = 0, py::arg("height") = 0,
-        py::arg("seed") = 0, py::arg("model") = "studio-environment");
-  m.def("animate_from_image",
-        [](const StillImage& base, std::optional<StillImage> background, const std::string& motion,
-           double duration, double fps, int width, int height, std::uint64_t seed,
-           const std::string& model) {
-          py::gil_scoped_release release;
-          return reel::animator_api::animate_from_image({.base_image = base,
-                                                         .background = background,
-                                                         .motion = motion,
-                                                         .duration = duration,
-                                                         .fps = fps,
-                                                         .width = width,
-                                                         .height = height,
-                                                         .seed = seed,
-                                                         .model = model});
-        },
-        py::arg("base_image"), py::arg("background") = py::none(), py::arg("motion") = "",
-        py::arg("duration") = 5.0, py::arg("fps") = 24.0, py::arg("width") = 0,
-        py::arg("height") = 0, py::arg("seed") = 0, py::arg("model") = "studio-animator");
-  m.def("models", [] {
-    py::list out;
-    for (const auto& mm : reel::Session::default_session().registry().models())
-      out.append(json_to_dict(mm->card().to_json()));
-    return out;
-  }, "the registered models' cards");
+  m.def(
+      "character_generate",
+      [](const std::string& prompt, const std::string& style, int width, int height,
+         std::uint64_t seed, const std::string& model) {
+        py::gil_scoped_release release;
+        return reel::character_api::generate({.prompt = prompt,
+                                              .style = style,
+                                              .width = width,
+                                              .height = height,
+                                              .seed = seed,
+                                              .model = model});
+      },
+      py::arg("prompt"), py::arg("style") = "", py::arg("width") = 0, py::arg("height") = 0,
+      py::arg("seed") = 0, py::arg("model") = "studio-character");
+  m.def(
+      "environment_generate",
+      [](const std::string& prompt, const std::string& style, int width, int height,
+         std::uint64_t seed, const std::string& model) {
+        py::gil_scoped_release release;
+        return reel::environment_api::generate({.prompt = prompt,
+                                                .style = style,
+                                                .width = width,
+                                                .height = height,
+                                                .seed = seed,
+                                                .model = model});
+      },
+      py::arg("prompt"), py::arg("style") = "", py::arg("width") = 0, py::arg("height") = 0,
+      py::arg("seed") = 0, py::arg("model") = "studio-environment");
+  m.def(
+      "animate_from_image",
+      [](const StillImage& base, std::optional<StillImage> background, const std::string& motion,
+         double duration, double fps, int width, int height, std::uint64_t seed,
+         const std::string& model) {
+        py::gil_scoped_release release;
+        return reel::animator_api::animate_from_image({.base_image = base,
+                                                       .background = background,
+                                                       .motion = motion,
+                                                       .duration = duration,
+                                                       .fps = fps,
+                                                       .width = width,
+                                                       .height = height,
+                                                       .seed = seed,
+                                                       .model = model});
+      },
+      py::arg("base_image"), py::arg("background") = py::none(), py::arg("motion") = "",
+      py::arg("duration") = 5.0, py::arg("fps") = 24.0, py::arg("width") = 0, py::arg("height") = 0,
+      py::arg("seed") = 0, py::arg("model") = "studio-animator");
+  m.def(
+      "models",
+      [] {
+        py::list out;
+        for (const auto& mm : reel::Session::default_session().registry().models())
+          out.append(json_to_dict(mm->card().to_json()));
+        return out;
+      },
+      "the registered models' cards");
 }

@@ -36,8 +36,7 @@ Args::Args(const std::vector<std::string>& argv, std::set<std::string> flags,
         flags_.insert(name);
       } else if (valued.count(name) || repeated.count(name)) {
         if (!has_inline) {
-          if (i + 1 >= argv.size())
-            throw Error(ErrorKind::InvalidInput, name + " needs a value");
+          if (i + 1 >= argv.size()) throw Error(ErrorKind::InvalidInput, name + " needs a value");
           val = argv[++i];
         }
         auto& v = values_[name];

@@ -63,8 +63,7 @@ int cmd_cache(const Argv& argv) {
     for (auto& e : entries) {
       std::printf("%s  %-5s  %-18s %-12s %10llu bytes  %s\n", e.key.hex().c_str(),
                   std::string(model::to_string(e.type)).c_str(), e.model.c_str(), e.step.c_str(),
-                  static_cast<unsigned long long>(e.bytes),
-                  format_usd(Usd(e.usd)).c_str());
+                  static_cast<unsigned long long>(e.bytes), format_usd(Usd(e.usd)).c_str());
       total += e.bytes;
     }
     std::printf("%zu artifacts, %llu bytes in %s\n", entries.size(),
@@ -75,7 +74,8 @@ int cmd_cache(const Argv& argv) {
     std::uint64_t max_bytes = 0;
     if (sub == "gc") {
       auto v = a.value("--max-bytes");
-      if (!v) throw Error(ErrorKind::InvalidInput, "cache gc needs --max-bytes N (the size to keep)");
+      if (!v)
+        throw Error(ErrorKind::InvalidInput, "cache gc needs --max-bytes N (the size to keep)");
       max_bytes = static_cast<std::uint64_t>(parse_integer(*v, "--max-bytes", 0, 1ll << 62));
     }
     pipeline::GcResult r = sub == "gc" ? store.gc(max_bytes) : store.clear();
@@ -97,8 +97,11 @@ int cmd_probe(const Argv& argv) {
   Json j;
   if (head.rfind("\x89PNG", 0) == 0 || head.rfind("\xFF\xD8", 0) == 0) {
     media::Image img = media::read_image(file);
-    j = {{"file", file.string()}, {"kind", "image"}, {"width", img.width()},
-         {"height", img.height()}, {"opaque", img.is_opaque()}};
+    j = {{"file", file.string()},
+         {"kind", "image"},
+         {"width", img.width()},
+         {"height", img.height()},
+         {"opaque", img.is_opaque()}};
   } else {
     media::ProbeInfo p = media::probe(file);
     j = {{"file", file.string()},
@@ -116,7 +119,8 @@ int cmd_probe(const Argv& argv) {
     print_json(j.dump(2));
   } else {
     for (auto& [k, v] : j.items())
-      std::printf("%-17s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+      std::printf("%-17s %s\n", k.c_str(),
+                  v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
   }
   return 0;
 }
@@ -145,7 +149,8 @@ int cmd_contact_sheet(const Argv& argv) {
   Args a(argv, {}, {"--columns", "--rows", "--tile-width"});
   a.max_positional(2, "reel contact-sheet VIDEO PNG [--columns N] [--rows N]");
   fs::path video = a.need(0, "the video"), png = a.need(1, "the PNG to write");
-  int cols = a.value("--columns") ? int(parse_integer(*a.value("--columns"), "--columns", 1, 16)) : 4;
+  int cols =
+      a.value("--columns") ? int(parse_integer(*a.value("--columns"), "--columns", 1, 16)) : 4;
   int rows = a.value("--rows") ? int(parse_integer(*a.value("--rows"), "--rows", 1, 16)) : 3;
   int tile = a.value("--tile-width")
                  ? int(parse_integer(*a.value("--tile-width"), "--tile-width", 16, 1920))

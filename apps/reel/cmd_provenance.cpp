@@ -29,8 +29,8 @@ int cmd_keys(const Argv& argv) {
   const std::string& sub = a.need(0, "a keys command (init)");
   if (sub != "init")
     throw Error(ErrorKind::InvalidInput, "unknown keys command '" + sub + "'; allowed: init");
-  std::filesystem::path dir = a.value("--dir") ? std::filesystem::path(*a.value("--dir"))
-                                               : reel_home() / "keys";
+  std::filesystem::path dir =
+      a.value("--dir") ? std::filesystem::path(*a.value("--dir")) : reel_home() / "keys";
   provenance::KeyPaths k = provenance::init_keys(dir, a.flag("--force"));
   if (a.flag("--json")) {
     print_json(Json{{"dir", k.dir.string()},
@@ -39,9 +39,10 @@ int cmd_keys(const Argv& argv) {
                    .dump(2));
   } else {
     // The private key's path is shown; its contents never are.
-    std::printf("signing identity in %s\n  certificate chain: %s\n  test root CA: %s\n  key: %s (0600)\n",
-                k.dir.string().c_str(), k.cert_chain_pem.string().c_str(),
-                k.root_ca_pem.string().c_str(), k.key_pem.string().c_str());
+    std::printf(
+        "signing identity in %s\n  certificate chain: %s\n  test root CA: %s\n  key: %s (0600)\n",
+        k.dir.string().c_str(), k.cert_chain_pem.string().c_str(), k.root_ca_pem.string().c_str(),
+        k.key_pem.string().c_str());
   }
   return 0;
 }

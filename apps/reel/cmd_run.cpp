@@ -51,7 +51,8 @@ int cmd_run(const Argv& argv) {
   so.use_cache = !a.flag("--no-cache");
   so.sign = !a.flag("--no-sign");
   if (auto tm = a.value("--training-mining")) so.training_mining = *tm;
-  if (auto crf = a.value("--crf")) so.encode.crf = static_cast<int>(parse_integer(*crf, "--crf", 0, 51));
+  if (auto crf = a.value("--crf"))
+    so.encode.crf = static_cast<int>(parse_integer(*crf, "--crf", 0, 51));
   if (auto preset = a.value("--preset")) so.encode.preset = *preset;
   const bool json = a.flag("--json");
   ProgressView progress(a.flag("--quiet") || json);
@@ -76,8 +77,8 @@ int cmd_run(const Argv& argv) {
   g_cancel = nullptr;
   progress.finish();
 
-  fs::path out = a.value("--out") ? fs::path(*a.value("--out"))
-                                  : default_output(graph, result.output.type);
+  fs::path out =
+      a.value("--out") ? fs::path(*a.value("--out")) : default_output(graph, result.output.type);
   sdk::RunOutput output = sdk::output_of(result, graph, session);
   fs::path cost_file;
   if (output.video) {
@@ -96,17 +97,14 @@ int cmd_run(const Argv& argv) {
   cost.wall_seconds = Seconds(wall);
 
   if (!so.sign)
-    result.notes.push_back("--no-sign: the output carries no Content Credentials (for speed tests only)");
+    result.notes.push_back(
+        "--no-sign: the output carries no Content Credentials (for speed tests only)");
   for (const auto& n : result.notes) std::fprintf(stderr, "note: %s\n", n.c_str());
   if (json) {
-    Json j{{"output", out.string()},
-           {"cost_file", cost_file.string()},
-           {"wall_seconds", wall},
-           {"executed", result.executed},
-           {"cached", result.cached},
-           {"notes", result.notes},
-           {"signed", so.sign},
-           {"cost", cost.to_json()}};
+    Json j{{"output", out.string()},  {"cost_file", cost_file.string()},
+           {"wall_seconds", wall},    {"executed", result.executed},
+           {"cached", result.cached}, {"notes", result.notes},
+           {"signed", so.sign},       {"cost", cost.to_json()}};
     print_json(j.dump(2));
   } else {
     std::printf("wrote %s (%s)\n", out.string().c_str(), cost_file.string().c_str());

@@ -43,7 +43,8 @@ void ProgressView::on_event(const pipeline::Event& e) {
     case EventKind::step_failed:
       std::fprintf(stderr, "step %s failed\n", e.step.c_str());
       break;
-    default: break;
+    default:
+      break;
   }
   std::fflush(stderr);
 }

@@ -15,13 +15,15 @@ namespace reel {
 namespace fs = std::filesystem;
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 std::string unique_suffix() {
   static std::atomic<std::uint64_t> counter{0};
   static const std::uint64_t process_salt = std::random_device{}();
-  return ".tmp." + std::to_string(::getpid()) + "." + std::to_string(process_salt % 100000) +
-         "." + std::to_string(counter.fetch_add(1));
+  return ".tmp." + std::to_string(::getpid()) + "." + std::to_string(process_salt % 100000) + "." +
+         std::to_string(counter.fetch_add(1));
 }
 
 void fsync_dir(const fs::path& dir) {
@@ -43,8 +45,8 @@ AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
       throw Error(ErrorKind::Io, "cannot create directory " + dir.string() + ": " + ec.message());
   }
   // A leading dot keeps half-written files out of globs and directory listings.
-  temp_ = (dir.empty() ? fs::path(".") : dir) /
-          ("." + target_.filename().string() + unique_suffix());
+  temp_ =
+      (dir.empty() ? fs::path(".") : dir) / ("." + target_.filename().string() + unique_suffix());
 }
 
 AtomicFile::~AtomicFile() {
@@ -58,7 +60,8 @@ AtomicFile::~AtomicFile() {
 void AtomicFile::write(const void* data, std::size_t size) {
   if (fd_ < 0) {
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw Error(ErrorKind::Io, "cannot create " + temp_.string() + ": " + errno_text());
+    if (fd_ < 0)
+      throw Error(ErrorKind::Io, "cannot create " + temp_.string() + ": " + errno_text());
   }
   const auto* p = static_cast<const char*>(data);
   while (size > 0) {

@@ -6,32 +6,52 @@ namespace reel {
 
 std::string_view to_string(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::InvalidInput: return "InvalidInput";
-    case ErrorKind::Io: return "Io";
-    case ErrorKind::NotFound: return "NotFound";
-    case ErrorKind::ModelLoad: return "ModelLoad";
-    case ErrorKind::OutOfMemory: return "OutOfMemory";
-    case ErrorKind::Cancelled: return "Cancelled";
-    case ErrorKind::Budget: return "Budget";
-    case ErrorKind::Unsupported: return "Unsupported";
-    case ErrorKind::Policy: return "Policy";
-    case ErrorKind::Internal: return "Internal";
+    case ErrorKind::InvalidInput:
+      return "InvalidInput";
+    case ErrorKind::Io:
+      return "Io";
+    case ErrorKind::NotFound:
+      return "NotFound";
+    case ErrorKind::ModelLoad:
+      return "ModelLoad";
+    case ErrorKind::OutOfMemory:
+      return "OutOfMemory";
+    case ErrorKind::Cancelled:
+      return "Cancelled";
+    case ErrorKind::Budget:
+      return "Budget";
+    case ErrorKind::Unsupported:
+      return "Unsupported";
+    case ErrorKind::Policy:
+      return "Policy";
+    case ErrorKind::Internal:
+      return "Internal";
   }
   return "Internal";
 }
 
 int exit_code(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::InvalidInput: return 2;
-    case ErrorKind::Io: return 3;
-    case ErrorKind::NotFound: return 4;
-    case ErrorKind::ModelLoad: return 5;
-    case ErrorKind::OutOfMemory: return 6;
-    case ErrorKind::Cancelled: return 130;
-    case ErrorKind::Budget: return 7;
-    case ErrorKind::Unsupported: return 8;
-    case ErrorKind::Policy: return 9;
-    case ErrorKind::Internal: return 70;
+    case ErrorKind::InvalidInput:
+      return 2;
+    case ErrorKind::Io:
+      return 3;
+    case ErrorKind::NotFound:
+      return 4;
+    case ErrorKind::ModelLoad:
+      return 5;
+    case ErrorKind::OutOfMemory:
+      return 6;
+    case ErrorKind::Cancelled:
+      return 130;
+    case ErrorKind::Budget:
+      return 7;
+    case ErrorKind::Unsupported:
+      return 8;
+    case ErrorKind::Policy:
+      return 9;
+    case ErrorKind::Internal:
+      return 70;
   }
   return 70;
 }
@@ -66,6 +86,8 @@ std::string Error::to_json() const {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-void throw_error(ErrorKind kind, std::string message) { throw Error(kind, std::move(message)); }
+void throw_error(ErrorKind kind, std::string message) {
+  throw Error(kind, std::move(message));
+}
 
 }  // namespace reel

@@ -35,8 +35,8 @@ std::string Hash128::hex() const {
 
 Hash128 Hash128::from_hex(std::string_view hex) {
   if (hex.size() != 32)
-    throw Error(ErrorKind::InvalidInput, "a hash must be 32 hex digits, got " +
-                                             std::to_string(hex.size()) + " characters");
+    throw Error(ErrorKind::InvalidInput,
+                "a hash must be 32 hex digits, got " + std::to_string(hex.size()) + " characters");
   Hash128 h;
   for (std::size_t i = 0; i < 32; ++i) {
     int v = hex_value(hex[i]);
@@ -52,7 +52,9 @@ Hasher::Hasher() : state_(XXH3_createState()) {
   XXH3_128bits_reset(static_cast<XXH3_state_t*>(state_));
 }
 
-Hasher::~Hasher() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+Hasher::~Hasher() {
+  XXH3_freeState(static_cast<XXH3_state_t*>(state_));
+}
 
 Hasher& Hasher::update(const void* data, std::size_t size) {
   XXH3_128bits_update(static_cast<XXH3_state_t*>(state_), data, size);
@@ -90,8 +92,8 @@ Sha256Digest sha256(std::span<const std::uint8_t> data) {
 }
 
 Sha256Digest sha256(std::string_view data) {
-  return sha256(std::span<const std::uint8_t>(
-      reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+  return sha256(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data.data()),
+                                              data.size()));
 }
 
 std::string to_hex(std::span<const std::uint8_t> bytes) {

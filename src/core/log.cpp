@@ -26,8 +26,12 @@ std::atomic<int>& level_ref() {
 
 }  // namespace
 
-LogLevel log_level() { return static_cast<LogLevel>(level_ref().load()); }
-void set_log_level(LogLevel level) { level_ref().store(static_cast<int>(level)); }
+LogLevel log_level() {
+  return static_cast<LogLevel>(level_ref().load());
+}
+void set_log_level(LogLevel level) {
+  level_ref().store(static_cast<int>(level));
+}
 
 void log(LogLevel level, std::string_view message) {
   if (static_cast<int>(level) < level_ref().load()) return;

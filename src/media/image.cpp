@@ -10,10 +10,10 @@ namespace reel::media {
 
 void check_image_size(int width, int height, const char* what) {
   if (width < 1 || height < 1 || width > kMaxImageSide || height > kMaxImageSide)
-    throw Error(ErrorKind::InvalidInput,
-                std::string(what) + " size " + std::to_string(width) + "x" +
-                    std::to_string(height) + " is out of range; width and height must be 1.." +
-                    std::to_string(kMaxImageSide));
+    throw Error(ErrorKind::InvalidInput, std::string(what) + " size " + std::to_string(width) +
+                                             "x" + std::to_string(height) +
+                                             " is out of range; width and height must be 1.." +
+                                             std::to_string(kMaxImageSide));
 }
 
 Image::Image(int width, int height, PixelType type) : width_(width), height_(height), type_(type) {

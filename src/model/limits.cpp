@@ -51,8 +51,7 @@ void check_prompt(const std::string& prompt, const Limits& l, const std::string&
   if (required && prompt.find_first_not_of(" \t\r\n") == std::string::npos)
     throw Error(ErrorKind::InvalidInput, what + ": the prompt is empty; describe what to make");
   if (prompt.size() > l.max_prompt_chars)
-    throw Error(ErrorKind::InvalidInput, what + ": the prompt is " +
-                                             std::to_string(prompt.size()) +
+    throw Error(ErrorKind::InvalidInput, what + ": the prompt is " + std::to_string(prompt.size()) +
                                              " characters; at most " +
                                              std::to_string(l.max_prompt_chars) + " are allowed");
 }

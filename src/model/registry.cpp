@@ -9,8 +9,8 @@ namespace reel::model {
 void Registry::add(std::shared_ptr<Model> model) {
   REEL_ASSERT(model != nullptr);
   if (find(model->card().id))
-    throw Error(ErrorKind::InvalidInput, "a model with id '" + model->card().id +
-                                             "' is already registered");
+    throw Error(ErrorKind::InvalidInput,
+                "a model with id '" + model->card().id + "' is already registered");
   models_.push_back(std::move(model));
 }
 
@@ -33,8 +33,8 @@ std::shared_ptr<Model> Registry::pick(Task task, const Constraints& c) const {
   for (const auto& m : models_) {
     const ModelCard& card = m->card();
     if (!card.supports(task)) continue;
-    if (c.device && std::find(card.devices.begin(), card.devices.end(), *c.device) ==
-                        card.devices.end()) {
+    if (c.device &&
+        std::find(card.devices.begin(), card.devices.end(), *c.device) == card.devices.end()) {
       refusals += "; " + card.id + ": does not run on " + *c.device;
       continue;
     }

@@ -7,9 +7,12 @@
 namespace reel::model {
 namespace {
 constexpr std::pair<Task, std::string_view> kTasks[] = {
-    {Task::text_to_image, "text_to_image"}, {Task::image_to_video, "image_to_video"},
-    {Task::text_to_video, "text_to_video"}, {Task::composite, "composite"},
-    {Task::matting, "matting"},             {Task::upscale, "upscale"},
+    {Task::text_to_image, "text_to_image"},
+    {Task::image_to_video, "image_to_video"},
+    {Task::text_to_video, "text_to_video"},
+    {Task::composite, "composite"},
+    {Task::matting, "matting"},
+    {Task::upscale, "upscale"},
 };
 }  // namespace
 
@@ -29,13 +32,17 @@ Task task_from_string(std::string_view s) {
               "unknown task '" + std::string(s) + "'; allowed: " + allowed);
 }
 
-std::string_view to_string(ValueType v) { return v == ValueType::image ? "image" : "video"; }
+std::string_view to_string(ValueType v) {
+  return v == ValueType::image ? "image" : "video";
+}
 
 ValueType output_type(Task t) {
   switch (t) {
     case Task::image_to_video:
-    case Task::text_to_video: return ValueType::video;
-    default: return ValueType::image;
+    case Task::text_to_video:
+      return ValueType::video;
+    default:
+      return ValueType::image;
   }
 }
 

@@ -28,9 +28,13 @@ std::string device_of(const model::ModelCard& card) {
   return card.devices.empty() ? "cpu" : card.devices.front();
 }
 
-int machine_cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+int machine_cores() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
-bool is_video_task(model::Task t) { return model::output_type(t) == model::ValueType::video; }
+bool is_video_task(model::Task t) {
+  return model::output_type(t) == model::ValueType::video;
+}
 
 media::Mp4Options encode_options(const Step& step, const media::Mp4Options& base) {
   media::Mp4Options o = base;
@@ -45,15 +49,15 @@ struct Node {
   std::shared_ptr<model::Model> model;
   std::uint64_t seed = 0;
   std::map<std::string, std::string> input_steps;  // slot → step id
-  std::map<std::string, Artifact> fixed_inputs;     // slot → imported / stored artifact
+  std::map<std::string, Artifact> fixed_inputs;    // slot → imported / stored artifact
   std::map<std::string, Hash128> input_keys;
   Hash128 key;
   bool cached = false;
   int order = 0;
 };
 
-std::vector<Node> resolve(const Graph& graph, const model::Registry& registry,
-                          ArtifactStore& store, const RunOptions& options, bool import_files) {
+std::vector<Node> resolve(const Graph& graph, const model::Registry& registry, ArtifactStore& store,
+                          const RunOptions& options, bool import_files) {
   ValidationOptions vo;
   vo.registry = &registry;
   vo.policy = options.policy;
@@ -129,11 +133,16 @@ class Slots {
 
 std::string_view to_string(EventKind k) {
   switch (k) {
-    case EventKind::step_started: return "started";
-    case EventKind::step_progress: return "progress";
-    case EventKind::step_finished: return "finished";
-    case EventKind::step_cached: return "cached";
-    case EventKind::step_failed: return "failed";
+    case EventKind::step_started:
+      return "started";
+    case EventKind::step_progress:
+      return "progress";
+    case EventKind::step_finished:
+      return "finished";
+    case EventKind::step_cached:
+      return "cached";
+    case EventKind::step_failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -300,7 +309,8 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
       store_.set_cost(n.key, secs, options.prices.price(device, Seconds(secs), cores).value);
       emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs});
       std::lock_guard lock(m);
-      add_notes(n.step->id, out.type == model::ValueType::video ? out.video.notes : out.image.notes);
+      add_notes(n.step->id,
+                out.type == model::ValueType::video ? out.video.notes : out.image.notes);
       done[n.step->id] = std::move(a);
       executed++;
     } catch (...) {
@@ -397,8 +407,8 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
         e.add_context("pipeline '" + graph.name + "'");
       throw;
     } catch (const std::exception& e) {
-      throw Error(ErrorKind::Internal, "pipeline '" + graph.name + "', step '" + failed_step +
-                                           "': " + e.what());
+      throw Error(ErrorKind::Internal,
+                  "pipeline '" + graph.name + "', step '" + failed_step + "': " + e.what());
     }
   }
 

@@ -43,7 +43,8 @@ PriceSheet PriceSheet::from_json(const Json& j) {
   if (j.contains("gpu_hour_usd")) {
     if (!j["gpu_hour_usd"].is_object())
       throw Error(ErrorKind::InvalidInput, "gpu_hour_usd must map GPU kinds to USD per hour");
-    for (auto& [k, v] : j["gpu_hour_usd"].items()) p.gpu_hour_usd[k] = price(v, "gpu_hour_usd." + k);
+    for (auto& [k, v] : j["gpu_hour_usd"].items())
+      p.gpu_hour_usd[k] = price(v, "gpu_hour_usd." + k);
   }
   if (j.contains("default_gpu")) p.default_gpu = j["default_gpu"].get<std::string>();
   p.source = j.value("source", std::string("user price sheet"));
@@ -145,14 +146,14 @@ Json CostReport::to_json() const {
                           {"saved_usd", s.saved_usd.value},
                           {"key", s.key}});
   double total = total_usd().value;
-  j["totals"] = {{"usd", total},
-                 {"saved_usd", saved_usd().value},
-                 {"compute_seconds", compute_seconds().value},
-                 {"wall_seconds", wall_seconds.value},
-                 {"steps_run", std::count_if(steps.begin(), steps.end(),
-                                             [](auto& s) { return !s.cached; })},
-                 {"steps_cached", std::count_if(steps.begin(), steps.end(),
-                                                [](auto& s) { return s.cached; })}};
+  j["totals"] = {
+      {"usd", total},
+      {"saved_usd", saved_usd().value},
+      {"compute_seconds", compute_seconds().value},
+      {"wall_seconds", wall_seconds.value},
+      {"steps_run", std::count_if(steps.begin(), steps.end(), [](auto& s) { return !s.cached; })},
+      {"steps_cached",
+       std::count_if(steps.begin(), steps.end(), [](auto& s) { return s.cached; })}};
   if (video_seconds > 0) {
     j["video_seconds"] = video_seconds;
     j["usd_per_video_second"] = total / video_seconds;
@@ -208,8 +209,8 @@ std::string CostReport::to_text() const {
   o << "\n";
   if (video_seconds > 0) {
     double per10 = total_usd().value / video_seconds * 10.0;
-    o << "per 10-second clip: " << format_usd(Usd(per10)) << " (seed article's estimate: "
-      << format_usd(Usd(kSoraUsdPer10s)) << ")\n";
+    o << "per 10-second clip: " << format_usd(Usd(per10))
+      << " (seed article's estimate: " << format_usd(Usd(kSoraUsdPer10s)) << ")\n";
   }
   return o.str();
 }

@@ -1,12 +1,12 @@
 #include "reel/pipeline/store.hpp"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <mutex>
 #include <thread>
-#include <unistd.h>
 
 #include "reel/core/atomic_file.hpp"
 #include "reel/core/error.hpp"
@@ -152,14 +152,16 @@ ArtifactStore::ArtifactStore(fs::path root) : root_(std::move(root)) {
   std::error_code ec;
   fs::create_directories(root_ / "objects", ec);
   if (ec)
-    throw Error(ErrorKind::Io, "cannot create artifact store at " + root_.string() + ": " +
-                                   ec.message());
+    throw Error(ErrorKind::Io,
+                "cannot create artifact store at " + root_.string() + ": " + ec.message());
   index_ = std::make_unique<Index>(root_ / "index.sqlite");
 }
 
 ArtifactStore::~ArtifactStore() = default;
 
-fs::path ArtifactStore::default_root() { return reel_home() / "store"; }
+fs::path ArtifactStore::default_root() {
+  return reel_home() / "store";
+}
 
 fs::path ArtifactStore::object_dir(const Hash128& key) const {
   // The key is hex we produced; never a user string, so no path traversal.
@@ -182,8 +184,7 @@ void ArtifactStore::touch(const Hash128& key) const {
 
 void ArtifactStore::index_put(const StoreEntry& e) {
   std::lock_guard lock(index_->mutex);
-  Index::Stmt(index_->db,
-              "INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?,?,?,?,?,?)")
+  Index::Stmt(index_->db, "INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?,?,?,?,?,?)")
       .text(1, e.key.hex())
       .text(2, std::string(model::to_string(e.type)))
       .text(3, e.model)
@@ -220,8 +221,8 @@ namespace {
 template <class WriteFn>
 void publish_object(const fs::path& final_dir, WriteFn&& write) {
   fs::path tmp = final_dir.parent_path() /
-                 ("." + final_dir.filename().string() + ".tmp" + std::to_string(::getpid()) +
-                  "-" + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+                 ("." + final_dir.filename().string() + ".tmp" + std::to_string(::getpid()) + "-" +
+                  std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())));
   std::error_code ec;
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
@@ -401,6 +402,8 @@ GcResult ArtifactStore::gc(std::uint64_t max_bytes) {
   return r;
 }
 
-GcResult ArtifactStore::clear() { return gc(0); }
+GcResult ArtifactStore::clear() {
+  return gc(0);
+}
 
 }  // namespace reel::pipeline

@@ -46,11 +46,11 @@ StillImage generate_still(const std::string& step_id, const std::string& model,
 // artifact reference resolves here.
 std::string reference(const StillImage& still, Session& session, const char* what) {
   if (still.empty())
-    throw Error(ErrorKind::InvalidInput,
-                std::string(what) +
-                    " is empty; pass a still from character_api.generate, "
-                    "environment_api.generate or StillImage::from_file");
-  if (session.store().contains(still.artifact().key)) return "artifact:" + still.artifact().key.hex();
+    throw Error(ErrorKind::InvalidInput, std::string(what) +
+                                             " is empty; pass a still from character_api.generate, "
+                                             "environment_api.generate or StillImage::from_file");
+  if (session.store().contains(still.artifact().key))
+    return "artifact:" + still.artifact().key.hex();
   return "artifact:" + StillImage::from_image(still.image(), session).artifact().key.hex();
 }
 
@@ -102,7 +102,8 @@ VideoClip animate_from_image(const AnimateParams& p, Session& session) {
   pipeline::CostReport cost = r.cost;
   cost.steps = lineage.steps;
   std::vector<std::string> notes = p.base_image.notes();
-  if (p.background) notes.insert(notes.end(), p.background->notes().begin(), p.background->notes().end());
+  if (p.background)
+    notes.insert(notes.end(), p.background->notes().begin(), p.background->notes().end());
   notes.insert(notes.end(), r.notes.begin(), r.notes.end());
   return VideoClip(r.output, std::move(lineage), std::move(notes), std::move(cost),
                    std::move(ingredients));

@@ -36,8 +36,12 @@ StillImage StillImage::from_file(const fs::path& path, Session& session) {
                       [&] { return from_image(media::read_image(path), session); });
 }
 
-int StillImage::width() const { return artifact_.image ? artifact_.image->image.width() : 0; }
-int StillImage::height() const { return artifact_.image ? artifact_.image->image.height() : 0; }
+int StillImage::width() const {
+  return artifact_.image ? artifact_.image->image.width() : 0;
+}
+int StillImage::height() const {
+  return artifact_.image ? artifact_.image->image.height() : 0;
+}
 
 const media::Image& StillImage::image() const {
   if (!artifact_.image) throw Error(ErrorKind::InvalidInput, "this StillImage is empty");
@@ -52,7 +56,9 @@ void StillImage::save(const fs::path& path, Session& session) const {
   }
 }
 
-void StillImage::save(const fs::path& path) const { save(path, Session::default_session()); }
+void StillImage::save(const fs::path& path) const {
+  save(path, Session::default_session());
+}
 
 VideoClip::VideoClip(pipeline::Artifact artifact, Lineage lineage, std::vector<std::string> notes,
                      pipeline::CostReport cost, std::vector<StillImage> ingredients)

@@ -24,36 +24,58 @@ inline std::uint32_t hash3(std::int32_t x, std::int32_t y, std::int32_t z, std::
   return h;
 }
 
-inline float fade(float t) { return t * t * t * (t * (t * 6 - 15) + 10); }
+inline float fade(float t) {
+  return t * t * t * (t * (t * 6 - 15) + 10);
+}
 
 inline float grad2(std::uint32_t h, float x, float y) {
   // 8 directions on the unit circle (scaled).
   switch (h & 7) {
-    case 0: return x + y;
-    case 1: return x - y;
-    case 2: return -x + y;
-    case 3: return -x - y;
-    case 4: return x;
-    case 5: return -x;
-    case 6: return y;
-    default: return -y;
+    case 0:
+      return x + y;
+    case 1:
+      return x - y;
+    case 2:
+      return -x + y;
+    case 3:
+      return -x - y;
+    case 4:
+      return x;
+    case 5:
+      return -x;
+    case 6:
+      return y;
+    default:
+      return -y;
   }
 }
 
 inline float grad3(std::uint32_t h, float x, float y, float z) {
   switch (h % 12) {
-    case 0: return x + y;
-    case 1: return -x + y;
-    case 2: return x - y;
-    case 3: return -x - y;
-    case 4: return x + z;
-    case 5: return -x + z;
-    case 6: return x - z;
-    case 7: return -x - z;
-    case 8: return y + z;
-    case 9: return -y + z;
-    case 10: return y - z;
-    default: return -y - z;
+    case 0:
+      return x + y;
+    case 1:
+      return -x + y;
+    case 2:
+      return x - y;
+    case 3:
+      return -x - y;
+    case 4:
+      return x + z;
+    case 5:
+      return -x + z;
+    case 6:
+      return x - z;
+    case 7:
+      return -x - z;
+    case 8:
+      return y + z;
+    case 9:
+      return -y + z;
+    case 10:
+      return y - z;
+    default:
+      return -y - z;
   }
 }
 
@@ -68,8 +90,12 @@ std::uint64_t Rng::next_u64() {
   return mix(state_);
 }
 
-float Rng::uniform() { return static_cast<float>(next_u64() >> 40) * (1.0f / 16777216.0f); }
-float Rng::uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+float Rng::uniform() {
+  return static_cast<float>(next_u64() >> 40) * (1.0f / 16777216.0f);
+}
+float Rng::uniform(float lo, float hi) {
+  return lo + (hi - lo) * uniform();
+}
 int Rng::integer(int lo, int hi) {
   return lo + static_cast<int>(next_u64() % static_cast<std::uint64_t>(hi - lo + 1));
 }

@@ -90,11 +90,11 @@ std::optional<std::size_t> PromptWords::take_any(std::initializer_list<std::stri
 }
 
 void PromptWords::take_stopwords() {
-  static const char* kStop[] = {"a",     "an",   "the",  "of",   "in",    "on",   "at",  "with",
-                                "and",   "to",   "into", "from", "by",    "for",  "is",  "its",
-                                "their", "his",  "her",  "very", "some",  "while", "as", "over",
-                                "under", "this", "that", "it",   "there", "be",   "has", "wearing",
-                                "who",   "which", "or",  "onto", "out",  "s"};
+  static const char* kStop[] = {
+      "a",    "an",      "the", "of",    "in",    "on",   "at",    "with", "and",   "to",
+      "into", "from",    "by",  "for",   "is",    "its",  "their", "his",  "her",   "very",
+      "some", "while",   "as",  "over",  "under", "this", "that",  "it",   "there", "be",
+      "has",  "wearing", "who", "which", "or",    "onto", "out",   "s"};
   for (std::size_t i = 0; i < words_.size(); ++i)
     for (const char* s : kStop)
       if (words_[i] == s) used_[i] = true;

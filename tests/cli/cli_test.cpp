@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <set>
 #include <fstream>
+#include <set>
 
 #include "reel/core/atomic_file.hpp"
 #include "reel/core/json.hpp"
@@ -68,9 +68,10 @@ TEST_F(Cli, RunWritesAVideoItsCostReportAndReusesTheCache) {
   ASSERT_TRUE(fs::exists(dir / "out/film.mp4"));
   ASSERT_TRUE(fs::exists(dir / "out/film.cost.json"));
 
-  auto probe = run_command("ffprobe -v error -count_frames -show_entries "
-                           "stream=width,height,nb_read_frames,codec_name -of json " +
-                           (dir / "out/film.mp4").string());
+  auto probe = run_command(
+      "ffprobe -v error -count_frames -show_entries "
+      "stream=width,height,nb_read_frames,codec_name -of json " +
+      (dir / "out/film.mp4").string());
   Json p = Json::parse(probe.output)["streams"][0];
   EXPECT_EQ(p["width"], 320);
   EXPECT_EQ(p["height"], 180);
@@ -89,7 +90,8 @@ TEST_F(Cli, RunWritesAVideoItsCostReportAndReusesTheCache) {
   EXPECT_EQ(j2["executed"], 0);
   EXPECT_EQ(j2["cached"], 3);
 
-  auto r3 = reel("run film.yaml --out out/film3.mp4 --json --quiet --set 'film.motion=slow pan left'");
+  auto r3 =
+      reel("run film.yaml --out out/film3.mp4 --json --quiet --set 'film.motion=slow pan left'");
   ASSERT_EQ(r3.status, 0) << r3.output;
   Json j3 = Json::parse(r3.output);
   EXPECT_EQ(j3["executed"], 1);
@@ -155,7 +157,8 @@ TEST_F(Cli, HostileAndInvalidPipelinesGiveOneClearLineAndNoOutput) {
        2, "16"},
       {"huge_prompt",
        "reel: 1\nsteps:\n  - {id: a, task: text_to_image, model: studio-environment, "
-       "params: {prompt: \"" + std::string(100000, 'a') + "\"}}\n",
+       "params: {prompt: \"" +
+           std::string(100000, 'a') + "\"}}\n",
        2, "at most"},
   };
   for (const auto& c : cases) {
@@ -189,7 +192,10 @@ TEST_F(Cli, JsonErrorsAndUnknownCommands) {
 }
 
 TEST_F(Cli, ProbeRefusesCorruptFilesWithoutCrashing) {
-  write("trunc.mp4", std::string("\0\0\0\x20" "ftypisom", 12) + std::string(100, 'x'));
+  write("trunc.mp4", std::string("\0\0\0\x20"
+                                 "ftypisom",
+                                 12) +
+                         std::string(100, 'x'));
   auto r = reel_stderr("probe trunc.mp4");
   EXPECT_GT(r.status, 0);
   EXPECT_LT(r.status, 100) << "crashed: " << r.output;
@@ -230,8 +236,9 @@ TEST_F(Cli, SignedOutputsVerifyAndTamperingIsCaught) {
   EXPECT_EQ(fs::status(dir / "home/keys/signing_key.pem").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
 
-  auto run = reel("run still.yaml --out o.png --policy commercial-safe "
-                  "--training-mining allowed --quiet");
+  auto run = reel(
+      "run still.yaml --out o.png --policy commercial-safe "
+      "--training-mining allowed --quiet");
   ASSERT_EQ(run.status, 0) << run.output;
   auto v = reel("verify o.png --json --trust " + root);
   EXPECT_EQ(v.status, 0) << v.output;

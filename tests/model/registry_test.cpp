@@ -41,7 +41,8 @@ TEST(Registry, PicksForATaskUnderAPolicyAndExplainsRefusals) {
     EXPECT_EQ(e.kind(), ErrorKind::NotFound);
   }
   Registry only_scraped;
-  only_scraped.add(testing::make_test_image_model({.id = "s", .training_data = TrainingData::scraped}));
+  only_scraped.add(
+      testing::make_test_image_model({.id = "s", .training_data = TrainingData::scraped}));
   try {
     only_scraped.pick(Task::text_to_image, c);
     FAIL();

@@ -19,7 +19,9 @@ TEST(PriceSheet, DefaultH100PriceIsTheSeedArticles) {
 
 TEST(PriceSheet, LoadsOverridesAndRejectsNonsense) {
   testing::TempDir dir;
-  write_file_atomic(dir / "p.json", std::string_view(R"({"cpu_core_hour_usd": 1.0, "gpu_hour_usd": {"h100": 3.0}})"));
+  write_file_atomic(
+      dir / "p.json",
+      std::string_view(R"({"cpu_core_hour_usd": 1.0, "gpu_hour_usd": {"h100": 3.0}})"));
   PriceSheet p = PriceSheet::load(dir / "p.json");
   EXPECT_DOUBLE_EQ(p.price("cpu", Seconds(3600), 1).value, 1.0);
   EXPECT_DOUBLE_EQ(p.price("cuda", Seconds(3600), 1).value, 3.0);

@@ -29,8 +29,10 @@ struct SdkTest : ::testing::Test {
   }
   StillImage mars() {
     return environment_api::generate(
-        {.prompt = "surface of Mars, red planet, dust storm in distance", .width = 320,
-         .height = 180, .seed = 1},
+        {.prompt = "surface of Mars, red planet, dust storm in distance",
+         .width = 320,
+         .height = 180,
+         .seed = 1},
         *session);
   }
   VideoClip film(const StillImage& c, const StillImage& b, const std::string& motion) {
@@ -84,8 +86,12 @@ TEST_F(SdkTest, SameSeedGivesIdenticalStillsAndDecodedFrames) {
       {.prompt = "female astronaut, detailed suit", .width = 320, .height = 180, .seed = 5}, other);
   EXPECT_EQ(c1.image(), c2.image());
   EXPECT_EQ(c1.artifact().key, c2.artifact().key);
-  auto b2 = environment_api::generate({.prompt = "surface of Mars, red planet, dust storm in distance",
-                                       .width = 320, .height = 180, .seed = 1}, other);
+  auto b2 =
+      environment_api::generate({.prompt = "surface of Mars, red planet, dust storm in distance",
+                                 .width = 320,
+                                 .height = 180,
+                                 .seed = 1},
+                                other);
   auto v2 = animator_api::animate_from_image(
       {.base_image = c2, .background = b2, .motion = "wave", .duration = 1.0, .fps = 12}, other);
   ASSERT_EQ(v1.frames().frames.size(), v2.frames().frames.size());
@@ -110,12 +116,17 @@ TEST_F(SdkTest, BadInputIsAClearError) {
   expect_invalid([&] { character_api::generate({.prompt = std::string(10 << 20, 'x')}, *session); },
                  "at most");
   auto c = character();
-  expect_invalid([&] {
-    animator_api::animate_from_image({.base_image = c, .motion = "nod", .duration = -1}, *session);
-  }, "duration");
-  expect_invalid([&] {
-    animator_api::animate_from_image({.base_image = c, .motion = "nod", .fps = 0}, *session);
-  }, "fps");
+  expect_invalid(
+      [&] {
+        animator_api::animate_from_image({.base_image = c, .motion = "nod", .duration = -1},
+                                         *session);
+      },
+      "duration");
+  expect_invalid(
+      [&] {
+        animator_api::animate_from_image({.base_image = c, .motion = "nod", .fps = 0}, *session);
+      },
+      "fps");
   expect_invalid([&] { animator_api::animate_from_image({.motion = "nod"}, *session); },
                  "base_image");
   testing::TempDir d;

@@ -24,10 +24,14 @@ TEST(Policy, CommercialSafeRefusesUndisclosedTrainingDataBeforeAnyCompute) {
   session.registry().add(testing::make_test_image_model(
       {.id = "undisclosed-t2i", .training_data = model::TrainingData::undisclosed, .log = log}));
   pipeline::Graph g;
-  g.steps.push_back({"bg", model::Task::text_to_image, "undisclosed-t2i", {},
-                     {{"prompt", "mars"}}, {}});
-  g.steps.push_back({"character", model::Task::text_to_image, "studio-character", {},
-                     {{"prompt", "astronaut"}, {"width", 64}, {"height", 64}}, {}});
+  g.steps.push_back(
+      {"bg", model::Task::text_to_image, "undisclosed-t2i", {}, {{"prompt", "mars"}}, {}});
+  g.steps.push_back({"character",
+                     model::Task::text_to_image,
+                     "studio-character",
+                     {},
+                     {{"prompt", "astronaut"}, {"width", 64}, {"height", 64}},
+                     {}});
   try {
     session.run(g);
     FAIL() << "expected a policy refusal";
@@ -36,11 +40,12 @@ TEST(Policy, CommercialSafeRefusesUndisclosedTrainingDataBeforeAnyCompute) {
     EXPECT_NE(std::string(e.what()).find("undisclosed-t2i"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("undisclosed"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(log->calls.load(), 0);          // nothing ran
+  EXPECT_EQ(log->calls.load(), 0);              // nothing ran
   EXPECT_TRUE(session.store().list().empty());  // nothing was spent or stored
 
   // The studio pipeline (synthetic, Apache-2.0) goes through under the same policy.
-  pipeline::Graph studio = pipeline::load_pipeline(REEL_SOURCE_DIR "/examples/astronaut_on_mars.yaml");
+  pipeline::Graph studio =
+      pipeline::load_pipeline(REEL_SOURCE_DIR "/examples/astronaut_on_mars.yaml");
   EXPECT_NO_THROW(session.plan(studio));
   g.steps.erase(g.steps.begin());
   EXPECT_EQ(session.run(g).executed, 1);

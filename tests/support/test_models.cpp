@@ -99,7 +99,8 @@ class TestVideoModel : public model::ImageToVideo {
         for (int x = 0; x < w; ++x) {
           const auto* s = src.u8_pixel(x * src.width() / w, y * src.height() / h);
           auto* d = frame.u8_pixel(x, y);
-          for (int c = 0; c < 3; ++c) d[c] = static_cast<std::uint8_t>(s[c] * (frames - f) / frames);
+          for (int c = 0; c < 3; ++c)
+            d[c] = static_cast<std::uint8_t>(s[c] * (frames - f) / frames);
           d[3] = 255;
         }
       out.video.frames.push_back(std::move(frame));
@@ -127,7 +128,8 @@ class TestCompositeModel : public model::Composite {
       for (int x = 0; x < std::min(fg.width(), out.image.width()); ++x) {
         const auto* s = fg.u8_pixel(x, y);
         auto* d = out.image.u8_pixel(x, y);
-        for (int c = 0; c < 3; ++c) d[c] = static_cast<std::uint8_t>((s[c] * s[3] + d[c] * (255 - s[3])) / 255);
+        for (int c = 0; c < 3; ++c)
+          d[c] = static_cast<std::uint8_t>((s[c] * s[3] + d[c] * (255 - s[3])) / 255);
       }
     return out;
   }

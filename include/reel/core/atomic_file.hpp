@@ -39,7 +39,6 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data)
 
 // Reads a whole file; throws NotFound / Io. Refuses files larger than max_bytes
 // with InvalidInput, so a hostile path cannot make us allocate without bound.
-std::string read_file(const std::filesystem::path& path,
-                      std::uint64_t max_bytes = 1ull << 32);
+std::string read_file(const std::filesystem::path& path, std::uint64_t max_bytes = 1ull << 32);
 
 }  // namespace reel

@@ -74,10 +74,10 @@ decltype(auto) with_context(std::string_view frame, Fn&& fn) {
 }  // namespace reel
 
 // For programmer errors only (never user input).
-#define REEL_ASSERT(cond)                                                              \
-  do {                                                                                 \
-    if (!(cond))                                                                       \
-      ::reel::throw_error(::reel::ErrorKind::Internal,                                 \
-                          std::string("assertion failed: " #cond " at ") + __FILE__ + \
-                              ":" + std::to_string(__LINE__));                         \
+#define REEL_ASSERT(cond)                                                                   \
+  do {                                                                                      \
+    if (!(cond))                                                                            \
+      ::reel::throw_error(::reel::ErrorKind::Internal,                                      \
+                          std::string("assertion failed: " #cond " at ") + __FILE__ + ":" + \
+                              std::to_string(__LINE__));                                    \
   } while (0)

@@ -40,7 +40,9 @@ class Hasher {
 };
 
 Hash128 xxh3_128(const void* data, std::size_t size);
-inline Hash128 xxh3_128(std::string_view s) { return xxh3_128(s.data(), s.size()); }
+inline Hash128 xxh3_128(std::string_view s) {
+  return xxh3_128(s.data(), s.size());
+}
 
 using Sha256Digest = std::array<std::uint8_t, 32>;
 Sha256Digest sha256(std::span<const std::uint8_t> data);

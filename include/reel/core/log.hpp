@@ -11,9 +11,17 @@ LogLevel log_level();
 void set_log_level(LogLevel level);
 void log(LogLevel level, std::string_view message);
 
-inline void log_debug(std::string_view m) { log(LogLevel::debug, m); }
-inline void log_info(std::string_view m) { log(LogLevel::info, m); }
-inline void log_warn(std::string_view m) { log(LogLevel::warn, m); }
-inline void log_error(std::string_view m) { log(LogLevel::error, m); }
+inline void log_debug(std::string_view m) {
+  log(LogLevel::debug, m);
+}
+inline void log_info(std::string_view m) {
+  log(LogLevel::info, m);
+}
+inline void log_warn(std::string_view m) {
+  log(LogLevel::warn, m);
+}
+inline void log_error(std::string_view m) {
+  log(LogLevel::error, m);
+}
 
 }  // namespace reel

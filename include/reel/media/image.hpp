@@ -33,7 +33,9 @@ class Image {
   float* f32();
   const float* f32() const;
 
-  std::uint8_t* u8_pixel(int x, int y) { return u8() + (static_cast<std::size_t>(y) * width_ + x) * 4; }
+  std::uint8_t* u8_pixel(int x, int y) {
+    return u8() + (static_cast<std::size_t>(y) * width_ + x) * 4;
+  }
   const std::uint8_t* u8_pixel(int x, int y) const {
     return u8() + (static_cast<std::size_t>(y) * width_ + x) * 4;
   }

@@ -8,7 +8,7 @@ namespace reel::model {
 
 struct Limits {
   int min_side = 16;
-  int max_width = 7680;   // 8K UHD
+  int max_width = 7680;  // 8K UHD
   int max_height = 7680;
   double min_fps = 1.0;
   double max_fps = 120.0;

@@ -24,10 +24,10 @@ TrainingData training_data_from_string(const std::string& s);  // InvalidInput l
 // Seconds a model takes on its reference device, as a function of the work asked.
 // estimate = setup + per_megapixel * (width*height/1e6) * frames (frames = 1 for stills)
 struct CostProfile {
-  std::string device = "cpu";         // device kind the figures were measured on
-  double setup_seconds = 0.0;         // fixed cost per call
-  double seconds_per_megapixel = 0.0; // per output megapixel, per frame
-  std::string measured_on;            // machine description, for honesty
+  std::string device = "cpu";          // device kind the figures were measured on
+  double setup_seconds = 0.0;          // fixed cost per call
+  double seconds_per_megapixel = 0.0;  // per output megapixel, per frame
+  std::string measured_on;             // machine description, for honesty
 };
 
 struct ModelCard {
@@ -36,9 +36,9 @@ struct ModelCard {
   std::string name;     // human-readable
   std::string publisher;
   std::vector<Task> tasks;
-  std::string licence;             // SPDX id where one exists
+  std::string licence;  // SPDX id where one exists
   TrainingData training_data = TrainingData::undisclosed;
-  std::string training_data_note;  // the publisher's words
+  std::string training_data_note;    // the publisher's words
   std::vector<std::string> devices;  // "cpu", "cuda"
   CostProfile cost;
   std::string description;

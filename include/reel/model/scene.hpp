@@ -23,7 +23,7 @@ struct RigPart {
   std::string parent;  // "" for the root
   float pivot_x = 0;   // pixels in the still
   float pivot_y = 0;
-  Box box;             // where the part lies in the still
+  Box box;  // where the part lies in the still
 };
 
 struct Rig {
@@ -42,8 +42,8 @@ struct Light {
   // Unit vector pointing from the scene towards the light; camera space:
   // +x right, +y up, +z towards the viewer.
   std::array<float, 3> direction{0.3f, 0.8f, 0.5f};
-  std::array<float, 3> color{1.0f, 1.0f, 1.0f};    // linear RGB, may exceed 1
-  std::array<float, 3> ambient{0.3f, 0.3f, 0.35f}; // sky / fill, linear RGB
+  std::array<float, 3> color{1.0f, 1.0f, 1.0f};     // linear RGB, may exceed 1
+  std::array<float, 3> ambient{0.3f, 0.3f, 0.35f};  // sky / fill, linear RGB
   Json to_json() const;
   static Light from_json(const Json& j);
 };

@@ -49,7 +49,7 @@ struct VideoResult {
 struct TextToImageRequest {
   std::string prompt;
   std::string negative_prompt;
-  int width = 0;   // 0 = the model's default (or what `style` implies)
+  int width = 0;  // 0 = the model's default (or what `style` implies)
   int height = 0;
   std::string style;  // e.g. "4k", "photorealistic"
   std::uint64_t seed = 0;
@@ -57,12 +57,12 @@ struct TextToImageRequest {
 };
 
 struct ImageToVideoRequest {
-  ImageResult image;                     // the still to animate (e.g. a character)
+  ImageResult image;                      // the still to animate (e.g. a character)
   std::optional<ImageResult> background;  // composited behind it when given
-  std::string motion;                    // motion prompt
+  std::string motion;                     // motion prompt
   double duration_seconds = 5.0;
   double fps = 24.0;
-  int width = 0;   // 0 = from the background, else the image
+  int width = 0;  // 0 = from the background, else the image
   int height = 0;
   std::uint64_t seed = 0;
   Json params = Json::object();

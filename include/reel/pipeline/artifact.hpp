@@ -21,7 +21,7 @@ struct Artifact {
   // Known without decoding (from the store's metadata).
   int width = 0;
   int height = 0;
-  int frame_count = 0;  // videos
+  int frame_count = 0;          // videos
   double duration_seconds = 0;  // videos
 };
 

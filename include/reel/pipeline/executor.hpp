@@ -33,11 +33,11 @@ struct RunOptions {
   CancelToken cancel;
   // Called from worker threads; must be thread-safe and quick.
   std::function<void(const Event&)> on_event;
-  int cpu_slots = 2;     // CPU steps that may run at once
-  int cuda_slots = 1;    // GPU steps that may run at once (per device)
+  int cpu_slots = 2;   // CPU steps that may run at once
+  int cuda_slots = 1;  // GPU steps that may run at once (per device)
   bool use_cache = true;
   PriceSheet prices = PriceSheet::defaults();
-  int cpu_cores = 0;     // for pricing; 0 = this machine's
+  int cpu_cores = 0;  // for pricing; 0 = this machine's
   media::Mp4Options video_encode{18, "veryfast", true, 0};
   std::function<std::string(const model::ModelCard&)> policy;
 };

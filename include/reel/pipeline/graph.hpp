@@ -31,7 +31,7 @@ struct Graph {
   std::string name = "pipeline";
   std::uint64_t seed = 0;
   std::vector<Step> steps;
-  std::string output;  // step id of the result; default: the last step
+  std::string output;    // step id of the result; default: the last step
   std::string base_dir;  // where "file:" references are resolved (the file's folder)
 
   const Step* find(const std::string& id) const;

@@ -15,7 +15,7 @@ namespace reel::pipeline {
 
 // Prices per device-hour. Defaults and their sources are in docs/cost.md.
 struct PriceSheet {
-  double cpu_core_hour_usd = 0.0446;  // one vCPU of an on-demand cloud VM
+  double cpu_core_hour_usd = 0.0446;           // one vCPU of an on-demand cloud VM
   std::map<std::string, double> gpu_hour_usd;  // "h100" → 1.95, ...
   std::string default_gpu = "h100";
   std::string source;  // where the figures came from
@@ -67,8 +67,8 @@ class CostLedger {
 
 struct CostReport {
   std::vector<StepCost> steps;
-  Seconds wall_seconds;       // the whole run, start to finish
-  double video_seconds = 0;   // length of the output clip (0 for stills)
+  Seconds wall_seconds;      // the whole run, start to finish
+  double video_seconds = 0;  // length of the output clip (0 for stills)
   PriceSheet prices;
   int cpu_cores = 1;
 
@@ -76,7 +76,7 @@ struct CostReport {
   Usd saved_usd() const;
   Seconds compute_seconds() const;
   Json to_json() const;
-  std::string to_text() const;  // a table for terminals
+  std::string to_text() const;                          // a table for terminals
   void write(const std::filesystem::path& path) const;  // atomic
   static CostReport from_json(const Json& j);
 };

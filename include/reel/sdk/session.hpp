@@ -18,9 +18,9 @@ struct SessionOptions {
   pipeline::PriceSheet prices = pipeline::PriceSheet::defaults();
   bool use_cache = true;
   int cpu_slots = 2;
-  std::string policy;  // "", "commercial-safe", "permissive" or a policy JSON file
-  bool sign = true;    // C2PA-sign saved outputs
-  std::filesystem::path sign_key;   // empty = $REEL_HOME/keys (created on first use)
+  std::string policy;              // "", "commercial-safe", "permissive" or a policy JSON file
+  bool sign = true;                // C2PA-sign saved outputs
+  std::filesystem::path sign_key;  // empty = $REEL_HOME/keys (created on first use)
   std::filesystem::path sign_cert;
   // cawg.training-mining in every signed output: "notAllowed" (default),
   // "allowed" or "constrained" — whether others may use the output to train models.

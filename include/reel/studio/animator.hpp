@@ -15,10 +15,10 @@ enum class Speed { slow, normal, fast };
 
 // One motion primitive parsed from the prompt.
 struct MotionPrimitive {
-  std::string kind;       // e.g. "head_turn", "nod", "look_up", "look_down", "breathe",
-                          // "wave", "walk", "pan", "tilt", "zoom_in", "zoom_out",
-                          // "dolly_in", "dolly_out", "orbit", "shake", "dust",
-                          // "clouds", "rain", "snow", "fog"
+  std::string kind;  // e.g. "head_turn", "nod", "look_up", "look_down", "breathe",
+                     // "wave", "walk", "pan", "tilt", "zoom_in", "zoom_out",
+                     // "dolly_in", "dolly_out", "orbit", "shake", "dust",
+                     // "clouds", "rain", "snow", "fog"
   Intensity intensity = Intensity::normal;
   Speed speed = Speed::normal;
   float direction_x = 0;  // -1 left .. +1 right (screen space)

@@ -17,10 +17,10 @@ struct Pose {
   float head_yaw = 0;    // + turns the head towards the viewer's right
   float head_pitch = 0;  // + looks up
   float head_roll = 0;
-  float torso_yaw = 0;    // whole body turn, small angles
-  float torso_lean = 0;   // + leans towards the viewer's right
-  float breath = 0;       // 0..1, chest/shoulder rise
-  float arm_left_raise = 0;   // shoulder angle, + raises the arm sideways
+  float torso_yaw = 0;       // whole body turn, small angles
+  float torso_lean = 0;      // + leans towards the viewer's right
+  float breath = 0;          // 0..1, chest/shoulder rise
+  float arm_left_raise = 0;  // shoulder angle, + raises the arm sideways
   float arm_right_raise = 0;
   float forearm_left_bend = 0;  // elbow angle
   float forearm_right_bend = 0;
@@ -45,7 +45,7 @@ struct CharacterLayer {
   media::Plane depth;  // same size as rgba; camera distance in character heights
   int offset_x = 0;    // where rgba's top-left lands in the target frame
   int offset_y = 0;
-  model::Rig rig;      // part pivots/boxes in target-frame pixels
+  model::Rig rig;  // part pivots/boxes in target-frame pixels
 };
 
 // Renders the character described by `recipe` (the `recipe` of a studio-character

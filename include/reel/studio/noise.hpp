@@ -14,10 +14,10 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed) : state_(seed ^ 0x9E3779B97F4A7C15ull) {}
   std::uint64_t next_u64();
-  float uniform();                        // [0, 1)
-  float uniform(float lo, float hi);      // [lo, hi)
+  float uniform();                    // [0, 1)
+  float uniform(float lo, float hi);  // [lo, hi)
   int integer(int lo, int hi_inclusive);
-  float normal();                         // mean 0, sd 1 (Box-Muller)
+  float normal();  // mean 0, sd 1 (Box-Muller)
 
  private:
   std::uint64_t state_;
@@ -39,7 +39,11 @@ inline float smoothstep(float e0, float e1, float x) {
   t = t < 0 ? 0 : (t > 1 ? 1 : t);
   return t * t * (3 - 2 * t);
 }
-inline float lerp(float a, float b, float t) { return a + (b - a) * t; }
-inline float clamp01(float x) { return x < 0 ? 0 : (x > 1 ? 1 : x); }
+inline float lerp(float a, float b, float t) {
+  return a + (b - a) * t;
+}
+inline float clamp01(float x) {
+  return x < 0 ? 0 : (x > 1 ? 1 : x);
+}
 
 }  // namespace reel::studio
