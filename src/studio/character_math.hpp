@@ -3,26 +3,14 @@
 // private to studio-character; float only, inline, no allocation.
 #include <cmath>
 
+#include "studio/vec3.hpp"
+
 namespace reel::studio::character {
 
-struct Vec3 {
-  float x = 0, y = 0, z = 0;
-};
+using studio::Vec3;
 
-inline Vec3 operator+(Vec3 a, Vec3 b) {
-  return {a.x + b.x, a.y + b.y, a.z + b.z};
-}
-inline Vec3 operator-(Vec3 a, Vec3 b) {
-  return {a.x - b.x, a.y - b.y, a.z - b.z};
-}
 inline Vec3 operator-(Vec3 a) {
   return {-a.x, -a.y, -a.z};
-}
-inline Vec3 operator*(Vec3 a, float s) {
-  return {a.x * s, a.y * s, a.z * s};
-}
-inline Vec3 operator*(float s, Vec3 a) {
-  return a * s;
 }
 inline Vec3 mul(Vec3 a, Vec3 b) {
   return {a.x * b.x, a.y * b.y, a.z * b.z};
@@ -30,14 +18,8 @@ inline Vec3 mul(Vec3 a, Vec3 b) {
 inline Vec3 div(Vec3 a, Vec3 b) {
   return {a.x / b.x, a.y / b.y, a.z / b.z};
 }
-inline float dot(Vec3 a, Vec3 b) {
-  return a.x * b.x + a.y * b.y + a.z * b.z;
-}
 inline Vec3 cross(Vec3 a, Vec3 b) {
   return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x};
-}
-inline float length(Vec3 a) {
-  return std::sqrt(dot(a, a));
 }
 inline Vec3 normalize(Vec3 a) {
   float l = length(a);

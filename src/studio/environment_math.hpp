@@ -3,38 +3,20 @@
 // +y up, +z forward (the camera looks along +z); units are metres.
 #include <cmath>
 
+#include "studio/vec3.hpp"
+
 namespace reel::studio::env {
 
-struct Vec3 {
-  float x = 0, y = 0, z = 0;
-};
+using studio::Vec3;
 
-inline Vec3 operator+(Vec3 a, Vec3 b) {
-  return {a.x + b.x, a.y + b.y, a.z + b.z};
-}
-inline Vec3 operator-(Vec3 a, Vec3 b) {
-  return {a.x - b.x, a.y - b.y, a.z - b.z};
-}
 inline Vec3 operator*(Vec3 a, Vec3 b) {
   return {a.x * b.x, a.y * b.y, a.z * b.z};
-}
-inline Vec3 operator*(Vec3 a, float s) {
-  return {a.x * s, a.y * s, a.z * s};
-}
-inline Vec3 operator*(float s, Vec3 a) {
-  return a * s;
 }
 inline Vec3& operator+=(Vec3& a, Vec3 b) {
   return a = a + b;
 }
 inline Vec3& operator*=(Vec3& a, float s) {
   return a = a * s;
-}
-inline float dot(Vec3 a, Vec3 b) {
-  return a.x * b.x + a.y * b.y + a.z * b.z;
-}
-inline float length(Vec3 a) {
-  return std::sqrt(dot(a, a));
 }
 inline Vec3 normalize(Vec3 a) {
   float l = length(a);
