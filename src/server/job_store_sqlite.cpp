@@ -222,16 +222,28 @@ class SqliteJobStore final : public JobStore {
                  "max_attempts");
     exhaust.bind(1, now_ms).step();
 
-    Stmt pick(db_,
-              "SELECT seq FROM jobs WHERE (status = 'queued' AND not_before_ms <= ?1) OR "
-              "(status = 'running' AND lease_expires_ms <= ?1) ORDER BY priority DESC, seq "
-              "LIMIT 1");
-    pick.bind(1, now_ms);
-    if (!pick.step()) {
+    // Two indexed lookups rather than one OR query, which would scan every finished job.
+    auto best = [&](const char* sql) -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+      Stmt st(db_, sql);
+      st.bind(1, now_ms);
+      if (!st.step()) return std::nullopt;
+      return std::pair{st.int64(0), st.int64(1)};  // priority, seq
+    };
+    auto queued = best(
+        "SELECT priority, seq FROM jobs WHERE status = 'queued' AND not_before_ms <= ?1 "
+        "ORDER BY priority DESC, seq LIMIT 1");
+    auto expired = best(
+        "SELECT priority, seq FROM jobs WHERE status = 'running' AND lease_expires_ms <= ?1 "
+        "ORDER BY priority DESC, seq LIMIT 1");
+    if (!queued && !expired) {
       tx.commit();
       return std::nullopt;
     }
-    std::int64_t seq = pick.int64(0);
+    auto before = [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    };
+    std::int64_t seq =
+        (!expired || (queued && before(*queued, *expired)) ? *queued : *expired).second;
     Lease lease;
     lease.token = random_hex128();
     lease.expires_ms = now_ms + lease_ms;

@@ -1,8 +1,11 @@
 #include "reel/server/job_store.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -383,6 +386,50 @@ TEST_F(JobStoreTest, ConcurrentWorkersCompleteEachJobExactlyOnce) {
   auto done = store->list(JobStatus::succeeded, "", 1000);
   EXPECT_EQ(done.size(), static_cast<std::size_t>(kJobs));
   for (auto& j : done) EXPECT_EQ(j.attempts, 1);
+}
+
+TEST_F(JobStoreTest, ConcurrentProcessesCompleteEachJobExactlyOnce) {
+  constexpr int kJobs = 200, kProcesses = 3;
+  {
+    auto store = open();
+    for (int i = 0; i < kJobs; ++i) store->enqueue(make_job(std::to_string(i)));
+  }
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {  // the child: a worker process with its own store; no gtest here
+      int completed = 0;
+      try {
+        auto store = open();
+        while (auto c = store->claim("proc-" + std::to_string(p), kLeaseMs, 1000))
+          completed += store->complete(c->second, Json{{"proc", p}}) ? 1 : 0;
+        std::ofstream(dir_ / ("count-" + std::to_string(p))) << completed;
+      } catch (...) {
+        ::_exit(1);
+      }
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  int total = 0;
+  for (int p = 0; p < kProcesses; ++p) {
+    int n = -1;
+    std::ifstream(dir_ / ("count-" + std::to_string(p))) >> n;
+    EXPECT_GE(n, 0);
+    total += n;
+  }
+  EXPECT_EQ(total, kJobs);
+  auto store = open();
+  auto done = store->list(JobStatus::succeeded, "", 1000);
+  EXPECT_EQ(done.size(), static_cast<std::size_t>(kJobs));
+  for (auto& j : done) EXPECT_EQ(j.attempts, 1) << j.id;
+  EXPECT_TRUE(store->list(JobStatus::queued, "", 1000).empty());
 }
 
 TEST(JobStatusTest, NamesRoundTripAndUnknownIsRefused) {
