@@ -85,6 +85,17 @@ Job read_job(const Stmt& st) {
   return j;
 }
 
+// A document that cannot be stored as text (a string that is not UTF-8) is the caller's
+// input error, not a crash.
+std::string dump_json(const Json& j, const char* what) {
+  try {
+    return j.dump();
+  } catch (const Json::exception& e) {
+    throw Error(ErrorKind::InvalidInput, std::string("job ") + what + " is not storable JSON (" +
+                                             e.what() + "); strings must be UTF-8");
+  }
+}
+
 // 128 random bits as 32 lowercase hex digits (job ids and lease tokens).
 std::string random_hex128() {
   static std::mutex mutex;
@@ -118,9 +129,12 @@ class SqliteJobStore final : public JobStore {
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec("PRAGMA synchronous=NORMAL");  // WAL + NORMAL: durable across process crashes
     Transaction tx(db_);
-    Stmt v(db_, "PRAGMA user_version");
-    v.step();
-    auto version = v.int64(0);
+    std::int64_t version = 0;
+    {
+      Stmt v(db_, "PRAGMA user_version");
+      v.step();
+      version = v.int64(0);
+    }
     if (version > schema_version)
       throw Error(ErrorKind::Unsupported, "job store " + file.string() + " has schema version " +
                                               std::to_string(version) + "; this reel reads up to " +
@@ -168,7 +182,7 @@ class SqliteJobStore final : public JobStore {
              "'', 0)");
     ins.bind(1, job.id)
         .bind(2, job.api_key_id)
-        .bind(3, job.spec.dump())
+        .bind(3, dump_json(job.spec, "spec"))
         .bind(4, job.priority)
         .bind(5, job.max_attempts)
         .bind(6, job.created_ms)
@@ -277,7 +291,7 @@ class SqliteJobStore final : public JobStore {
   bool progress(const Lease& lease, const Json& progress) override {
     std::lock_guard lock(mutex_);
     Stmt st(db_, fenced("UPDATE jobs SET progress = ?3 ").c_str());
-    st.bind(1, lease.job_id).bind(2, lease.token).bind(3, progress.dump());
+    st.bind(1, lease.job_id).bind(2, lease.token).bind(3, dump_json(progress, "progress"));
     st.step();
     return db_.changes() > 0;
   }
@@ -289,7 +303,10 @@ class SqliteJobStore final : public JobStore {
         fenced("UPDATE jobs SET status = 'succeeded', result = ?3, lease_token = '', error = '', "
                "updated_ms = MAX(updated_ms, ?4) ")
             .c_str());
-    st.bind(1, lease.job_id).bind(2, lease.token).bind(3, result.dump()).bind(4, wall_clock_ms());
+    st.bind(1, lease.job_id)
+        .bind(2, lease.token)
+        .bind(3, dump_json(result, "result"))
+        .bind(4, wall_clock_ms());
     st.step();
     return db_.changes() > 0;
   }

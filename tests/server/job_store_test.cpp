@@ -67,6 +67,25 @@ TEST_F(JobStoreTest, RejectsZeroMaxAttempts) {
   }
 }
 
+TEST_F(JobStoreTest, RejectsJsonThatIsNotUtf8) {
+  auto store = open();
+  Job j = make_job("a");
+  j.spec = Json{{"prompt", std::string("caf\xe9")}};
+  try {
+    store->enqueue(j);
+    FAIL() << "expected InvalidInput";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
+  }
+  EXPECT_TRUE(store->list(std::nullopt, "", 10).empty());
+  auto id = store->enqueue(make_job("b")).first.id;
+  auto c = store->claim("w", kLeaseMs, 0);
+  ASSERT_TRUE(c);
+  EXPECT_THROW(store->complete(c->second, Json{{"x", std::string("\xff")}}), Error);
+  EXPECT_EQ(store->get(id)->status, JobStatus::running);  // nothing half-written
+  EXPECT_TRUE(store->complete(c->second, Json{{"x", "ok"}}));
+}
+
 TEST_F(JobStoreTest, ListFiltersByStatusAndPagesWithCursor) {
   auto store = open();
   std::vector<std::string> ids;
