@@ -294,14 +294,11 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
       StoreEntry info;
       info.model = card.id;
       info.step = n.step->id;
-      double secs_model = seconds_since(t0);
-      info.compute_seconds = secs_model;
-      info.usd = options.prices.price(device, Seconds(secs_model), cores).value;
       Artifact a = with_context("storing the output of step '" + n.step->id + "'", [&] {
         return out.type == model::ValueType::video
-                   ? store_.put_video(n.key, out.video, info,
+                   ? store_.put_video(n.key, std::move(out.video), info,
                                       encode_options(*n.step, options.video_encode))
-                   : store_.put_image(n.key, out.image, info);
+                   : store_.put_image(n.key, std::move(out.image), info);
       });
       double secs = seconds_since(t0);
       ledger.record_run(n.step->id, card.id, device, Seconds(secs), n.key.hex());
@@ -309,8 +306,7 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
       store_.set_cost(n.key, secs, options.prices.price(device, Seconds(secs), cores).value);
       emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs});
       std::lock_guard lock(m);
-      add_notes(n.step->id,
-                out.type == model::ValueType::video ? out.video.notes : out.image.notes);
+      add_notes(n.step->id, a.video ? a.video->notes : a.image->notes);
       done[n.step->id] = std::move(a);
       executed++;
     } catch (...) {

@@ -247,73 +247,76 @@ void publish_object(const fs::path& final_dir, WriteFn&& write) {
 
 }  // namespace
 
-Artifact ArtifactStore::put_image(const Hash128& key, const model::ImageResult& image,
+Artifact ArtifactStore::index_new(const Hash128& key, model::ValueType type, const StoreEntry& info,
+                                  const fs::path& file) {
+  StoreEntry e = info;
+  e.key = key;
+  e.type = type;
+  e.bytes = folder_bytes(file.parent_path());
+  e.created_unix = e.last_used_unix = now_unix();
+  index_put(e);
+  Artifact a;
+  a.key = key;
+  a.type = type;
+  a.file = file;
+  return a;
+}
+
+namespace {
+
+// Metadata fields every object carries.
+Json object_meta(const StoreEntry& info, const Hash128& key, const char* type, int width,
+                 int height, const std::vector<std::string>& notes, const Json& metadata) {
+  Json meta = entry_json(info);
+  meta["key"] = key.hex();
+  meta["type"] = type;
+  meta["width"] = width;
+  meta["height"] = height;
+  meta["notes"] = notes;
+  meta["metadata"] = metadata;
+  return meta;
+}
+
+}  // namespace
+
+Artifact ArtifactStore::put_image(const Hash128& key, model::ImageResult image,
                                   const StoreEntry& info) {
+  image.image = image.image.to_u8();
   fs::path dir = object_dir(key);
   publish_object(dir, [&](const fs::path& tmp) {
     media::write_png(tmp / "image.png", image.image, kStorePng);
     if (image.depth) write_depth(tmp / "depth.f32", *image.depth);
-    Json meta = entry_json(info);
-    meta["key"] = key.hex();
-    meta["type"] = "image";
-    meta["width"] = image.image.width();
-    meta["height"] = image.image.height();
+    Json meta = object_meta(info, key, "image", image.image.width(), image.image.height(),
+                            image.notes, image.metadata);
     if (image.rig) meta["rig"] = image.rig->to_json();
     if (image.light) meta["light"] = image.light->to_json();
-    meta["notes"] = image.notes;
-    meta["metadata"] = image.metadata;
     write_file_atomic(tmp / "meta.json", meta.dump(1));
   });
-  StoreEntry e = info;
-  e.key = key;
-  e.type = model::ValueType::image;
-  e.bytes = folder_bytes(dir);
-  e.created_unix = e.last_used_unix = now_unix();
-  index_put(e);
-  Artifact a;
-  a.key = key;
-  a.type = model::ValueType::image;
-  auto img = std::make_shared<model::ImageResult>(image);
-  img->image = img->image.to_u8();
-  a.width = img->image.width();
-  a.height = img->image.height();
-  a.image = std::move(img);
-  a.file = dir / "image.png";
+  Artifact a = index_new(key, model::ValueType::image, info, dir / "image.png");
+  a.width = image.image.width();
+  a.height = image.image.height();
+  a.image = std::make_shared<model::ImageResult>(std::move(image));
   return a;
 }
 
-Artifact ArtifactStore::put_video(const Hash128& key, const model::VideoResult& video,
+Artifact ArtifactStore::put_video(const Hash128& key, model::VideoResult video,
                                   const StoreEntry& info, const media::Mp4Options& encode) {
   fs::path dir = object_dir(key);
   publish_object(dir, [&](const fs::path& tmp) {
     media::write_mp4(tmp / "video.mp4", video.video, encode);
-    Json meta = entry_json(info);
-    meta["key"] = key.hex();
-    meta["type"] = "video";
-    meta["width"] = video.video.width();
-    meta["height"] = video.video.height();
+    Json meta = object_meta(info, key, "video", video.video.width(), video.video.height(),
+                            video.notes, video.metadata);
     meta["frames"] = video.video.frames.size();
     meta["fps"] = {video.video.fps.num, video.video.fps.den};
-    meta["notes"] = video.notes;
-    meta["metadata"] = video.metadata;
     meta["encode"] = {{"crf", encode.crf}, {"preset", encode.preset}};
     write_file_atomic(tmp / "meta.json", meta.dump(1));
   });
-  StoreEntry e = info;
-  e.key = key;
-  e.type = model::ValueType::video;
-  e.bytes = folder_bytes(dir);
-  e.created_unix = e.last_used_unix = now_unix();
-  index_put(e);
-  Artifact a;
-  a.key = key;
-  a.type = model::ValueType::video;
-  a.video = std::make_shared<model::VideoResult>(video);
-  a.file = dir / "video.mp4";
+  Artifact a = index_new(key, model::ValueType::video, info, dir / "video.mp4");
   a.width = video.video.width();
   a.height = video.video.height();
   a.frame_count = static_cast<int>(video.video.frames.size());
   a.duration_seconds = video.video.duration_seconds();
+  a.video = std::make_shared<model::VideoResult>(std::move(video));
   return a;
 }
 

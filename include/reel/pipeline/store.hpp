@@ -53,8 +53,10 @@ class ArtifactStore {
   std::optional<Artifact> get(const Hash128& key, bool decode_video = false) const;
   std::optional<StoreEntry> entry(const Hash128& key) const;
 
-  Artifact put_image(const Hash128& key, const model::ImageResult& image, const StoreEntry& info);
-  Artifact put_video(const Hash128& key, const model::VideoResult& video, const StoreEntry& info,
+  // Take the result by value: callers move it in, so a 4K still or a clip's frames are
+  // not copied on the way into the returned artifact.
+  Artifact put_image(const Hash128& key, model::ImageResult image, const StoreEntry& info);
+  Artifact put_video(const Hash128& key, model::VideoResult video, const StoreEntry& info,
                      const media::Mp4Options& encode);
 
   // A user-supplied still, keyed by its content.
@@ -71,6 +73,9 @@ class ArtifactStore {
  private:
   std::filesystem::path object_dir(const Hash128& key) const;
   void index_put(const StoreEntry& e);
+  // Indexes a just-published object and returns the artifact's common fields.
+  Artifact index_new(const Hash128& key, model::ValueType type, const StoreEntry& info,
+                     const std::filesystem::path& file);
   void touch(const Hash128& key) const;
 
   std::filesystem::path root_;
