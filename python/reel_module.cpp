@@ -47,6 +47,27 @@ py::dict json_to_dict(const reel::Json& j) {
   return json.attr("loads")(j.dump());
 }
 
+// character_generate and environment_generate take the same arguments; only the
+// API they call and their default model differ.
+template <class Params, class Generate>
+void def_still_generator(py::module_& m, const char* name, const char* default_model,
+                         Generate generate) {
+  m.def(
+      name,
+      [generate](const std::string& prompt, const std::string& style, int width, int height,
+                 std::uint64_t seed, const std::string& model) {
+        py::gil_scoped_release release;
+        return generate(Params{.prompt = prompt,
+                               .style = style,
+                               .width = width,
+                               .height = height,
+                               .seed = seed,
+                               .model = model});
+      },
+      py::arg("prompt"), py::arg("style") = "", py::arg("width") = 0, py::arg("height") = 0,
+      py::arg("seed") = 0, py::arg("model") = default_model);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(reel, m) {
@@ -146,34 +167,12 @@ PYBIND11_MODULE(reel, m) {
                std::to_string(v.frame_count()) + " frames>";
       });
 
-  m.def(
-      "character_generate",
-      [](const std::string& prompt, const std::string& style, int width, int height,
-         std::uint64_t seed, const std::string& model) {
-        py::gil_scoped_release release;
-        return reel::character_api::generate({.prompt = prompt,
-                                              .style = style,
-                                              .width = width,
-                                              .height = height,
-                                              .seed = seed,
-                                              .model = model});
-      },
-      py::arg("prompt"), py::arg("style") = "", py::arg("width") = 0, py::arg("height") = 0,
-      py::arg("seed") = 0, py::arg("model") = "studio-character");
-  m.def(
-      "environment_generate",
-      [](const std::string& prompt, const std::string& style, int width, int height,
-         std::uint64_t seed, const std::string& model) {
-        py::gil_scoped_release release;
-        return reel::environment_api::generate({.prompt = prompt,
-                                                .style = style,
-                                                .width = width,
-                                                .height = height,
-                                                .seed = seed,
-                                                .model = model});
-      },
-      py::arg("prompt"), py::arg("style") = "", py::arg("width") = 0, py::arg("height") = 0,
-      py::arg("seed") = 0, py::arg("model") = "studio-environment");
+  def_still_generator<reel::character_api::GenerateParams>(
+      m, "character_generate", "studio-character",
+      [](const auto& p) { return reel::character_api::generate(p); });
+  def_still_generator<reel::environment_api::GenerateParams>(
+      m, "environment_generate", "studio-environment",
+      [](const auto& p) { return reel::environment_api::generate(p); });
   m.def(
       "animate_from_image",
       [](const StillImage& base, std::optional<StillImage> background, const std::string& motion,
