@@ -24,11 +24,15 @@ int cmd_verify(const Argv& argv) {
 }
 
 int cmd_keys(const Argv& argv) {
+  // API keys for `reel serve` share the command; signing identities are `keys init`.
+  if (!argv.empty() && (argv[0] == "create" || argv[0] == "list" || argv[0] == "revoke"))
+    return cmd_api_keys(argv);
   Args a(argv, {"--force", "--json"}, {"--dir"});
   a.max_positional(1, "reel keys init [--dir DIR] [--force]");
   const std::string& sub = a.need(0, "a keys command (init)");
   if (sub != "init")
-    throw Error(ErrorKind::InvalidInput, "unknown keys command '" + sub + "'; allowed: init");
+    throw Error(ErrorKind::InvalidInput,
+                "unknown keys command '" + sub + "'; allowed: init, create, list, revoke");
   std::filesystem::path dir =
       a.value("--dir") ? std::filesystem::path(*a.value("--dir")) : reel_home() / "keys";
   provenance::KeyPaths k = provenance::init_keys(dir, a.flag("--force"));

@@ -58,10 +58,13 @@ int main(int argc, char** argv) {
     if (command == "verify") return cmd_verify(args);
     if (command == "keys") return cmd_keys(args);
     if (command == "contact-sheet") return cmd_contact_sheet(args);
+    if (command == "neural") return cmd_neural(args);
+    if (command == "serve") return cmd_serve(args);
+    if (command == "worker") return cmd_worker(args);
     throw reel::Error(reel::ErrorKind::InvalidInput,
                       "unknown command '" + command +
                           "'; commands: run, models, cache, probe, cost, verify, keys, "
-                          "contact-sheet (reel --help)");
+                          "contact-sheet, neural, serve, worker (reel --help)");
   } catch (const reel::Error& e) {
     if (wants_json(argc, argv))
       std::fprintf(stderr, "%s\n", e.to_json().c_str());

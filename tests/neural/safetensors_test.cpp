@@ -8,7 +8,7 @@
 #include <limits>
 #include <sstream>
 
-#include "neural/float_bits.hpp"
+#include "neural/io/float_bits.hpp"
 #include "reel/core/atomic_file.hpp"
 #include "reel/core/error.hpp"
 #include "support/test_dirs.hpp"

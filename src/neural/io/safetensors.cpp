@@ -13,7 +13,7 @@
 #include <limits>
 #include <set>
 
-#include "neural/float_bits.hpp"
+#include "neural/io/float_bits.hpp"
 #include "reel/core/atomic_file.hpp"
 #include "reel/core/error.hpp"
 
