@@ -1,0 +1,35 @@
+// Chooses the database engine from a store URL (see stores.hpp).
+#include "reel/server/stores.hpp"
+
+#include "reel/core/error.hpp"
+
+namespace reel::server {
+
+namespace {
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+}  // namespace
+
+ServerStores open_server_stores(const std::string& url) {
+  if (starts_with(url, "postgres://") || starts_with(url, "postgresql://"))
+    return {open_postgres_job_store(url), open_postgres_key_store(url), "postgres"};
+  if (url.find("://") != std::string::npos)
+    throw Error(ErrorKind::InvalidInput,
+                "unknown store URL '" + url + "'; allowed: postgres://..., sqlite:PATH or a path");
+  std::filesystem::path file = starts_with(url, "sqlite:") ? url.substr(7) : url;
+  return {open_sqlite_job_store(file), open_sqlite_key_store(file), "sqlite"};
+}
+
+// Filled in by the store engines' work (issue 7).
+std::unique_ptr<KeyStore> open_sqlite_key_store(const std::filesystem::path&) {
+  throw Error(ErrorKind::Unsupported, "the SQLite key store is not built yet");
+}
+std::unique_ptr<JobStore> open_postgres_job_store(const std::string&) {
+  throw Error(ErrorKind::Unsupported, "the PostgreSQL job store is not built yet");
+}
+std::unique_ptr<KeyStore> open_postgres_key_store(const std::string&) {
+  throw Error(ErrorKind::Unsupported, "the PostgreSQL key store is not built yet");
+}
+
+}  // namespace reel::server
