@@ -38,4 +38,19 @@ std::int64_t retry_backoff_ms(int attempt) {
   return std::min(base_ms << shift, cap_ms);
 }
 
+// Engines that predate these calls refuse them clearly until they implement them.
+std::vector<Job> JobStore::list_for_key(const std::string&, std::optional<JobStatus>,
+                                        const std::string&, int) {
+  throw Error(ErrorKind::Unsupported, "this job store engine cannot list jobs per key yet");
+}
+int JobStore::count_active(const std::string&) {
+  throw Error(ErrorKind::Unsupported, "this job store engine cannot count jobs per key yet");
+}
+bool JobStore::append_event(const Lease&, const std::string&, const Json&) {
+  throw Error(ErrorKind::Unsupported, "this job store engine has no event log yet");
+}
+std::vector<JobEvent> JobStore::events(const std::string&, std::int64_t, int) {
+  throw Error(ErrorKind::Unsupported, "this job store engine has no event log yet");
+}
+
 }  // namespace reel::server

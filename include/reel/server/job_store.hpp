@@ -43,6 +43,17 @@ struct Job {
   std::string worker_id;  // the current (or last) lease holder
 };
 
+// One entry of a job's event log (the API's SSE stream). seq is per job, from 1, gap-free.
+// The store itself appends "queued" (enqueue), "started" (claim), "retrying" (requeued
+// after a failure or an expired lease), "succeeded", "failed" and "canceled"; the worker
+// appends "step", "cached" and "progress" through append_event.
+struct JobEvent {
+  std::int64_t seq = 0;
+  std::string type;
+  Json data;
+  std::int64_t at_ms = 0;
+};
+
 struct Lease {
   std::string job_id;
   std::string token;  // random 128-bit hex, fences every write
@@ -66,6 +77,12 @@ class JobStore {
   // In enqueue order, after the job named by the cursor (empty: from the start).
   virtual std::vector<Job> list(std::optional<JobStatus> status, const std::string& after_id_cursor,
                                 int limit) = 0;
+  // The same, restricted to one API key's jobs (tenant isolation).
+  virtual std::vector<Job> list_for_key(const std::string& api_key_id,
+                                        std::optional<JobStatus> status,
+                                        const std::string& after_id_cursor, int limit);
+  // Queued + running jobs of one API key (its concurrency limit).
+  virtual int count_active(const std::string& api_key_id);
 
   // Claims the highest-priority, oldest queued job whose not_before_ms <= now, or a running
   // job whose lease expired (handed on: attempts+1, new token). nullopt if none. An expired
@@ -92,6 +109,12 @@ class JobStore {
   // True when a cancel was requested or the lease is no longer current: either way the
   // worker should stop.
   virtual bool cancel_requested(const Lease& lease) = 0;
+
+  // Fenced like progress(): false when the lease is no longer current.
+  virtual bool append_event(const Lease& lease, const std::string& type, const Json& data);
+  // The job's events with seq > after_seq, oldest first, at most limit.
+  virtual std::vector<JobEvent> events(const std::string& job_id, std::int64_t after_seq,
+                                       int limit);
 };
 
 // WAL journal, busy timeout, schema created if absent. Throws Io when the file cannot be
