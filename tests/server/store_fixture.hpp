@@ -46,7 +46,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 inline auto store_engines() {
-  return ::testing::Values(std::string("sqlite"));
+  return ::testing::Values(std::string("sqlite"), std::string("postgres"));
 }
 
 inline std::string engine_name(const ::testing::TestParamInfo<std::string>& info) {
