@@ -8,6 +8,22 @@ namespace {
 // The idle connections a pool keeps; more threads than this still each get their own,
 // the extra ones are closed when handed back.
 constexpr std::size_t kMaxIdle = 32;
+
+// libpq's messages end in newlines and indent their hints; reel's errors are one line.
+std::string one_line(std::string msg) {
+  std::string out;
+  bool space = false;
+  for (char ch : msg) {
+    if (ch == '\n' || ch == '\t' || ch == '\r') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += "; ";
+    space = false;
+    out += ch;
+  }
+  return out;
+}
 }  // namespace
 
 std::int64_t Result::int64(int row, int col) const {
@@ -53,8 +69,7 @@ Conn::Conn(const std::string& url) : where_(describe(url)) {
   c_ = PQconnectdbParams(keys, vals, /*expand_dbname=*/1);
   if (!c_) throw Error(ErrorKind::OutOfMemory, "cannot allocate a PostgreSQL connection");
   if (PQstatus(c_) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(c_);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    std::string msg = one_line(PQerrorMessage(c_));
     PQfinish(c_);
     c_ = nullptr;
     throw Error(ErrorKind::Io, "cannot connect to " + where_ + ": " + msg);
@@ -76,7 +91,7 @@ namespace {
   }
   std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
   if (msg.empty()) msg = PQerrorMessage(c);
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  msg = one_line(msg);
   if (r) PQclear(r);
   std::string head = sql.substr(0, sql.find_first_of("(\n"));
   throw PgError(state, where + ": " + msg + " (in: " + head.substr(0, 60) + ")");
