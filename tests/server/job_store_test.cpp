@@ -406,6 +406,39 @@ TEST_P(JobStoreTest, ConcurrentWorkersCompleteEachJobExactlyOnce) {
   for (auto& j : done) EXPECT_EQ(j.attempts, 1);
 }
 
+// Clients retrying one request at once (same idempotency key, same body) from several
+// connections: one job is created and every caller gets it.
+TEST_P(JobStoreTest, ConcurrentEnqueuesWithOneIdempotencyKeyCreateOneJob) {
+  constexpr int kCallers = 8;
+  open();  // the schema exists before the race
+  std::mutex mutex;
+  std::set<std::string> ids;
+  std::atomic<int> created{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kCallers; ++t) {
+    threads.emplace_back([&] {
+      try {
+        auto store = open();
+        Job j = make_job("same");
+        j.idempotency_key = "retry-me";
+        j.body_hash = "h1";
+        auto [job, was_created] = store->enqueue(j);
+        created += was_created ? 1 : 0;
+        std::lock_guard lock(mutex);
+        ids.insert(job.id);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(open()->list(std::nullopt, "", 100).size(), 1u);
+}
+
 // Workers on the real clock with leases short enough to expire: some stall past theirs,
 // the job is handed on, and the stalled worker's late complete must be fenced off. Every
 // job ends succeeded, completed by exactly one lease.
