@@ -186,6 +186,23 @@ fs::path template_cluster(const RunAs& as, const fs::path& base) {
   return final_dir;
 }
 
+// A test process killed outright cannot delete its cluster (its server dies with it), and
+// in /dev/shm that is memory: clusters left without a running server (no postmaster.pid)
+// for over ten minutes are removed by the next test process.
+void sweep_abandoned_clusters(const fs::path& base) {
+  std::error_code ec;
+  auto now = fs::file_time_type::clock::now();
+  for (const auto& entry : fs::directory_iterator(base, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("reel-pg-", 0) != 0) continue;
+    std::error_code e2;
+    auto age = now - fs::last_write_time(entry.path(), e2);
+    if (e2 || age < std::chrono::minutes(10)) continue;
+    if (fs::exists(entry.path() / "data" / "postmaster.pid", e2)) continue;
+    fs::remove_all(entry.path(), e2);
+  }
+}
+
 std::string url_for(int port, const std::string& db) {
   return "postgres://reel@127.0.0.1:" + std::to_string(port) + "/" + db;
 }
@@ -197,6 +214,7 @@ PostgresServer::PostgresServer() : PostgresServer(Options{}) {}
 PostgresServer::PostgresServer(Options options) {
   owner_ = ::getpid();
   fs::path base = base_dir(options.fsync);
+  sweep_abandoned_clusters(base);
   std::string templ = (base / "reel-pg-XXXXXX").string();
   if (!::mkdtemp(templ.data()))
     throw std::runtime_error("postgres test server: cannot create a directory under " +
