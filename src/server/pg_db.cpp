@@ -64,8 +64,9 @@ std::string describe(const std::string& url) {
 
 Conn::Conn(const std::string& url, const std::string& session_sql) : where_(describe(url)) {
   // A short connect timeout: an unreachable server is reported, not waited on forever.
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* vals[] = {url.c_str(), "10", "reel", nullptr};
+  // Defaults first: whatever the URL says is processed after them and wins.
+  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* vals[] = {"10", "reel", url.c_str(), nullptr};
   c_ = PQconnectdbParams(keys, vals, /*expand_dbname=*/1);
   if (!c_) throw Error(ErrorKind::OutOfMemory, "cannot allocate a PostgreSQL connection");
   if (PQstatus(c_) != CONNECTION_OK) {
