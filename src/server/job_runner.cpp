@@ -277,59 +277,71 @@ class Attempt {
     return report_;
   }
 
+  // The money is written before the job's last state, so a client that sees the job
+  // finished also sees its usage settled. The lease is confirmed just before, so a worker
+  // that has lost the job touches no money; in the instant between, the worst case is
+  // still one ledger entry per job (settle and release are idempotent, and the new
+  // holder's settle after a settle or release is a no-op).
+  bool confirm_lease() {
+    fenced(
+        "heartbeat", [&] { return env_.jobs->heartbeat(lease_, env_.lease_ms, wall_ms()); }, true);
+    return !lost_;
+  }
+
   AttemptReport end_succeeded(const pipeline::Graph& graph, const pipeline::RunResult& run) {
     Json result = job_result_json(graph, run);
-    // Complete first, then settle: only a delivered result is charged, and a worker that
-    // lost the job (complete → false) charges nothing; settle is once per job anyway.
+    if (!confirm_lease())
+      return end(AttemptEnd::lease_lost, "the lease was lost before completion");
+    report_.usd = run.cost.total_usd().value;
+    money([&](KeyStore& k) { k.settle(job_.id, report_.usd); });
     fenced(
         "complete", [&] { return env_.jobs->complete(lease_, result); }, true);
     if (lost_) return end(AttemptEnd::lease_lost, "the lease was lost before completion");
-    report_.usd = run.cost.total_usd().value;
-    money([&](KeyStore& k) { k.settle(job_.id, report_.usd); });
     send_job_webhook(env_, job_, JobStatus::succeeded, Json{{"result", result}});
     return end(AttemptEnd::succeeded, "");
   }
 
   AttemptReport end_canceled(double finished_usd) {
-    fenced(
-        "mark canceled", [&] { return env_.jobs->mark_canceled(lease_); }, true);
-    if (lost_) return end(AttemptEnd::lease_lost, "the lease was lost before the cancel");
+    if (!confirm_lease())
+      return end(AttemptEnd::lease_lost, "the lease was lost before the cancel");
     money([&](KeyStore& k) {
       if (finished_usd > 0)
         k.settle(job_.id, finished_usd);
       else
         k.release(job_.id);
     });
+    fenced(
+        "mark canceled", [&] { return env_.jobs->mark_canceled(lease_); }, true);
+    if (lost_) return end(AttemptEnd::lease_lost, "the lease was lost before the cancel");
     report_.usd = finished_usd;
     send_job_webhook(env_, job_, JobStatus::canceled, Json::object());
     return end(AttemptEnd::canceled, "canceled");
   }
 
-  AttemptReport end_abandoned() {
-    std::string why = "worker " + env_.worker_id + " stopped before the job finished";
-    fenced(
-        "fail", [&] { return env_.jobs->fail(lease_, why, /*retryable=*/true, wall_ms()); }, true);
-    if (lost_) return end(AttemptEnd::lease_lost, why);
-    if (lease_.attempt >= job_.max_attempts) {
+  // A retryable failure (or a stop) with attempts left goes back to the queue and keeps its
+  // reservation; otherwise the job fails for good and the reservation is released.
+  AttemptReport end_with_failure(const std::string& reason, bool retry, AttemptEnd requeued) {
+    // The store requeues a retryable failure while attempts are left (job_store.hpp).
+    const bool final = !retry || lease_.attempt >= job_.max_attempts;
+    if (final) {
+      if (!confirm_lease()) return end(AttemptEnd::lease_lost, reason);
       money([&](KeyStore& k) { k.release(job_.id); });
-      send_job_webhook(env_, job_, JobStatus::failed, Json{{"error", why}});
     }
-    return end(AttemptEnd::abandoned, why);
-  }
-
-  AttemptReport end_failed(ErrorKind kind, const std::string& what) {
-    bool retry = is_retryable(kind);
-    std::string reason = std::string(to_string(kind)) + ": " + what;
     fenced(
         "fail", [&] { return env_.jobs->fail(lease_, reason, retry, wall_ms()); }, true);
     if (lost_) return end(AttemptEnd::lease_lost, reason);
-    // The store requeues a retryable failure while attempts are left (job_store.hpp).
-    bool final = !retry || lease_.attempt >= job_.max_attempts;
-    if (final) {
-      money([&](KeyStore& k) { k.release(job_.id); });
-      send_job_webhook(env_, job_, JobStatus::failed, Json{{"error", reason}});
-    }
-    return end(final ? AttemptEnd::failed : AttemptEnd::retrying, reason);
+    if (final) send_job_webhook(env_, job_, JobStatus::failed, Json{{"error", reason}});
+    return end(final ? AttemptEnd::failed : requeued, reason);
+  }
+
+  AttemptReport end_abandoned() {
+    return end_with_failure("worker " + env_.worker_id + " stopped before the job finished",
+                            /*retry=*/true, AttemptEnd::abandoned);
+  }
+
+  AttemptReport end_failed(ErrorKind kind, const std::string& what) {
+    return end_with_failure(std::string(to_string(kind)) + ": " + what, is_retryable(kind),
+                            AttemptEnd::retrying);
   }
 
   const RunnerEnv& env_;

@@ -72,14 +72,19 @@ class WorkerE2E : public ::testing::TestWithParam<std::string> {
         (dir / (id + ".log")).string());
   }
 
+  // Admitted before it is queued, as the HTTP layer does (a worker may run it at once).
   Job enqueue(Json spec) {
+    static std::mt19937_64 rng{std::random_device{}()};
+    char id[33];
+    std::snprintf(id, sizeof id, "%016llx%016llx", (unsigned long long)rng(),
+                  (unsigned long long)rng());
     Job j;
+    j.id = id;
     j.api_key_id = key_id;
     j.spec = std::move(spec);
     j.max_attempts = 3;
-    Job stored = stores.jobs->enqueue(j).first;
-    EXPECT_EQ(stores.keys->admit(key_id, stored.id, 0.001), Admission::admitted);
-    return stored;
+    EXPECT_EQ(stores.keys->admit(key_id, j.id, 0.001), Admission::admitted);
+    return stores.jobs->enqueue(j).first;
   }
 
   bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
