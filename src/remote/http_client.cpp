@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
+#include <limits>
 #include <optional>
 
 #include "reel/core/atomic_file.hpp"
@@ -121,7 +122,8 @@ class Exchange {
 
   // Reads the header; the body is then pulled with read_body.
   int read_header() {
-    parser_.body_limit(boost::none);  // limits are enforced per sink below
+    parser_.body_limit(
+        std::numeric_limits<std::uint64_t>::max());  // limits are enforced per sink below
     parser_.header_limit(64 * 1024);
     set_expiry(o_.io_timeout);
     with_stream([&](auto& s) {

@@ -46,13 +46,16 @@ Url parse_url(std::string_view url) {
     u.host = lower(authority.substr(1, close - 1));
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':') bad(url, "junk after the IPv6 address");
+      if (after.front() != ':' || after.size() == 1) bad(url, "junk after the IPv6 address");
       port_text = after.substr(1);
     }
   } else {
     const auto colon = authority.rfind(':');
     u.host = lower(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+    if (colon != std::string_view::npos) {
+      port_text = authority.substr(colon + 1);
+      if (port_text.empty()) bad(url, "empty port");
+    }
   }
   if (u.host.empty()) bad(url, "no host");
   for (char c : u.host)
