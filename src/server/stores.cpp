@@ -22,9 +22,6 @@ ServerStores open_server_stores(const std::string& url) {
 }
 
 // Filled in by the store engines' work (issue 7).
-std::unique_ptr<KeyStore> open_sqlite_key_store(const std::filesystem::path&) {
-  throw Error(ErrorKind::Unsupported, "the SQLite key store is not built yet");
-}
 std::unique_ptr<JobStore> open_postgres_job_store(const std::string&) {
   throw Error(ErrorKind::Unsupported, "the PostgreSQL job store is not built yet");
 }
