@@ -1,6 +1,7 @@
 // `reel serve` (the HTTP API, docs/api.md) and `reel keys create|list|revoke` (API keys).
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "args.hpp"
@@ -11,6 +12,7 @@
 #include "reel/pipeline/store.hpp"
 #include "reel/server/http_server.hpp"
 #include "reel/server/stores.hpp"
+#include "reel/server/worker.hpp"
 #include "reel/studio/studio.hpp"
 
 namespace reel::cli {
@@ -64,7 +66,7 @@ int cmd_serve(const Argv& args) {
   Args a(args, {},
          {"--store", "--listen", "--workers", "--threads", "--db-threads", "--artifacts",
           "--header-timeout-ms", "--idle-timeout-ms", "--body-timeout-ms", "--max-connections",
-          "--sse-heartbeat-ms", "--shutdown-grace-ms"});
+          "--sse-heartbeat-ms", "--shutdown-grace-ms", "--lease-ms"});
   a.max_positional(0, "reel serve [--store URL|PATH] [--listen HOST:PORT] [--workers N]");
   std::string store_url = a.value("--store").value_or(default_store());
   std::string listen = a.value("--listen").value_or("127.0.0.1:8080");
@@ -94,20 +96,36 @@ int cmd_serve(const Argv& args) {
   server::ServerStores stores = server::open_server_stores(store_url);
   model::Registry registry;
   studio::register_models(registry);
+  server::register_diagnostic_models_from_env(registry);
   std::filesystem::path artifacts_root = a.value("--artifacts")
                                              ? std::filesystem::path(*a.value("--artifacts"))
                                              : pipeline::ArtifactStore::default_root();
   pipeline::ArtifactStore artifacts(artifacts_root);
   server::ApiContext ctx{*stores.jobs, *stores.keys, registry, artifacts, stores.engine};
   server::HttpServer http(ctx, o);
-  if (workers > 0)
-    std::fprintf(stderr,
-                 "reel serve: in-process workers are not available in this build; "
-                 "run `reel worker` against the same store\n");
+  std::unique_ptr<server::WorkerLoop> loop;
+  if (workers > 0) {
+    server::WorkerOptions w;
+    w.concurrency = workers;
+    w.jobs = stores.jobs.get();
+    w.keys = stores.keys.get();
+    w.registry = &registry;
+    w.artifacts = &artifacts;
+    if (auto v = a.value("--lease-ms")) {
+      w.lease_ms = parse_integer(*v, "--lease-ms", 300, 3'600'000);
+      w.heartbeat_ms = w.lease_ms / 3;
+    }
+    // From the environment, never argv: a secret on a command line shows in `ps`.
+    if (const char* secret = std::getenv("REEL_WEBHOOK_SECRET")) w.webhook_secret = secret;
+    loop = std::make_unique<server::WorkerLoop>(w);
+    loop->start();
+  }
   std::printf("reel serve: listening on http://%s:%u (store: %s, workers: %d)\n", o.host.c_str(),
-              static_cast<unsigned>(http.port()), stores.engine.c_str(), 0);
+              static_cast<unsigned>(http.port()), stores.engine.c_str(), workers);
   std::fflush(stdout);
-  http.run();
+  http.run();  // until SIGINT/SIGTERM; in-flight requests finish first
+  // Workers stop claiming; running jobs get the grace, then go back to the queue.
+  if (loop) loop->stop(o.shutdown_grace);
   std::fprintf(stderr, "reel serve: stopped\n");
   return 0;
 }
