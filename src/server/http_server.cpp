@@ -78,7 +78,9 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(opt().max_header_bytes));
-    parser_->body_limit(opt().max_json_bytes);
+    // The largest limit until the route is known; read_body() narrows it. (Beast checks a
+    // Content-Length against the limit when the header completes.)
+    parser_->body_limit(std::max(opt().max_json_bytes, opt().max_upload_bytes));
     stream_.expires_after(first_ ? opt().header_timeout
                                  : std::min(opt().idle_timeout, opt().header_timeout));
     http::async_read_header(stream_, buffer_, *parser_,
@@ -95,6 +97,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return fail_early(
           431, "payload-too-large",
           "request headers exceed " + std::to_string(opt().max_header_bytes) + " bytes");
+    if (ec == http::error::body_limit)
+      return fail_early(413, "payload-too-large", "the body exceeds every route's limit");
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
       return close();
@@ -146,8 +150,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    parser_->body_limit(route_.body == BodyKind::upload ? opt().max_upload_bytes
-                                                        : opt().max_json_bytes);
+    std::size_t limit =
+        route_.body == BodyKind::upload ? opt().max_upload_bytes : opt().max_json_bytes;
+    if (auto length = parser_->content_length(); length && *length > limit)
+      return fail_early(413, "payload-too-large",
+                        "the body exceeds " + std::to_string(limit) + " bytes for this route");
+    parser_->body_limit(limit);
     stream_.expires_after(opt().body_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_body, shared_from_this()));
