@@ -63,6 +63,10 @@ class Stmt {
     return *this;
   }
   Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Stmt& bind(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
 
   // True while a row is available.
   bool step() {
@@ -78,6 +82,7 @@ class Stmt {
              : std::string();
   }
   std::int64_t int64(int i) const { return sqlite3_column_int64(s_, i); }
+  double real(int i) const { return sqlite3_column_double(s_, i); }
 
  private:
   Db& db_;

@@ -11,17 +11,16 @@
 #include <thread>
 
 #include "reel/core/error.hpp"
-#include "support/test_dirs.hpp"
+#include "server/store_fixture.hpp"
 
 namespace reel::server {
 namespace {
 
 constexpr std::int64_t kLeaseMs = 30000;
 
-class JobStoreTest : public ::testing::Test {
+class JobStoreTest : public StoreTest {
  protected:
-  std::filesystem::path db_file() const { return dir_ / "jobs.db"; }
-  std::unique_ptr<JobStore> open() { return open_sqlite_job_store(db_file()); }
+  std::unique_ptr<JobStore> open() { return open_jobs(); }
 
   static Job make_job(const std::string& name, int priority = 0, int max_attempts = 3) {
     Job j;
@@ -31,11 +30,9 @@ class JobStoreTest : public ::testing::Test {
     j.max_attempts = max_attempts;
     return j;
   }
-
-  testing::TempDir dir_;
 };
 
-TEST_F(JobStoreTest, EnqueueGetAndIdsAreRandomHex) {
+TEST_P(JobStoreTest, EnqueueGetAndIdsAreRandomHex) {
   auto store = open();
   auto [a, created_a] = store->enqueue(make_job("a"));
   auto [b, created_b] = store->enqueue(make_job("b"));
@@ -57,7 +54,7 @@ TEST_F(JobStoreTest, EnqueueGetAndIdsAreRandomHex) {
   EXPECT_FALSE(store->get("../etc/passwd"));
 }
 
-TEST_F(JobStoreTest, RejectsZeroMaxAttempts) {
+TEST_P(JobStoreTest, RejectsZeroMaxAttempts) {
   auto store = open();
   try {
     store->enqueue(make_job("a", 0, 0));
@@ -67,7 +64,7 @@ TEST_F(JobStoreTest, RejectsZeroMaxAttempts) {
   }
 }
 
-TEST_F(JobStoreTest, RejectsJsonThatIsNotUtf8) {
+TEST_P(JobStoreTest, RejectsJsonThatIsNotUtf8) {
   auto store = open();
   Job j = make_job("a");
   j.spec = Json{{"prompt", std::string("caf\xe9")}};
@@ -86,7 +83,7 @@ TEST_F(JobStoreTest, RejectsJsonThatIsNotUtf8) {
   EXPECT_TRUE(store->complete(c->second, Json{{"x", "ok"}}));
 }
 
-TEST_F(JobStoreTest, ListFiltersByStatusAndPagesWithCursor) {
+TEST_P(JobStoreTest, ListFiltersByStatusAndPagesWithCursor) {
   auto store = open();
   std::vector<std::string> ids;
   for (int i = 0; i < 7; ++i)
@@ -119,7 +116,7 @@ TEST_F(JobStoreTest, ListFiltersByStatusAndPagesWithCursor) {
   EXPECT_TRUE(store->list(std::nullopt, "", 0).empty());
 }
 
-TEST_F(JobStoreTest, ClaimsByPriorityThenFifo) {
+TEST_P(JobStoreTest, ClaimsByPriorityThenFifo) {
   auto store = open();
   auto low1 = store->enqueue(make_job("low1", 0)).first.id;
   auto high1 = store->enqueue(make_job("high1", 5)).first.id;
@@ -131,7 +128,7 @@ TEST_F(JobStoreTest, ClaimsByPriorityThenFifo) {
   EXPECT_EQ(order, (std::vector<std::string>{high1, high2, mid, low1, low2}));
 }
 
-TEST_F(JobStoreTest, IdempotencyKeyDedupesSameBodyAndRefusesDifferentBody) {
+TEST_P(JobStoreTest, IdempotencyKeyDedupesSameBodyAndRefusesDifferentBody) {
   auto store = open();
   Job j = make_job("a");
   j.idempotency_key = "idem-1";
@@ -163,7 +160,7 @@ TEST_F(JobStoreTest, IdempotencyKeyDedupesSameBodyAndRefusesDifferentBody) {
   EXPECT_EQ(store->list(std::nullopt, "", 100).size(), 4u);
 }
 
-TEST_F(JobStoreTest, ClaimGivesLeaseAndHeartbeatExtendsIt) {
+TEST_P(JobStoreTest, ClaimGivesLeaseAndHeartbeatExtendsIt) {
   auto store = open();
   auto id = store->enqueue(make_job("a")).first.id;
   auto c = store->claim("worker-A", 1000, 5000);
@@ -185,7 +182,7 @@ TEST_F(JobStoreTest, ClaimGivesLeaseAndHeartbeatExtendsIt) {
   EXPECT_EQ(store->get(id)->progress, Json({{"step", 2}}));
 }
 
-TEST_F(JobStoreTest, ExpiredLeaseIsHandedOnAndOldTokenIsFenced) {
+TEST_P(JobStoreTest, ExpiredLeaseIsHandedOnAndOldTokenIsFenced) {
   auto store = open();
   auto id = store->enqueue(make_job("a")).first.id;
   auto first = store->claim("worker-A", 1000, 0);
@@ -221,7 +218,7 @@ TEST_F(JobStoreTest, ExpiredLeaseIsHandedOnAndOldTokenIsFenced) {
   EXPECT_EQ(store->get(id)->result, Json({{"by", "B"}}));
 }
 
-TEST_F(JobStoreTest, ExpiredLeaseWithNoAttemptsLeftFails) {
+TEST_P(JobStoreTest, ExpiredLeaseWithNoAttemptsLeftFails) {
   auto store = open();
   auto id = store->enqueue(make_job("a", 0, 1)).first.id;
   ASSERT_TRUE(store->claim("worker-A", 1000, 0));
@@ -232,7 +229,7 @@ TEST_F(JobStoreTest, ExpiredLeaseWithNoAttemptsLeftFails) {
   EXPECT_EQ(j.attempts, 1);
 }
 
-TEST_F(JobStoreTest, CompleteExactlyOnce) {
+TEST_P(JobStoreTest, CompleteExactlyOnce) {
   auto store = open();
   auto id = store->enqueue(make_job("a")).first.id;
   auto c = store->claim("w", kLeaseMs, 0);
@@ -246,7 +243,7 @@ TEST_F(JobStoreTest, CompleteExactlyOnce) {
   EXPECT_FALSE(store->claim("w", kLeaseMs, 10 * kLeaseMs));  // finished jobs are never reclaimed
 }
 
-TEST_F(JobStoreTest, RetryableFailureRequeuesWithBackoff) {
+TEST_P(JobStoreTest, RetryableFailureRequeuesWithBackoff) {
   EXPECT_EQ(retry_backoff_ms(1), 1000);
   EXPECT_EQ(retry_backoff_ms(2), 2000);
   EXPECT_EQ(retry_backoff_ms(3), 4000);
@@ -280,7 +277,7 @@ TEST_F(JobStoreTest, RetryableFailureRequeuesWithBackoff) {
   EXPECT_FALSE(store->claim("w", kLeaseMs, now + 120000));
 }
 
-TEST_F(JobStoreTest, NonRetryableFailureFailsAtOnce) {
+TEST_P(JobStoreTest, NonRetryableFailureFailsAtOnce) {
   auto store = open();
   auto id = store->enqueue(make_job("a", 0, 5)).first.id;
   auto c = store->claim("w", kLeaseMs, 0);
@@ -293,7 +290,7 @@ TEST_F(JobStoreTest, NonRetryableFailureFailsAtOnce) {
   EXPECT_FALSE(store->fail(c->second, "again", false, 0));
 }
 
-TEST_F(JobStoreTest, CancelQueuedJobIsImmediate) {
+TEST_P(JobStoreTest, CancelQueuedJobIsImmediate) {
   auto store = open();
   auto id = store->enqueue(make_job("a")).first.id;
   EXPECT_TRUE(store->request_cancel(id));
@@ -303,7 +300,7 @@ TEST_F(JobStoreTest, CancelQueuedJobIsImmediate) {
   EXPECT_FALSE(store->request_cancel("no-such-job"));
 }
 
-TEST_F(JobStoreTest, CancelRunningJobReachesTheWorker) {
+TEST_P(JobStoreTest, CancelRunningJobReachesTheWorker) {
   auto store = open();
   auto id = store->enqueue(make_job("a")).first.id;
   auto c = store->claim("w", kLeaseMs, 0);
@@ -319,7 +316,7 @@ TEST_F(JobStoreTest, CancelRunningJobReachesTheWorker) {
   EXPECT_FALSE(store->complete(c->second, Json{}));
 }
 
-TEST_F(JobStoreTest, CancelOfRunningJobWhoseWorkerDiedSettlesOnExpiry) {
+TEST_P(JobStoreTest, CancelOfRunningJobWhoseWorkerDiedSettlesOnExpiry) {
   auto store = open();
   auto id = store->enqueue(make_job("a")).first.id;
   ASSERT_TRUE(store->claim("w", 1000, 0));
@@ -328,7 +325,7 @@ TEST_F(JobStoreTest, CancelOfRunningJobWhoseWorkerDiedSettlesOnExpiry) {
   EXPECT_EQ(store->get(id)->status, JobStatus::canceled);
 }
 
-TEST_F(JobStoreTest, EverythingSurvivesReopen) {
+TEST_P(JobStoreTest, EverythingSurvivesReopen) {
   std::string queued_id, running_id, done_id;
   Lease lease;
   {
@@ -366,7 +363,7 @@ TEST_F(JobStoreTest, EverythingSurvivesReopen) {
   EXPECT_EQ(store->list(std::nullopt, "", 100).size(), 3u);
 }
 
-TEST_F(JobStoreTest, ConcurrentWorkersCompleteEachJobExactlyOnce) {
+TEST_P(JobStoreTest, ConcurrentWorkersCompleteEachJobExactlyOnce) {
   constexpr int kJobs = 200, kWorkers = 4;
   std::set<std::string> ids;
   {
@@ -407,7 +404,7 @@ TEST_F(JobStoreTest, ConcurrentWorkersCompleteEachJobExactlyOnce) {
   for (auto& j : done) EXPECT_EQ(j.attempts, 1);
 }
 
-TEST_F(JobStoreTest, ConcurrentProcessesCompleteEachJobExactlyOnce) {
+TEST_P(JobStoreTest, ConcurrentProcessesCompleteEachJobExactlyOnce) {
   constexpr int kJobs = 200, kProcesses = 3;
   {
     auto store = open();
@@ -450,6 +447,8 @@ TEST_F(JobStoreTest, ConcurrentProcessesCompleteEachJobExactlyOnce) {
   for (auto& j : done) EXPECT_EQ(j.attempts, 1) << j.id;
   EXPECT_TRUE(store->list(JobStatus::queued, "", 1000).empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, JobStoreTest, store_engines(), engine_name);
 
 TEST(JobStatusTest, NamesRoundTripAndUnknownIsRefused) {
   for (auto s : {JobStatus::queued, JobStatus::running, JobStatus::succeeded, JobStatus::failed,

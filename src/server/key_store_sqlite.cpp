@@ -1,0 +1,234 @@
+// The SQLite engine of the key store: its own tables in the job store's file (same WAL
+// settings), one connection per KeyStore guarded by a mutex. Admission reads the key's
+// spend and reservations and inserts the new reservation inside one BEGIN IMMEDIATE
+// transaction, which serialises every writer of the file: no two admits can both see
+// room for the same last dollar.
+#include <mutex>
+
+#include "reel/core/error.hpp"
+#include "reel/server/stores.hpp"
+#include "server/sqlite_db.hpp"
+#include "server/store_util.hpp"
+
+namespace reel::server {
+namespace {
+
+using sqlite::Db;
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+constexpr const char* schema_sql = R"sql(
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,        -- SHA-256 hex of the whole secret
+  budget_micros INTEGER NOT NULL,   -- < 0: unlimited
+  max_concurrent INTEGER NOT NULL,
+  rate_per_minute INTEGER NOT NULL,
+  max_width INTEGER NOT NULL,
+  max_height INTEGER NOT NULL,
+  max_frames INTEGER NOT NULL,
+  max_duration_s REAL NOT NULL,
+  revoked INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+-- One row per admitted job: reserved, then settled (a ledger entry) or released.
+CREATE TABLE IF NOT EXISTS key_charges (
+  job_id TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL,
+  state TEXT NOT NULL,              -- reserved | settled | released
+  reserved_micros INTEGER NOT NULL,
+  actual_micros INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS key_charges_key ON key_charges(key_id, state);
+)sql";
+
+constexpr const char* key_columns =
+    "k.id, k.name, k.budget_micros, k.max_concurrent, k.rate_per_minute, k.max_width, "
+    "k.max_height, k.max_frames, k.max_duration_s, k.revoked, k.created_ms, "
+    "(SELECT COALESCE(SUM(actual_micros), 0) FROM key_charges WHERE key_id = k.id AND state = "
+    "'settled'), (SELECT COALESCE(SUM(reserved_micros), 0) FROM key_charges WHERE key_id = k.id "
+    "AND state = 'reserved'), k.secret_hash";
+
+ApiKey read_key(const Stmt& st) {
+  ApiKey k;
+  k.id = st.text(0);
+  k.name = st.text(1);
+  std::int64_t budget = st.int64(2);
+  k.budget_usd = budget < 0 ? -1 : store::from_micros(budget);
+  k.max_concurrent = static_cast<int>(st.int64(3));
+  k.rate_per_minute = static_cast<int>(st.int64(4));
+  k.max_width = static_cast<int>(st.int64(5));
+  k.max_height = static_cast<int>(st.int64(6));
+  k.max_frames = static_cast<int>(st.int64(7));
+  k.max_duration_s = st.real(8);
+  k.revoked = st.int64(9) != 0;
+  k.created_ms = st.int64(10);
+  k.spent_usd = store::from_micros(st.int64(11));
+  k.reserved_usd = store::from_micros(st.int64(12));
+  return k;
+}
+
+class SqliteKeyStore final : public KeyStore {
+ public:
+  explicit SqliteKeyStore(const std::filesystem::path& file) : db_(file) {
+    db_.exec("PRAGMA journal_mode=WAL");
+    db_.exec("PRAGMA synchronous=NORMAL");
+    Transaction tx(db_);
+    db_.exec(schema_sql);
+    tx.commit();
+  }
+
+  std::pair<ApiKey, std::string> create(ApiKey spec) override {
+    store::validate_key_spec(spec);
+    auto secret = store::new_key_secret();
+    spec.id = secret.key_id;
+    spec.created_ms = store::wall_clock_ms();
+    spec.revoked = false;
+    spec.spent_usd = spec.reserved_usd = 0;
+    std::lock_guard lock(mutex_);
+    Stmt st(db_,
+            "INSERT INTO api_keys (id, name, secret_hash, budget_micros, max_concurrent, "
+            "rate_per_minute, max_width, max_height, max_frames, max_duration_s, revoked, "
+            "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)");
+    st.bind(1, spec.id)
+        .bind(2, spec.name)
+        .bind(3, secret.hash_hex)
+        .bind(4, spec.budget_usd < 0 ? std::int64_t{-1} : store::to_micros(spec.budget_usd))
+        .bind(5, spec.max_concurrent)
+        .bind(6, spec.rate_per_minute)
+        .bind(7, spec.max_width)
+        .bind(8, spec.max_height)
+        .bind(9, spec.max_frames)
+        .bind(10, spec.max_duration_s)
+        .bind(11, spec.created_ms)
+        .step();
+    if (spec.budget_usd < 0) spec.budget_usd = -1;
+    return {spec, secret.secret};
+  }
+
+  std::optional<ApiKey> authenticate(std::string_view secret) override {
+    auto id = store::key_id_of_secret(secret);
+    if (!id) return std::nullopt;
+    std::string hash = store::hash_secret(secret);
+    std::lock_guard lock(mutex_);
+    Stmt st(db_,
+            (std::string("SELECT ") + key_columns + " FROM api_keys k WHERE k.id = ?1").c_str());
+    st.bind(1, *id);
+    if (!st.step()) return std::nullopt;
+    if (!store::same_digest(st.text(13), hash)) return std::nullopt;
+    return read_key(st);
+  }
+
+  std::optional<ApiKey> get(const std::string& key_id) override {
+    std::lock_guard lock(mutex_);
+    Stmt st(db_,
+            (std::string("SELECT ") + key_columns + " FROM api_keys k WHERE k.id = ?1").c_str());
+    st.bind(1, key_id);
+    if (!st.step()) return std::nullopt;
+    return read_key(st);
+  }
+
+  std::vector<ApiKey> list() override {
+    std::lock_guard lock(mutex_);
+    Stmt st(db_,
+            (std::string("SELECT ") + key_columns + " FROM api_keys k ORDER BY k.created_ms, k.id")
+                .c_str());
+    std::vector<ApiKey> keys;
+    while (st.step()) keys.push_back(read_key(st));
+    return keys;
+  }
+
+  bool revoke(const std::string& key_id) override {
+    std::lock_guard lock(mutex_);
+    Stmt st(db_, "UPDATE api_keys SET revoked = 1 WHERE id = ?1 AND revoked = 0");
+    st.bind(1, key_id).step();
+    return db_.changes() > 0;
+  }
+
+  Admission admit(const std::string& key_id, const std::string& job_id,
+                  double estimate_usd) override {
+    std::int64_t estimate = store::checked_charge(estimate_usd);
+    std::lock_guard lock(mutex_);
+    Transaction tx(db_);
+    Stmt key(db_,
+             "SELECT k.revoked, k.budget_micros, (SELECT COALESCE(SUM(CASE state WHEN 'settled' "
+             "THEN actual_micros WHEN 'reserved' THEN reserved_micros ELSE 0 END), 0) FROM "
+             "key_charges WHERE key_id = k.id) FROM api_keys k WHERE k.id = ?1");
+    key.bind(1, key_id);
+    if (!key.step()) return Admission::unknown_key;
+    if (key.int64(0) != 0) return Admission::revoked;
+    std::int64_t budget = key.int64(1), committed = key.int64(2);
+    {
+      Stmt seen(db_, "SELECT key_id FROM key_charges WHERE job_id = ?1");
+      seen.bind(1, job_id);
+      if (seen.step()) {
+        if (seen.text(0) != key_id)
+          throw Error(ErrorKind::InvalidInput,
+                      "job " + job_id + " was admitted under another API key");
+        return Admission::admitted;
+      }
+    }
+    if (budget >= 0 && committed + estimate > budget) return Admission::over_budget;
+    Stmt ins(db_,
+             "INSERT INTO key_charges (job_id, key_id, state, reserved_micros, actual_micros, "
+             "updated_ms) VALUES (?1, ?2, 'reserved', ?3, 0, ?4)");
+    ins.bind(1, job_id).bind(2, key_id).bind(3, estimate).bind(4, store::wall_clock_ms()).step();
+    tx.commit();
+    return Admission::admitted;
+  }
+
+  bool settle(const std::string& job_id, double actual_usd) override {
+    std::int64_t actual = store::checked_charge(actual_usd);
+    std::lock_guard lock(mutex_);
+    Stmt st(db_,
+            "UPDATE key_charges SET state = 'settled', actual_micros = ?2, updated_ms = ?3 "
+            "WHERE job_id = ?1 AND state = 'reserved'");
+    st.bind(1, job_id).bind(2, actual).bind(3, store::wall_clock_ms()).step();
+    return db_.changes() > 0;
+  }
+
+  bool release(const std::string& job_id) override {
+    std::lock_guard lock(mutex_);
+    Stmt st(db_,
+            "UPDATE key_charges SET state = 'released', updated_ms = ?2 "
+            "WHERE job_id = ?1 AND state = 'reserved'");
+    st.bind(1, job_id).bind(2, store::wall_clock_ms()).step();
+    return db_.changes() > 0;
+  }
+
+  Usage usage(const std::string& key_id) override {
+    std::lock_guard lock(mutex_);
+    Stmt key(db_, "SELECT budget_micros FROM api_keys WHERE id = ?1");
+    key.bind(1, key_id);
+    if (!key.step()) throw Error(ErrorKind::NotFound, "no API key " + key_id);
+    Usage u;
+    u.key_id = key_id;
+    std::int64_t budget = key.int64(0);
+    u.budget_usd = budget < 0 ? -1 : store::from_micros(budget);
+    Stmt st(db_,
+            "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN actual_micros END), 0), "
+            "COALESCE(SUM(CASE WHEN state = 'reserved' THEN reserved_micros END), 0), "
+            "COUNT(CASE WHEN state = 'settled' THEN 1 END), "
+            "COUNT(CASE WHEN state = 'reserved' THEN 1 END) FROM key_charges WHERE key_id = ?1");
+    st.bind(1, key_id).step();
+    u.spent_usd = store::from_micros(st.int64(0));
+    u.reserved_usd = store::from_micros(st.int64(1));
+    u.jobs_settled = static_cast<int>(st.int64(2));
+    u.jobs_reserved = static_cast<int>(st.int64(3));
+    return u;
+  }
+
+ private:
+  std::mutex mutex_;
+  Db db_;
+};
+
+}  // namespace
+
+std::unique_ptr<KeyStore> open_sqlite_key_store(const std::filesystem::path& db_file) {
+  return std::make_unique<SqliteKeyStore>(db_file);
+}
+
+}  // namespace reel::server

@@ -1,0 +1,47 @@
+#pragma once
+// Pieces both store engines (SQLite, PostgreSQL) share: random ids, the wall clock, JSON
+// columns, money in integer micro-dollars and API key secrets.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "reel/core/json.hpp"
+#include "reel/server/key_store.hpp"
+
+namespace reel::server::store {
+
+// bytes random bytes as lowercase hex (job ids, lease tokens, key ids and secrets).
+std::string random_hex(int bytes);
+std::int64_t wall_clock_ms();
+
+// Throws InvalidInput when the document cannot be stored as text (a string that is not
+// UTF-8): the caller's input error, not a crash.
+std::string dump_json(const Json& j, const char* what);
+// A stored column back to JSON (null when it does not parse).
+Json parse_json_column(const std::string& text);
+
+// Money is kept as integer micro-dollars so sums and budget checks are exact.
+std::int64_t to_micros(double usd);
+double from_micros(std::int64_t micros);
+
+// Throws InvalidInput naming the field when a key's limits are out of range.
+void validate_key_spec(const ApiKey& spec);
+// A charge (estimate or measured cost) in micro-dollars; InvalidInput when negative or not
+// finite.
+std::int64_t checked_charge(double usd);
+
+// "reel_<key id>_<32 hex>" where the key id is "key_" + 16 hex.
+struct KeySecret {
+  std::string key_id;
+  std::string secret;
+  std::string hash_hex;  // SHA-256 of the whole secret; the only thing stored
+};
+KeySecret new_key_secret();
+std::string hash_secret(std::string_view secret);
+// The key id a well-formed secret names; nullopt for anything else.
+std::optional<std::string> key_id_of_secret(std::string_view secret);
+// Constant-time comparison of two equal-length hex digests.
+bool same_digest(std::string_view a, std::string_view b);
+
+}  // namespace reel::server::store
