@@ -17,6 +17,20 @@ bool terminal(const std::string& type) {
   return type == "succeeded" || type == "failed" || type == "canceled";
 }
 
+JobEvent job_event(const SseEvent& e) {
+  JobEvent je{e.id, e.event, Json()};
+  try {
+    je.data = Json::parse(e.data);
+  } catch (const std::exception&) {
+  }
+  // reel serve wraps each event as {"seq", "type", "at", "data": {...}}; callers get
+  // the inner payload whichever form the server sends.
+  if (je.data.is_object() && je.data.contains("data") && je.data.contains("type") &&
+      je.data["data"].is_object())
+    je.data = Json(je.data["data"]);
+  return je;
+}
+
 Job finish(Job job) {
   const std::string s = job.status();
   if (s == "succeeded") return job;
@@ -53,11 +67,7 @@ bool ReelClient::follow_events(const std::string& job_id, Clock::time_point dead
                                       headers, [&](const SseEvent& e) {
                                         ++seen;
                                         if (!e.id.empty()) last_event_id = e.id;
-                                        JobEvent je{e.id, e.event, Json()};
-                                        try {
-                                          je.data = Json::parse(e.data);
-                                        } catch (const std::exception&) {
-                                        }
+                                        JobEvent je = job_event(e);
                                         if (o.on_event) o.on_event(je);
                                         return !terminal(e.event);
                                       });
