@@ -131,6 +131,38 @@ v.save(sys.argv[1])
         self.assertEqual(sorted(j["plan"][0]["model"] for j in jobs),
                          ["studio-animator", "studio-environment"])
 
+    def test_reel_run_with_server_writes_the_output_locally(self):
+        film = {"reel": 1, "name": "cli", "seed": 5, "output": "film", "steps": [
+            {"id": "character", "task": "text_to_image", "model": "studio-character",
+             "params": {"prompt": "green robot", "width": 96, "height": 96}},
+            {"id": "environment", "task": "text_to_image", "model": "studio-environment",
+             "params": {"prompt": "city at night", "width": 128, "height": 96}},
+            {"id": "film", "task": "image_to_video", "model": "studio-animator",
+             "inputs": {"image": "character", "background": "environment"},
+             "params": {"motion": "wave", "duration": 0.5, "fps": 8, "width": 128,
+                        "height": 96}}]}
+        path = os.path.join(self.tmp.name, "cli.json")
+        with open(path, "w") as f:
+            json.dump(film, f)
+        out = os.path.join(self.tmp.name, "cli-out", "film.mp4")
+        env = dict(os.environ, REEL_API_KEY=self.key,
+                   REEL_HOME=os.path.join(self.tmp.name, "cli-home"))
+        r = subprocess.run([REEL, "run", path, "--server", self.url, "--out", out, "--json"],
+                           capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        report = json.loads(r.stdout)
+        self.assertEqual(report["executed"], 3)
+        self.assertTrue(report["signed"])
+        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width,height",
+                                "-of", "csv=p=0", out], capture_output=True, text=True,
+                               check=True).stdout.strip()
+        self.assertEqual(probe, "128,96")
+        jobs = self.get("/v1/jobs")["jobs"]
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual([p["step"] for p in jobs[0]["plan"]], ["character", "environment", "film"])
+        verify = subprocess.run([REEL, "verify", out], capture_output=True, text=True, env=env)
+        self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
+
     def test_wrong_key_is_a_clear_error(self):
         r = self.run_client(CLIENT, os.path.join(self.tmp.name, "x.mp4"),
                             key="reel_nokey_00000000000000000000000000000000", home="bad")
