@@ -248,3 +248,43 @@ INSTANTIATE_TEST_SUITE_P(Engines, WorkerE2EMany, ::testing::Values("sqlite", "po
 
 }  // namespace
 }  // namespace reel::server
+
+namespace reel::server {
+namespace {
+
+std::string reel_binary() {
+  return std::string(REEL_BINARY_DIR) + "/bin/reel";
+}
+
+TEST(WorkerCli, RefusesMissingStoreAndBadTimings) {
+  reel::testing::TempDir dir;
+  auto r = reel::testing::run_command(reel_binary() + " worker", /*merge_stderr=*/true);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--store is required"), std::string::npos) << r.output;
+
+  r = reel::testing::run_command(reel_binary() + " worker --store " + (dir / "q.db").string() +
+                                     " --lease-ms 3000 --heartbeat-ms 5000",
+                                 true);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("heartbeat"), std::string::npos) << r.output;
+
+  r = reel::testing::run_command(reel_binary() + " worker --store ftp://x --bogus 1", true);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--bogus"), std::string::npos) << r.output;
+}
+
+TEST(WorkerCli, SigtermStopsAnIdleWorkerAtOnce) {
+  reel::testing::TempDir dir;
+  WorkerProcess w({"--store", (dir / "q.db").string(), "--worker-id", "idle", "--artifacts",
+                   (dir / "a").string()},
+                  (dir / "idle.log").string());
+  EXPECT_EQ(w.ready_line().rfind("reel worker idle ready: sqlite store", 0), 0u) << w.ready_line();
+  auto t0 = Clock::now();
+  w.signal(SIGTERM);
+  int status = w.wait(10'000);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_LT(seconds_since(t0), 2.0);
+}
+
+}  // namespace
+}  // namespace reel::server
