@@ -257,7 +257,9 @@ void PostgresServer::start(const Options& options) {
     }
     if (!exited) break;
   }
-  throw std::runtime_error("postgres test server did not start:\n" + read_tail(log));
+  throw std::runtime_error("postgres test server did not start (if the cached template " +
+                           templ.string() + " is damaged, delete it to have it rebuilt):\n" +
+                           read_tail(log));
 }
 
 std::string PostgresServer::create_database(const std::string& name) {

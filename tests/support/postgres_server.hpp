@@ -20,6 +20,8 @@ class PostgresServer {
     int max_connections = 200;
   };
   // Throws std::runtime_error (with the server's log) when it cannot start within 60 s.
+  // Construct it on a thread that lives as long as it does (the main thread: gtest's):
+  // the server is tied to that thread so that it dies with a crashed or killed test.
   PostgresServer();
   explicit PostgresServer(Options options);
   ~PostgresServer();
