@@ -147,12 +147,15 @@ v.save(sys.argv[1])
         out = os.path.join(self.tmp.name, "cli-out", "film.mp4")
         env = dict(os.environ, REEL_API_KEY=self.key,
                    REEL_HOME=os.path.join(self.tmp.name, "cli-home"))
-        r = subprocess.run([REEL, "run", path, "--server", self.url, "--out", out, "--json"],
+        r = subprocess.run([REEL, "run", path, "--server", self.url, "--out", out],
                            capture_output=True, text=True, env=env, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
-        report = json.loads(r.stdout)
-        self.assertEqual(report["executed"], 3)
-        self.assertTrue(report["signed"])
+        self.assertIn("3 steps run, 0 cached", r.stdout)
+        # The server's step events drive the local progress view.
+        for step in ("character (studio-character)", "environment (studio-environment)",
+                     "film (studio-animator)"):
+            self.assertIn("step %s started" % step, r.stderr)
+        self.assertIn("step film finished", r.stderr)
         probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width,height",
                                 "-of", "csv=p=0", out], capture_output=True, text=True,
                                check=True).stdout.strip()
