@@ -62,7 +62,7 @@ std::string describe(const std::string& url) {
   return "PostgreSQL at " + host + ":" + port + (db.empty() ? "" : "/" + db);
 }
 
-Conn::Conn(const std::string& url) : where_(describe(url)) {
+Conn::Conn(const std::string& url, const std::string& session_sql) : where_(describe(url)) {
   // A short connect timeout: an unreachable server is reported, not waited on forever.
   const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
   const char* vals[] = {url.c_str(), "10", "reel", nullptr};
@@ -124,8 +124,9 @@ void Conn::run(const char* sql) {
   PQclear(r);
 }
 
-Pool::Pool(std::string url) : url_(std::move(url)) {
-  idle_.push_back(std::make_unique<Conn>(url_));
+Pool::Pool(std::string url, std::string session_sql)
+    : url_(std::move(url)), session_sql_(std::move(session_sql)) {
+  idle_.push_back(std::make_unique<Conn>(url_, session_sql_));
 }
 
 Pool::Lease Pool::acquire() {
@@ -137,7 +138,7 @@ Pool::Lease Pool::acquire() {
       return Lease(*this, std::move(conn));
     }
   }
-  return Lease(*this, std::make_unique<Conn>(url_));
+  return Lease(*this, std::make_unique<Conn>(url_, session_sql_));
 }
 
 void Pool::give_back(std::unique_ptr<Conn> conn) {

@@ -55,7 +55,8 @@ class PgError : public Error {
 class Conn {
  public:
   // Throws Io naming where it tried to connect.
-  explicit Conn(const std::string& url);
+  // session_sql (may be empty) runs once after connecting.
+  explicit Conn(const std::string& url, const std::string& session_sql = {});
   ~Conn();
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
@@ -80,8 +81,9 @@ std::string describe(const std::string& url);
 
 class Pool {
  public:
-  // Connects once at construction so that a wrong URL fails early.
-  explicit Pool(std::string url);
+  // Connects once at construction so that a wrong URL fails early. session_sql runs on
+  // every new connection (session settings).
+  explicit Pool(std::string url, std::string session_sql = {});
 
   class Lease {
    public:
@@ -102,7 +104,7 @@ class Pool {
  private:
   void give_back(std::unique_ptr<Conn> conn);
 
-  std::string url_;
+  std::string url_, session_sql_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Conn>> idle_;
 };

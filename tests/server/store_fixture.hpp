@@ -23,8 +23,8 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     if (engine() == "postgres") {
       static std::atomic<int> counter{0};
-      url_ = testing::shared_postgres_server().create_database("t" + std::to_string(::getpid()) +
-                                                               "_" + std::to_string(counter++));
+      url_ = testing::shared_postgres_server().create_schema("t" + std::to_string(::getpid()) +
+                                                             "_" + std::to_string(counter++));
     }
   }
   const std::string& engine() const { return GetParam(); }

@@ -43,15 +43,18 @@ class WorkerFixture : public ::testing::Test {
     key_id = keys->create(spec).first.id;
   }
 
-  // Enqueues a job and reserves `estimate` for it, as the HTTP layer does.
+  // Reserves `estimate` for a job and enqueues it, as the HTTP layer does.
   Job enqueue(Json spec, int max_attempts = 3, double estimate = 0.01) {
     Job j;
     j.api_key_id = key_id;
     j.spec = std::move(spec);
     j.max_attempts = max_attempts;
-    Job stored = jobs->enqueue(j).first;
-    EXPECT_EQ(keys->admit(key_id, stored.id, estimate), Admission::admitted);
-    return stored;
+    static int serial = 0;
+    char id[33];
+    std::snprintf(id, sizeof id, "%032x", ++serial);
+    j.id = id;
+    EXPECT_EQ(keys->admit(key_id, j.id, estimate), Admission::admitted);
+    return jobs->enqueue(j).first;
   }
 
   RunnerEnv env(std::int64_t lease_ms = 30'000, std::int64_t heartbeat_ms = 10'000) {

@@ -72,6 +72,9 @@ TEST_F(WorkerLoopTest, RunsEveryJobOnceAcrossSlots) {
   for (const auto& r : reports) reported.insert(r.job_id);
   EXPECT_EQ(reported, ids);
   EXPECT_EQ(reports.size(), std::size_t(n));
+  for (const auto& r : reports)
+    EXPECT_EQ(r.end, AttemptEnd::succeeded)
+        << r.job_id << ": " << to_string(r.end) << ": " << r.error;
 }
 
 TEST_F(WorkerLoopTest, NoClaimsAfterStop) {
