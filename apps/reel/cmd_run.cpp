@@ -81,7 +81,8 @@ int cmd_run(const Argv& argv) {
   g_cancel = &ro.cancel;
   std::signal(SIGINT, on_sigint);
   pipeline::Executor executor(session.registry(), session.store());
-  pipeline::RunResult result = session.remote() ? session.run(graph) : executor.run(graph, ro);
+  pipeline::RunResult result =
+      session.remote() ? session.run(graph, ro.cancel) : executor.run(graph, ro);
   g_cancel = nullptr;
   progress.finish();
 

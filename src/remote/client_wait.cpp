@@ -1,6 +1,7 @@
 // Following a job to its end: the SSE stream when the server offers it (resumed with
 // Last-Event-ID after a dropped connection), GET polling otherwise. Either way the
 // job resource fetched at the end is the answer, never an event's payload alone.
+#include <algorithm>
 #include <thread>
 
 #include "reel/core/error.hpp"
@@ -59,6 +60,12 @@ bool ReelClient::follow_events(const std::string& job_id, Clock::time_point dead
   h.io_timeout = options_.io_timeout;
   h.deadline = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   if (h.deadline.count() <= 0) return true;
+  // With a cancel check, each stream lives at most cancel_check and is then resumed from
+  // the last event id, so a quiet job still notices a cancellation in time.
+  // (at least 1 s: a server may batch events that long, and a stream cut before its
+  // first event would never make progress).
+  if (o.cancelled)
+    h.deadline = std::min(h.deadline, std::max(o.cancel_check, std::chrono::milliseconds(1000)));
   Headers headers = {{"Authorization", "Bearer " + options_.api_key}};
   if (!last_event_id.empty()) headers.emplace_back("Last-Event-ID", last_event_id);
   HttpClient http(h);
@@ -69,6 +76,7 @@ bool ReelClient::follow_events(const std::string& job_id, Clock::time_point dead
                                         if (!e.id.empty()) last_event_id = e.id;
                                         JobEvent je = job_event(e);
                                         if (o.on_event) o.on_event(je);
+                                        if (o.cancelled && o.cancelled()) return false;
                                         return !terminal(e.event);
                                       });
   if (r.status == 401 || r.status == 403 || r.status == 404)
@@ -88,6 +96,15 @@ Job ReelClient::wait(const std::string& job_id, const WaitOptions& o) {
   for (;;) {
     Job job = get(job_id);
     if (job.finished()) return finish(std::move(job));
+    if (o.cancelled && o.cancelled()) {
+      try {
+        cancel(job_id);
+      } catch (const Error&) {
+        // It may have finished meanwhile (409); the caller asked to stop either way.
+      }
+      throw_error(ErrorKind::Cancelled,
+                  "canceled by the user; the server was asked to cancel job " + job_id);
+    }
     if (Clock::now() >= deadline)
       throw_error(ErrorKind::Io, "reel server: job " + job_id + " still " + job.status() +
                                      " after " + std::to_string(o.timeout.count()) + " ms");
@@ -110,7 +127,7 @@ Job ReelClient::wait(const std::string& job_id, const WaitOptions& o) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     std::this_thread::sleep_for(
-        std::min(o.poll_interval, std::max(left, std::chrono::milliseconds(1))));
+        std::min({o.poll_interval, o.cancel_check, std::max(left, std::chrono::milliseconds(1))}));
   }
 }
 

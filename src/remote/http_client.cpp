@@ -139,7 +139,8 @@ class Exchange {
     return h;
   }
 
-  // Calls sink(bytes) for each piece of the body; sink returns false to stop early.
+  // Calls sink(bytes) for each piece of the body as it arrives (read_some, so a live
+  // event stream is not held back until a buffer fills); sink returns false to stop.
   template <class Sink>
   void read_body(Sink&& sink) {
     char chunk[64 * 1024];
@@ -148,7 +149,7 @@ class Exchange {
       parser_.get().body().size = sizeof chunk;
       set_expiry(o_.io_timeout);
       with_stream([&](auto& s) {
-        run([&](auto handler) { http::async_read(s, buffer_, parser_, handler); }, "read body",
+        run([&](auto handler) { http::async_read_some(s, buffer_, parser_, handler); }, "read body",
             http::error::need_buffer);
       });
       const std::size_t n = sizeof chunk - parser_.get().body().size;

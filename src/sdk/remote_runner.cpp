@@ -112,7 +112,7 @@ pipeline::Artifact RemoteRunner::fetch(const remote::ArtifactRef& ref, const std
   return a;
 }
 
-pipeline::RunResult RemoteRunner::run(const pipeline::Graph& graph) {
+pipeline::RunResult RemoteRunner::run(const pipeline::Graph& graph, const CancelToken& cancel) {
   return with_context("running '" + graph.name + "' on " + client_.options().server, [&] {
     pipeline::Graph g = graph;
     for (auto& step : g.steps)
@@ -121,6 +121,7 @@ pipeline::RunResult RemoteRunner::run(const pipeline::Graph& graph) {
 
     remote::Job job = client_.submit_pipeline(g.to_json());
     remote::WaitOptions wo;
+    wo.cancelled = [&cancel] { return cancel.cancelled(); };
     if (const auto& cb = session_.options().on_event)
       wo.on_event = [&cb](const remote::JobEvent& e) {
         if (auto local = local_event(e)) cb(*local);

@@ -6,6 +6,7 @@
 // after a local run and a later step can reference them on the server again.
 #include <memory>
 
+#include "reel/core/cancel.hpp"
 #include "reel/pipeline/executor.hpp"
 #include "reel/remote/client.hpp"
 
@@ -16,7 +17,7 @@ class Session;
 class RemoteRunner {
  public:
   RemoteRunner(remote::ClientOptions options, Session& session);
-  pipeline::RunResult run(const pipeline::Graph& graph);
+  pipeline::RunResult run(const pipeline::Graph& graph, const CancelToken& cancel = {});
   remote::ReelClient& client() { return client_; }
 
  private:

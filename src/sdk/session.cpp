@@ -84,9 +84,15 @@ pipeline::RunOptions Session::run_options() const {
 }
 
 pipeline::RunResult Session::run(const pipeline::Graph& graph) {
-  if (remote_) return remote_->run(graph);
+  return run(graph, CancelToken{});
+}
+
+pipeline::RunResult Session::run(const pipeline::Graph& graph, const CancelToken& cancel) {
+  if (remote_) return remote_->run(graph, cancel);
   pipeline::Executor executor(registry_, *store_);
-  return executor.run(graph, run_options());
+  pipeline::RunOptions o = run_options();
+  o.cancel = cancel;
+  return executor.run(graph, o);
 }
 
 pipeline::RunPlan Session::plan(const pipeline::Graph& graph) {

@@ -26,6 +26,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr std::uint64_t kMaxRangeRead = 16 << 20;  // larger ranges are answered in part
+constexpr int kSseBatch = 500;                     // events per store read
 const char* kReadHeaders[] = {"authorization", "idempotency-key", "prefer",      "range",
                               "if-none-match", "last-event-id",   "content-type"};
 }  // namespace
@@ -257,13 +258,15 @@ class Session : public std::enable_shared_from_this<Session> {
     sse_write(std::move(head), false);
   }
 
-  void sse_write(std::string text, bool last) {
+  // more: the last poll filled its batch, so poll again at once instead of waiting.
+  void sse_write(std::string text, bool last, bool more = false) {
     out_ = std::move(text);
     last_write_ = Clock::now();
     stream_.expires_after(std::chrono::seconds(30));
     asio::async_write(stream_, asio::buffer(out_),
-                      [self = shared_from_this(), last](beast::error_code ec, std::size_t) {
+                      [self = shared_from_this(), last, more](beast::error_code ec, std::size_t) {
                         if (ec || last || self->state().stopping) return self->close();
+                        if (more) return self->sse_poll();
                         self->sse_wait();
                       });
   }
@@ -280,9 +283,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void sse_poll() {
     asio::post(impl_.db_pool, [self = shared_from_this()] {
       std::string text;
-      bool last = false;
+      bool last = false, more = false;
       try {
-        auto events = self->state().ctx.jobs.events(self->sse_job_, self->sse_after_, 100);
+        auto events = self->state().ctx.jobs.events(self->sse_job_, self->sse_after_, kSseBatch);
+        more = events.size() == static_cast<std::size_t>(kSseBatch);
         for (const JobEvent& e : events) {
           // dump() escapes control characters, so data is always one line.
           text +=
@@ -300,13 +304,14 @@ class Session : public std::enable_shared_from_this<Session> {
         text += "event: error\ndata: " + Json({{"detail", e.what()}}).dump() + "\n\n";
         last = true;
       }
-      asio::post(self->stream_.get_executor(), [self, text = std::move(text), last]() mutable {
-        if (!text.empty()) return self->sse_write(std::move(text), last);
-        if (self->state().stopping) return self->close();
-        if (Clock::now() - self->last_write_ >= self->opt().sse_heartbeat)
-          return self->sse_write(": keep-alive\n\n", false);
-        self->sse_wait();
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, text = std::move(text), last, more]() mutable {
+                   if (!text.empty()) return self->sse_write(std::move(text), last, more);
+                   if (self->state().stopping) return self->close();
+                   if (Clock::now() - self->last_write_ >= self->opt().sse_heartbeat)
+                     return self->sse_write(": keep-alive\n\n", false);
+                   self->sse_wait();
+                 });
     });
   }
 

@@ -7,9 +7,11 @@ import json
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -36,9 +38,11 @@ class RemoteModeTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory(prefix="reel_remote_py_")
         cls.server_home = os.path.join(cls.tmp.name, "server-home")
         cls.store = store = os.path.join(cls.tmp.name, "jobs.db")
-        env = dict(os.environ, REEL_HOME=cls.server_home)
+        # diag-sleep (a step that runs until told) for the cancellation test.
+        env = dict(os.environ, REEL_HOME=cls.server_home, REEL_DIAGNOSTIC_MODELS="1")
         cls.proc = subprocess.Popen(
-            [REEL, "serve", "--store", store, "--listen", "127.0.0.1:0", "--workers", "1"],
+            [REEL, "serve", "--store", store, "--listen", "127.0.0.1:0", "--workers", "1",
+             "--lease-ms", "1500"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         ready, _, _ = select.select([cls.proc.stdout], [], [], 20)
         if not ready:
@@ -147,12 +151,15 @@ v.save(sys.argv[1])
         out = os.path.join(self.tmp.name, "cli-out", "film.mp4")
         env = dict(os.environ, REEL_API_KEY=self.key,
                    REEL_HOME=os.path.join(self.tmp.name, "cli-home"))
-        r = subprocess.run([REEL, "run", path, "--server", self.url, "--out", out, "--json"],
+        r = subprocess.run([REEL, "run", path, "--server", self.url, "--out", out],
                            capture_output=True, text=True, env=env, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
-        report = json.loads(r.stdout)
-        self.assertEqual(report["executed"], 3)
-        self.assertTrue(report["signed"])
+        self.assertIn("3 steps run, 0 cached", r.stdout)
+        # The server's step events drive the local progress view.
+        for step in ("character (studio-character)", "environment (studio-environment)",
+                     "film (studio-animator)"):
+            self.assertIn("step %s started" % step, r.stderr)
+        self.assertIn("step film finished", r.stderr)
         probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width,height",
                                 "-of", "csv=p=0", out], capture_output=True, text=True,
                                check=True).stdout.strip()
@@ -162,6 +169,36 @@ v.save(sys.argv[1])
         self.assertEqual([p["step"] for p in jobs[0]["plan"]], ["character", "environment", "film"])
         verify = subprocess.run([REEL, "verify", out], capture_output=True, text=True, env=env)
         self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
+
+    def test_ctrl_c_on_reel_run_cancels_the_servers_job(self):
+        slow = {"reel": 1, "name": "slow", "steps": [
+            {"id": "nap", "task": "text_to_image", "model": "diag-sleep",
+             "params": {"prompt": "x", "extra": {"ms": 20000}}}]}
+        path = os.path.join(self.tmp.name, "slow.json")
+        with open(path, "w") as f:
+            json.dump(slow, f)
+        out = os.path.join(self.tmp.name, "slow-out", "nap.png")
+        env = dict(os.environ, REEL_API_KEY=self.key,
+                   REEL_HOME=os.path.join(self.tmp.name, "slow-home"))
+        p = subprocess.Popen([REEL, "run", path, "--server", self.url, "--out", out],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            jobs = self.get("/v1/jobs?status=running")["jobs"]
+            if jobs:
+                break
+            time.sleep(0.05)
+        self.assertTrue(jobs, "the job never ran")
+        t = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=15)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("cancel", err.lower())
+        self.assertLess(time.monotonic() - t, 5)
+        self.assertFalse(os.path.exists(out))
+        while time.monotonic() < deadline and self.get("/v1/jobs/" + jobs[0]["id"])["status"] != "canceled":
+            time.sleep(0.05)
+        self.assertEqual(self.get("/v1/jobs/" + jobs[0]["id"])["status"], "canceled")
 
     def test_wrong_key_is_a_clear_error(self):
         r = self.run_client(CLIENT, os.path.join(self.tmp.name, "x.mp4"),

@@ -7,9 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <regex>
+#include <set>
+#include <thread>
 
 #include "reel/core/atomic_file.hpp"
 #include "reel/core/error.hpp"
@@ -45,9 +48,10 @@ class ServeProcess {
       dup2(devnull, 2);
       close(out[0]);
       setenv("REEL_HOME", (dir / "home").c_str(), 1);
+      setenv("REEL_DIAGNOSTIC_MODELS", "1", 1);  // diag-sleep: a job that runs until told
       const std::string store = (dir / "jobs.db").string();
       execl(kReel.c_str(), "reel", "serve", "--store", store.c_str(), "--listen", "127.0.0.1:0",
-            "--workers", "1", static_cast<char*>(nullptr));
+            "--workers", "1", "--lease-ms", "1500", static_cast<char*>(nullptr));
       _exit(127);
     }
     close(out[1]);
@@ -210,6 +214,34 @@ TEST_F(RealServer, ServerRefusalsBecomeTypedErrors) {
   bad["steps"][0]["params"]["width"] = 100000;
   EXPECT_EQ(kind_of([&] { c.submit_pipeline(bad); }), ErrorKind::InvalidInput);
   EXPECT_EQ(c.usage().at("jobs_settled"), 0);
+}
+
+TEST_F(RealServer, CancellingAWaitCancelsTheServersJob) {
+  ReelClient c = client(server_->create_key("--budget 5"));
+  Job job = c.submit({{"task", "text_to_image"},
+                      {"model", "diag-sleep"},
+                      {"params", {{"prompt", "x"}, {"extra", {{"ms", 20000}}}}}});
+  // The caller gives up once the job runs; short resumed streams must notice that.
+  std::atomic<bool> started{false};
+  WaitOptions wo;
+  wo.timeout = std::chrono::seconds(15);
+  wo.on_event = [&](const JobEvent& e) {
+    if (e.type == "started") started = true;
+  };
+  wo.cancelled = [&] { return started.load(); };
+  wo.cancel_check = std::chrono::milliseconds(200);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(kind_of([&] { c.wait(job.id(), wo); }), ErrorKind::Cancelled);
+  EXPECT_TRUE(started);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  // The server stops the running step: the job ends canceled long before its 20 s.
+  std::string status;
+  for (int i = 0; i < 100 && status != "canceled"; ++i) {
+    status = c.get(job.id()).status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status, "canceled");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
 }
 
 }  // namespace

@@ -179,18 +179,22 @@ TEST(HttpClient, StreamsServerSentEvents) {
       std::string ev = "id: " + std::to_string(i) +
                        "\nevent: progress\ndata: {\"n\":" + std::to_string(i) + "}\n\n";
       boost::asio::write(s, boost::asio::buffer(ev));
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::this_thread::sleep_for(std::chrono::milliseconds(i == 1 ? 300 : 10));
     }
   });
   HttpClient c;
   std::vector<SseEvent> got;
+  std::vector<std::chrono::steady_clock::time_point> at;
   HttpResponse r = c.stream_events(parse_url(server.url("/events")), {}, [&](const SseEvent& e) {
     got.push_back(e);
+    at.push_back(std::chrono::steady_clock::now());
     return true;
   });
   EXPECT_EQ(r.status, 200);
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[2].id, "3");
+  // Live: the first event arrived while the server was still pausing, not at the end.
+  EXPECT_GE(at[1] - at[0], std::chrono::milliseconds(250));
   EXPECT_EQ(Json::parse(got[2].data)["n"], 3);
   EXPECT_EQ(server.requests()[0].header("Accept"), "text/event-stream");
 }

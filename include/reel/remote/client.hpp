@@ -73,6 +73,10 @@ struct WaitOptions {
   bool use_events = true;  // SSE first; polling if the stream is unavailable
   std::chrono::milliseconds poll_interval{250};
   std::function<void(const JobEvent&)> on_event;  // progress callback (SSE or synthesized)
+  // Checked on every event and at least every max(cancel_check, 1 s): when it returns
+  // true the job is canceled on the server and wait throws Error(Cancelled).
+  std::function<bool()> cancelled;
+  std::chrono::milliseconds cancel_check{500};
 };
 
 class ReelClient {

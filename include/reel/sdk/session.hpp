@@ -54,6 +54,8 @@ class Session {
 
   pipeline::RunOptions run_options() const;
   pipeline::RunResult run(const pipeline::Graph& graph);
+  // A cancelled token stops the run (in remote mode: the server's job is canceled too).
+  pipeline::RunResult run(const pipeline::Graph& graph, const CancelToken& cancel);
   pipeline::RunPlan plan(const pipeline::Graph& graph);
   bool remote() const { return remote_ != nullptr; }
 
