@@ -1,14 +1,200 @@
-// `reel serve` and `reel keys create|list|revoke` (issue 7).
+// `reel serve` (the HTTP API, docs/api.md) and `reel keys create|list|revoke` (API keys).
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "args.hpp"
 #include "commands.hpp"
 #include "reel/core/error.hpp"
+#include "reel/core/paths.hpp"
+#include "reel/model/registry.hpp"
+#include "reel/pipeline/store.hpp"
+#include "reel/server/http_server.hpp"
+#include "reel/server/stores.hpp"
+#include "reel/server/worker.hpp"
+#include "reel/studio/studio.hpp"
 
 namespace reel::cli {
 
-int cmd_serve(const Argv& args) {
-  throw Error(ErrorKind::Unsupported, "reel serve: not built yet (issue 7)");
+namespace {
+
+std::string default_store() {
+  std::filesystem::create_directories(reel_home());
+  return (reel_home() / "server.sqlite").string();
 }
+
+double parse_number(const std::string& text, const std::string& what, double lo, double hi) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used != text.size() || !std::isfinite(v) || v < lo || v > hi)
+    throw Error(ErrorKind::InvalidInput, what + " must be a number in " + std::to_string(lo) +
+                                             ".." + std::to_string(hi) + ", got '" + text + "'");
+  return v;
+}
+
+std::chrono::milliseconds ms_option(const Args& a, const std::string& name,
+                                    std::chrono::milliseconds fallback) {
+  auto v = a.value(name);
+  return v ? std::chrono::milliseconds(parse_integer(*v, name, 1, 3'600'000)) : fallback;
+}
+
+Json key_json(const server::ApiKey& k) {
+  Json budget = k.budget_usd < 0 ? Json(nullptr) : Json(k.budget_usd);
+  return {{"id", k.id},
+          {"name", k.name},
+          {"budget_usd", budget},
+          {"spent_usd", k.spent_usd},
+          {"reserved_usd", k.reserved_usd},
+          {"max_concurrent", k.max_concurrent},
+          {"rate_per_minute", k.rate_per_minute},
+          {"max_width", k.max_width},
+          {"max_height", k.max_height},
+          {"max_frames", k.max_frames},
+          {"max_duration_s", k.max_duration_s},
+          {"revoked", k.revoked}};
+}
+
+}  // namespace
+
+int cmd_serve(const Argv& args) {
+  Args a(args, {},
+         {"--store", "--listen", "--workers", "--threads", "--db-threads", "--artifacts",
+          "--header-timeout-ms", "--idle-timeout-ms", "--body-timeout-ms", "--max-connections",
+          "--sse-heartbeat-ms", "--shutdown-grace-ms", "--lease-ms"});
+  a.max_positional(0, "reel serve [--store URL|PATH] [--listen HOST:PORT] [--workers N]");
+  std::string store_url = a.value("--store").value_or(default_store());
+  std::string listen = a.value("--listen").value_or("127.0.0.1:8080");
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos)
+    throw Error(ErrorKind::InvalidInput, "--listen takes HOST:PORT, got '" + listen + "'");
+  server::HttpOptions o;
+  o.host = listen.substr(0, colon);
+  if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']')
+    o.host = o.host.substr(1, o.host.size() - 2);
+  o.port = static_cast<std::uint16_t>(
+      parse_integer(listen.substr(colon + 1), "--listen port", 0, 65535));
+  if (auto v = a.value("--threads")) o.io_threads = int(parse_integer(*v, "--threads", 1, 256));
+  if (auto v = a.value("--db-threads"))
+    o.db_threads = int(parse_integer(*v, "--db-threads", 1, 256));
+  if (auto v = a.value("--max-connections"))
+    o.max_connections = int(parse_integer(*v, "--max-connections", 1, 1'000'000));
+  o.header_timeout = ms_option(a, "--header-timeout-ms", o.header_timeout);
+  o.idle_timeout = ms_option(a, "--idle-timeout-ms", o.idle_timeout);
+  o.body_timeout = ms_option(a, "--body-timeout-ms", o.body_timeout);
+  o.sse_heartbeat = ms_option(a, "--sse-heartbeat-ms", o.sse_heartbeat);
+  o.shutdown_grace = ms_option(a, "--shutdown-grace-ms", o.shutdown_grace);
+  o.handle_signals = true;
+  int workers =
+      a.value("--workers") ? int(parse_integer(*a.value("--workers"), "--workers", 0, 64)) : 1;
+
+  server::ServerStores stores = server::open_server_stores(store_url);
+  model::Registry registry;
+  studio::register_models(registry);
+  server::register_diagnostic_models_from_env(registry);
+  std::filesystem::path artifacts_root = a.value("--artifacts")
+                                             ? std::filesystem::path(*a.value("--artifacts"))
+                                             : pipeline::ArtifactStore::default_root();
+  pipeline::ArtifactStore artifacts(artifacts_root);
+  server::ApiContext ctx{*stores.jobs, *stores.keys, registry, artifacts, stores.engine};
+  server::HttpServer http(ctx, o);
+  std::unique_ptr<server::WorkerLoop> loop;
+  if (workers > 0) {
+    server::WorkerOptions w;
+    w.concurrency = workers;
+    w.jobs = stores.jobs.get();
+    w.keys = stores.keys.get();
+    w.registry = &registry;
+    w.artifacts = &artifacts;
+    if (auto v = a.value("--lease-ms")) {
+      w.lease_ms = parse_integer(*v, "--lease-ms", 300, 3'600'000);
+      w.heartbeat_ms = w.lease_ms / 3;
+    }
+    // From the environment, never argv: a secret on a command line shows in `ps`.
+    if (const char* secret = std::getenv("REEL_WEBHOOK_SECRET")) w.webhook_secret = secret;
+    loop = std::make_unique<server::WorkerLoop>(w);
+    loop->start();
+  }
+  std::printf("reel serve: listening on http://%s:%u (store: %s, workers: %d)\n", o.host.c_str(),
+              static_cast<unsigned>(http.port()), stores.engine.c_str(), workers);
+  std::fflush(stdout);
+  http.run();  // until SIGINT/SIGTERM; in-flight requests finish first
+  // Workers stop claiming; running jobs get the grace, then go back to the queue.
+  if (loop) loop->stop(o.shutdown_grace);
+  std::fprintf(stderr, "reel serve: stopped\n");
+  return 0;
+}
+
 int cmd_api_keys(const Argv& args) {
-  throw Error(ErrorKind::Unsupported, "reel keys create: not built yet (issue 7)");
+  if (args.empty())
+    throw Error(ErrorKind::InvalidInput, "reel keys: create, list or revoke (reel --help)");
+  std::string sub = args[0];
+  Argv rest(args.begin() + 1, args.end());
+  if (sub == "create") {
+    Args a(rest, {"--json"},
+           {"--store", "--name", "--budget", "--max-concurrent", "--rate", "--max-width",
+            "--max-height", "--max-frames", "--max-duration"});
+    a.max_positional(0, "reel keys create --store URL [--name N] [--budget USD] ...");
+    server::ApiKey spec;
+    spec.name = a.value("--name").value_or("");
+    if (auto v = a.value("--budget")) spec.budget_usd = parse_number(*v, "--budget", 0, 1e9);
+    if (auto v = a.value("--max-concurrent"))
+      spec.max_concurrent = int(parse_integer(*v, "--max-concurrent", 1, 100000));
+    if (auto v = a.value("--rate"))
+      spec.rate_per_minute = int(parse_integer(*v, "--rate", 1, 10'000'000));
+    if (auto v = a.value("--max-width"))
+      spec.max_width = int(parse_integer(*v, "--max-width", 16, 7680));
+    if (auto v = a.value("--max-height"))
+      spec.max_height = int(parse_integer(*v, "--max-height", 16, 7680));
+    if (auto v = a.value("--max-frames"))
+      spec.max_frames = int(parse_integer(*v, "--max-frames", 1, 4800));
+    if (auto v = a.value("--max-duration"))
+      spec.max_duration_s = parse_number(*v, "--max-duration", 0.04, 120);
+    auto stores = server::open_server_stores(a.value("--store").value_or(default_store()));
+    auto [key, secret] = stores.keys->create(spec);
+    if (a.flag("--json")) {
+      Json j = key_json(key);
+      j["secret"] = secret;
+      print_json(j.dump());
+    } else {
+      std::printf("%s\n", secret.c_str());
+      std::fprintf(stderr, "key %s created; the secret above is shown only once\n", key.id.c_str());
+    }
+    return 0;
+  }
+  if (sub == "list") {
+    Args a(rest, {"--json"}, {"--store"});
+    a.max_positional(0, "reel keys list --store URL [--json]");
+    auto stores = server::open_server_stores(a.value("--store").value_or(default_store()));
+    Json list = Json::array();
+    for (const auto& k : stores.keys->list()) list.push_back(key_json(k));
+    if (a.flag("--json")) {
+      print_json(Json({{"keys", list}}).dump());
+    } else {
+      for (const auto& k : list)
+        std::printf("%s  %-20s budget=%s spent=%.4f%s\n", k["id"].get<std::string>().c_str(),
+                    k["name"].get<std::string>().c_str(),
+                    k["budget_usd"].is_null() ? "unlimited" : k["budget_usd"].dump().c_str(),
+                    k["spent_usd"].get<double>(), k["revoked"].get<bool>() ? " (revoked)" : "");
+    }
+    return 0;
+  }
+  if (sub == "revoke") {
+    Args a(rest, {"--json"}, {"--store"});
+    a.max_positional(1, "reel keys revoke ID --store URL");
+    const std::string& id = a.need(0, "the key id to revoke");
+    auto stores = server::open_server_stores(a.value("--store").value_or(default_store()));
+    if (!stores.keys->revoke(id)) throw Error(ErrorKind::NotFound, "no API key '" + id + "'");
+    std::printf("revoked %s\n", id.c_str());
+    return 0;
+  }
+  throw Error(ErrorKind::InvalidInput,
+              "reel keys " + sub + ": unknown; API keys: create, list, revoke; signing: init");
 }
 
 }  // namespace reel::cli

@@ -23,6 +23,7 @@ constexpr const char* kUsage =
     "  cost FILE [--json]                              show a clip's cost report\n"
     "  verify FILE [--trust ROOT.pem]... [--json]      check a file's Content Credentials\n"
     "  keys init [--dir DIR] [--force]                 make a local signing identity\n"
+    "  keys create|list|revoke --store URL             API keys of reel serve (docs/api.md)\n"
     "  contact-sheet VIDEO PNG [--columns N] [--rows N]  a grid of frames\n"
     "\n"
     "exit codes: 0 ok, 2 invalid input, 3 I/O, 4 not found, 5 model load, 6 out of memory,\n"
@@ -56,7 +57,10 @@ int main(int argc, char** argv) {
     if (command == "probe") return cmd_probe(args);
     if (command == "cost") return cmd_cost(args);
     if (command == "verify") return cmd_verify(args);
-    if (command == "keys") return cmd_keys(args);
+    if (command == "keys")  // API keys of `reel serve`, or the local signing identity
+      return !args.empty() && (args[0] == "create" || args[0] == "list" || args[0] == "revoke")
+                 ? cmd_api_keys(args)
+                 : cmd_keys(args);
     if (command == "contact-sheet") return cmd_contact_sheet(args);
     if (command == "neural") return cmd_neural(args);
     if (command == "serve") return cmd_serve(args);

@@ -1,0 +1,12 @@
+#pragma once
+// Tenant isolation of artifacts: a key sees the artifacts it uploaded and the ones its
+// jobs produced, nothing else (anything else answers 404, as if absent).
+#include <string>
+
+#include "server/api_routes.hpp"
+
+namespace reel::server {
+
+bool artifact_visible(ApiState& state, const std::string& key_id, const std::string& hash);
+
+}  // namespace reel::server

@@ -1,0 +1,323 @@
+// /v1/jobs: submission (validate → price → admit → enqueue), reads, listing, cancel, and
+// the start of an event stream (the server streams it, see http_server.cpp).
+#include <algorithm>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "reel/core/error.hpp"
+#include "reel/core/hash.hpp"
+#include "reel/pipeline/executor.hpp"
+#include "reel/pipeline/pipeline_file.hpp"
+#include "server/api_artifacts.hpp"
+#include "server/api_routes.hpp"
+
+namespace reel::server {
+
+namespace {
+
+std::string random_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  Hash128 h{rng(), rng()};
+  return h.hex();
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void require_keys(const Json& body, const std::set<std::string>& allowed, const char* form) {
+  for (auto& [k, v] : body.items())
+    if (!allowed.count(k)) {
+      std::string list;
+      for (auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      throw Error(ErrorKind::InvalidInput,
+                  "unknown field '" + k + "' in a " + form + " request; allowed: " + list);
+    }
+}
+
+// The pipeline JSON of either request form.
+Json pipeline_of(const Json& body) {
+  if (body.contains("pipeline")) {
+    require_keys(body, {"pipeline", "priority", "webhook"}, "pipeline");
+    if (!body["pipeline"].is_object())
+      throw Error(ErrorKind::InvalidInput, "'pipeline' must be an object (docs/pipelines.md)");
+    return body["pipeline"];
+  }
+  if (body.contains("task")) {
+    require_keys(body, {"task", "model", "params", "inputs", "seed", "priority", "webhook"},
+                 "single-task");
+    Json step = {{"id", "result"}, {"task", body["task"]}};
+    for (const char* k : {"model", "params", "inputs"})
+      if (body.contains(k)) step[k] = body[k];
+    Json p = {{"reel", 1}, {"name", "result"}, {"steps", Json::array({step})}};
+    if (body.contains("seed")) p["seed"] = body["seed"];
+    return p;
+  }
+  throw Error(ErrorKind::InvalidInput,
+              "a job request needs either 'pipeline' (a pipeline document) or 'task' (the "
+              "single-task shortcut); see docs/api.md");
+}
+
+model::Limits limits_for(const ApiKey& key) {
+  model::Limits l = model::default_limits();
+  if (key.max_width > 0) l.max_width = std::min(l.max_width, key.max_width);
+  if (key.max_height > 0) l.max_height = std::min(l.max_height, key.max_height);
+  if (key.max_frames > 0) l.max_frames = std::min(l.max_frames, key.max_frames);
+  if (key.max_duration_s > 0)
+    l.max_duration_seconds = std::min(l.max_duration_seconds, key.max_duration_s);
+  return l;
+}
+
+int parse_prefer_wait(const std::string& prefer) {
+  auto pos = prefer.find("wait=");
+  if (pos == std::string::npos) return 0;
+  int n = 0;
+  for (std::size_t i = pos + 5; i < prefer.size() && std::isdigit(prefer[i]) && n < 1000; ++i)
+    n = n * 10 + (prefer[i] - '0');
+  return std::clamp(n, 0, 60);
+}
+
+bool owns(const Job& job, const ApiRequest& request) {
+  return job.api_key_id == request.key->id;
+}
+
+ApiResponse with_header(ApiResponse r, std::string name, std::string value) {
+  r.headers.emplace_back(std::move(name), std::move(value));
+  return r;
+}
+
+}  // namespace
+
+bool is_terminal(JobStatus s) {
+  return s == JobStatus::succeeded || s == JobStatus::failed || s == JobStatus::canceled;
+}
+bool is_terminal_event(const std::string& type) {
+  return type == "succeeded" || type == "failed" || type == "canceled";
+}
+
+Json job_json(const Job& job) {
+  std::string self = "/v1/jobs/" + job.id;
+  Json j = {{"id", job.id},
+            {"status", std::string(to_string(job.status))},
+            {"created_at", rfc3339(job.created_ms)},
+            {"updated_at", rfc3339(job.updated_ms)},
+            {"priority", job.priority},
+            {"attempts", job.attempts},
+            {"plan", job.spec.value("plan", Json::array())},
+            {"estimate_usd", job.spec.value("estimate_usd", 0.0)},
+            {"progress", job.progress.is_null() ? Json(nullptr) : job.progress},
+            {"result", nullptr},
+            {"error", nullptr},
+            {"urls", {{"self", self}, {"cancel", self + "/cancel"}, {"events", self + "/events"}}}};
+  if (job.status == JobStatus::succeeded) {
+    Json result = job.result;
+    if (result.is_object() && result.contains("artifacts") && result["artifacts"].is_object())
+      for (auto& [step, a] : result["artifacts"].items())
+        if (a.is_object() && a.contains("hash") && a["hash"].is_string())
+          a["url"] = "/v1/artifacts/" + a["hash"].get<std::string>();
+    j["result"] = result;
+  }
+  if (job.status == JobStatus::failed)
+    j["error"] = {{"type", "https://reel.dev/problems/job-failed"},
+                  {"title", "Job failed"},
+                  {"status", 500},
+                  {"detail", job.error}};
+  if (job.status == JobStatus::canceled && !job.error.empty()) j["error"] = nullptr;
+  return j;
+}
+
+ApiResponse post_job(ApiState& state, const ApiRequest& request) {
+  const ApiKey& key = *request.key;
+  auto& ctx = state.ctx;
+  int retry = 0;
+  if (!state.rate.take(key.id, key.rate_per_minute, retry))
+    return with_header(problem(429, "rate-limited",
+                               "this key may submit " + std::to_string(key.rate_per_minute) +
+                                   " jobs per minute; retry in " + std::to_string(retry) + " s"),
+                       "Retry-After", std::to_string(retry));
+  if (json_depth(request.body) > state.options.max_json_depth)
+    return problem(
+        400, "malformed-json",
+        "JSON nested deeper than " + std::to_string(state.options.max_json_depth) + " levels");
+  Json body = Json::parse(request.body, nullptr, false);
+  if (body.is_discarded())
+    return problem(400, "malformed-json", "the request body is not valid JSON");
+  if (!body.is_object())
+    return problem(422, "invalid-request", "the request body must be an object");
+
+  Json pipeline_json = pipeline_of(body);
+  if (pipeline_json.contains("steps") && pipeline_json["steps"].is_array())
+    for (const Json& step : pipeline_json["steps"])
+      if (step.is_object() && step.contains("inputs") && step["inputs"].is_object())
+        for (auto& [slot, ref] : step["inputs"].items())
+          if (ref.is_string()) {
+            std::string r = ref.get<std::string>();
+            if (r.rfind("file:", 0) == 0)
+              return problem(422, "invalid-request",
+                             "input '" + slot +
+                                 "': file: references are not allowed over the API; upload "
+                                 "the image (POST /v1/artifacts) and use artifact:<hash>");
+            if (r.rfind("artifact:", 0) == 0 && !artifact_visible(state, key.id, r.substr(9)))
+              return problem(422, "invalid-request",
+                             "input '" + slot + "': unknown artifact '" + r.substr(9) + "'");
+          }
+  int priority = 0;
+  if (body.contains("priority")) {
+    if (!body["priority"].is_number_integer() || body["priority"].get<long long>() < -100 ||
+        body["priority"].get<long long>() > 100)
+      return problem(422, "invalid-request", "'priority' must be an integer in -100..100");
+    priority = body["priority"].get<int>();
+  }
+
+  pipeline::Graph graph =
+      pipeline::parse_pipeline(pipeline_json.dump(), pipeline::FileFormat::json, "request body");
+  graph.base_dir.clear();
+  pipeline::ValidationOptions vo;
+  vo.registry = &ctx.registry;
+  vo.limits = limits_for(key);
+  pipeline::validate(graph, vo);
+  pipeline::Executor executor(ctx.registry, ctx.artifacts);
+  pipeline::RunPlan plan = executor.plan(graph);
+
+  if (key.max_concurrent > 0 && ctx.jobs.count_active(key.id) >= key.max_concurrent)
+    return with_header(problem(429, "too-many-jobs",
+                               "this key may have " + std::to_string(key.max_concurrent) +
+                                   " queued or running jobs at once"),
+                       "Retry-After", "5");
+
+  Json plan_json = Json::array();
+  for (const auto& s : plan.steps) {
+    const pipeline::Step* step = graph.find(s.step);
+    plan_json.push_back({{"step", s.step},
+                         {"task", step ? std::string(model::to_string(step->task)) : ""},
+                         {"model", s.model},
+                         {"estimate_usd", s.usd},
+                         {"estimate_seconds", s.seconds},
+                         {"cached", s.cached}});
+  }
+  Job job;
+  job.id = random_id();
+  job.api_key_id = key.id;
+  job.priority = priority;
+  job.spec = {{"pipeline", graph.to_json()}, {"plan", plan_json}, {"estimate_usd", plan.usd}};
+  if (body.contains("webhook")) job.spec["webhook"] = body["webhook"];
+  job.idempotency_key = request.header("idempotency-key");
+  if (job.idempotency_key.size() > 255)
+    return problem(422, "invalid-request", "Idempotency-Key is longer than 255 characters");
+  job.body_hash = xxh3_128(canonical_json(body)).hex();
+
+  switch (ctx.keys.admit(key.id, job.id, plan.usd)) {
+    case Admission::admitted:
+      break;
+    case Admission::over_budget: {
+      Usage u = ctx.keys.usage(key.id);
+      char detail[256];
+      std::snprintf(detail, sizeof detail,
+                    "the job is estimated at $%.6f; this key has $%.6f left of $%.6f (spent "
+                    "$%.6f, reserved $%.6f)",
+                    plan.usd, std::max(0.0, u.budget_usd - u.spent_usd - u.reserved_usd),
+                    u.budget_usd, u.spent_usd, u.reserved_usd);
+      return problem(402, "over-budget", detail);
+    }
+    case Admission::revoked:
+      return problem(403, "forbidden", "this API key was revoked");
+    case Admission::unknown_key:
+      return problem(401, "unauthorized", "unknown API key");
+  }
+  std::pair<Job, bool> stored;
+  try {
+    stored = ctx.jobs.enqueue(job);
+  } catch (const Error& e) {
+    ctx.keys.release(job.id);
+    if (e.kind() == ErrorKind::InvalidInput && !job.idempotency_key.empty())
+      return problem(422, "idempotency-mismatch", e.what());
+    throw;
+  }
+  if (!stored.second) {
+    ctx.keys.release(job.id);
+    return ApiResponse::json(200, job_json(stored.first));
+  }
+  Job current = stored.first;
+  if (int wait = parse_prefer_wait(request.header("prefer")); wait > 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+    while (!is_terminal(current.status) && std::chrono::steady_clock::now() < deadline &&
+           !state.stopping) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (auto j = ctx.jobs.get(job.id)) current = *j;
+    }
+  }
+  return with_header(ApiResponse::json(is_terminal(current.status) ? 201 : 202, job_json(current)),
+                     "Location", "/v1/jobs/" + job.id);
+}
+
+ApiResponse get_job(ApiState& state, const ApiRequest& request, const std::string& id) {
+  if (!is_hex32(id)) return problem(404, "not-found", "job ids are 32 lowercase hex digits");
+  auto job = state.ctx.jobs.get(id);
+  if (!job || !owns(*job, request)) return problem(404, "not-found", "no job " + id);
+  return ApiResponse::json(200, job_json(*job));
+}
+
+ApiResponse list_jobs(ApiState& state, const ApiRequest& request) {
+  std::optional<JobStatus> status;
+  if (auto it = request.query.find("status"); it != request.query.end() && !it->second.empty())
+    status = parse_job_status(it->second);
+  std::string cursor;
+  if (auto it = request.query.find("cursor"); it != request.query.end()) cursor = it->second;
+  if (!cursor.empty() && !is_hex32(cursor))
+    return problem(422, "invalid-request", "cursor must be a job id from next_cursor");
+  int limit = 50;
+  if (auto it = request.query.find("limit"); it != request.query.end()) {
+    try {
+      limit = std::stoi(it->second);
+    } catch (...) {
+      limit = 0;
+    }
+    if (limit < 1 || limit > 200) return problem(422, "invalid-request", "limit must be 1..200");
+  }
+  auto jobs = state.ctx.jobs.list_for_key(request.key->id, status, cursor, limit + 1);
+  Json out = {{"jobs", Json::array()}, {"next_cursor", nullptr}};
+  for (int i = 0; i < static_cast<int>(jobs.size()) && i < limit; ++i)
+    out["jobs"].push_back(job_json(jobs[i]));
+  if (static_cast<int>(jobs.size()) > limit) out["next_cursor"] = jobs[limit - 1].id;
+  return ApiResponse::json(200, out);
+}
+
+ApiResponse cancel_job(ApiState& state, const ApiRequest& request, const std::string& id) {
+  if (!is_hex32(id)) return problem(404, "not-found", "job ids are 32 lowercase hex digits");
+  auto& jobs = state.ctx.jobs;
+  auto job = jobs.get(id);
+  if (!job || !owns(*job, request)) return problem(404, "not-found", "no job " + id);
+  if (is_terminal(job->status) || !jobs.request_cancel(id))
+    return problem(409, "conflict",
+                   "job " + id + " already finished (" + std::string(to_string(job->status)) + ")");
+  job = jobs.get(id);
+  // A queued job is canceled at once and never ran: its reservation goes back. A running
+  // one is stopped by its worker, which settles what the steps that ran cost.
+  if (job && job->status == JobStatus::canceled) state.ctx.keys.release(id);
+  return ApiResponse::json(202, job_json(*job));
+}
+
+ApiResponse job_events(ApiState& state, const ApiRequest& request, const std::string& id) {
+  if (!is_hex32(id)) return problem(404, "not-found", "job ids are 32 lowercase hex digits");
+  auto job = state.ctx.jobs.get(id);
+  if (!job || !owns(*job, request)) return problem(404, "not-found", "no job " + id);
+  ApiResponse r;
+  r.sse = true;
+  r.sse_job = id;
+  std::string last = request.header("last-event-id");
+  if (last.empty())
+    if (auto it = request.query.find("after"); it != request.query.end()) last = it->second;
+  if (!last.empty()) {
+    try {
+      r.sse_after = std::max(0LL, std::stoll(last));
+    } catch (...) {
+      return problem(422, "invalid-request", "Last-Event-ID must be an event id (an integer)");
+    }
+  }
+  return r;
+}
+
+}  // namespace reel::server

@@ -1,0 +1,142 @@
+// Route table, rate limiting and dispatch of the API v1.
+#include "server/api_routes.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "reel/core/error.hpp"
+#include "reel/core/log.hpp"
+
+namespace reel::server {
+
+namespace {
+
+std::vector<std::string> segments(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  if (path.empty() || path[0] != '/') return {"\x01"};  // never matches a route
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+RouteInfo route(std::string name, bool auth, BodyKind body, bool method_ok) {
+  RouteInfo r;
+  r.name = std::move(name);
+  r.auth = auth;
+  r.body = body;
+  r.method_ok = method_ok;
+  return r;
+}
+
+}  // namespace
+
+RouteInfo classify(const std::string& method, const std::string& path) {
+  auto s = segments(path);
+  bool get = method == "GET", post = method == "POST";
+  if (s.size() == 1) {
+    if (s[0] == "healthz") return route("GET /healthz", false, BodyKind::none, get);
+    if (s[0] == "readyz") return route("GET /readyz", false, BodyKind::none, get);
+    if (s[0] == "metrics") return route("GET /metrics", false, BodyKind::none, get);
+  }
+  if (s.size() >= 2 && s[0] == "v1") {
+    if (s.size() == 2 && s[1] == "openapi.json")
+      return route("GET /v1/openapi.json", false, BodyKind::none, get);
+    if (s.size() == 2 && s[1] == "models")
+      return route("GET /v1/models", true, BodyKind::none, get);
+    if (s.size() == 2 && s[1] == "usage") return route("GET /v1/usage", true, BodyKind::none, get);
+    if (s[1] == "jobs") {
+      if (s.size() == 2)
+        return post ? route("POST /v1/jobs", true, BodyKind::json, true)
+                    : route("GET /v1/jobs", true, BodyKind::none, get);
+      if (s.size() == 3) return route("GET /v1/jobs/{id}", true, BodyKind::none, get);
+      if (s.size() == 4 && s[3] == "cancel")
+        return route("POST /v1/jobs/{id}/cancel", true, BodyKind::none, post);
+      if (s.size() == 4 && s[3] == "events")
+        return route("GET /v1/jobs/{id}/events", true, BodyKind::none, get);
+    }
+    if (s[1] == "artifacts") {
+      if (s.size() == 2) return route("POST /v1/artifacts", true, BodyKind::upload, post);
+      if (s.size() == 3) return route("GET /v1/artifacts/{hash}", true, BodyKind::none, get);
+    }
+  }
+  RouteInfo unknown;
+  unknown.name = "unknown";
+  unknown.known = false;
+  unknown.auth = false;
+  return unknown;
+}
+
+bool RateLimiter::take(const std::string& key_id, int per_minute, int& retry_after_s) {
+  if (per_minute <= 0) return true;
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  auto [it, fresh] = buckets_.try_emplace(key_id);
+  Bucket& b = it->second;
+  double capacity = per_minute, per_second = per_minute / 60.0;
+  if (fresh) {
+    b.tokens = capacity;
+  } else {
+    double elapsed = std::chrono::duration<double>(now - b.at).count();
+    b.tokens = std::min(capacity, b.tokens + elapsed * per_second);
+  }
+  b.at = now;
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return true;
+  }
+  retry_after_s = std::max(1, static_cast<int>(std::ceil((1 - b.tokens) / per_second)));
+  return false;
+}
+
+ApiResponse handle(ApiState& state, const ApiRequest& request) {
+  auto s = segments(request.path);
+  const std::string& m = request.method;
+  try {
+    if (request.path == "/healthz") return ApiResponse::json(200, {{"status", "ok"}});
+    if (request.path == "/readyz") return readyz(state);
+    if (request.path == "/metrics") return metrics_text(state);
+    if (request.path == "/v1/openapi.json") {
+      ApiResponse r;
+      r.body = openapi_document();
+      return r;
+    }
+    if (request.path == "/v1/models") return get_models(state);
+    if (request.path == "/v1/usage") return get_usage(state, request);
+    if (s.size() >= 2 && s[1] == "jobs") {
+      if (s.size() == 2) return m == "POST" ? post_job(state, request) : list_jobs(state, request);
+      if (s.size() == 3) return get_job(state, request, s[2]);
+      if (s[3] == "cancel") return cancel_job(state, request, s[2]);
+      return job_events(state, request, s[2]);
+    }
+    if (s.size() >= 2 && s[1] == "artifacts") {
+      if (s.size() == 2) return post_artifact(state, request);
+      return get_artifact(state, request, s[2]);
+    }
+    return problem(404, "not-found", "no route " + request.method + " " + request.path);
+  } catch (const Error& e) {
+    switch (e.kind()) {
+      case ErrorKind::InvalidInput:
+      case ErrorKind::Policy:
+      case ErrorKind::NotFound:
+        return problem(422, "invalid-request", e.what());
+      case ErrorKind::Unsupported:
+        return problem(501, "internal", e.what());
+      case ErrorKind::Budget:
+        return problem(402, "over-budget", e.what());
+      default:
+        log_error(std::string("api: ") + e.what());
+        return problem(500, "internal", "internal error; see the server log");
+    }
+  } catch (const std::exception& e) {
+    log_error(std::string("api: ") + e.what());
+    return problem(500, "internal", "internal error; see the server log");
+  }
+}
+
+}  // namespace reel::server

@@ -1,0 +1,73 @@
+#pragma once
+// The routes of docs/api.md over plain ApiRequest/ApiResponse values. The server calls
+// classify() on the request line (before any body is read), authenticates when the route
+// asks for it, reads the body up to the route's limit, then calls handle() on the store
+// pool (handlers block on the database).
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "reel/server/http_server.hpp"
+#include "server/api_types.hpp"
+#include "server/http_metrics.hpp"
+
+namespace reel::server {
+
+enum class BodyKind { none, json, upload };
+
+struct RouteInfo {
+  std::string name;  // stable label for metrics, e.g. "GET /v1/jobs/{id}"
+  bool auth = true;
+  BodyKind body = BodyKind::none;
+  bool known = true;  // false: 404 (or 405 when only the method is wrong)
+  bool method_ok = true;
+};
+
+RouteInfo classify(const std::string& method, const std::string& path);
+
+// Per-key token buckets: capacity = rate per minute, refilled continuously.
+class RateLimiter {
+ public:
+  // True when a token was taken; otherwise retry_after_s says when one will be there.
+  bool take(const std::string& key_id, int per_minute, int& retry_after_s);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::mutex mutex_;
+  std::map<std::string, Bucket> buckets_;
+};
+
+struct ApiState {
+  ApiContext ctx;
+  HttpOptions options;
+  RateLimiter rate;
+  Metrics metrics;
+  std::atomic<bool> stopping{false};
+};
+
+ApiResponse handle(ApiState& state, const ApiRequest& request);
+
+// Per-route handlers (api_jobs.cpp, api_artifacts.cpp, api_misc.cpp).
+ApiResponse post_job(ApiState& state, const ApiRequest& request);
+ApiResponse get_job(ApiState& state, const ApiRequest& request, const std::string& id);
+ApiResponse list_jobs(ApiState& state, const ApiRequest& request);
+ApiResponse cancel_job(ApiState& state, const ApiRequest& request, const std::string& id);
+ApiResponse job_events(ApiState& state, const ApiRequest& request, const std::string& id);
+ApiResponse post_artifact(ApiState& state, const ApiRequest& request);
+ApiResponse get_artifact(ApiState& state, const ApiRequest& request, const std::string& hash);
+ApiResponse get_models(ApiState& state);
+ApiResponse get_usage(ApiState& state, const ApiRequest& request);
+ApiResponse readyz(ApiState& state);
+ApiResponse metrics_text(ApiState& state);
+
+// The job resource of docs/api.md.
+Json job_json(const Job& job);
+bool is_terminal(JobStatus status);
+bool is_terminal_event(const std::string& type);
+
+}  // namespace reel::server
