@@ -219,9 +219,13 @@ class Exchange {
   http::response_parser<http::buffer_body> parser_;
 };
 
-std::string read_capped(Exchange& ex, std::uint64_t cap) {
+std::string read_capped(Exchange& ex, std::uint64_t cap, bool truncate = false) {
   std::string body;
   ex.read_body([&](std::string_view piece) {
+    if (truncate && body.size() + piece.size() > cap) {
+      body.append(piece.substr(0, cap - body.size()));
+      return false;
+    }
     if (body.size() + piece.size() > cap)
       throw_error(ErrorKind::Io,
                   ex.what() + ": answer larger than " + std::to_string(cap) + " bytes");
@@ -241,7 +245,7 @@ HttpResponse HttpClient::request(std::string_view method, const Url& url, const 
   HttpResponse r;
   r.status = ex.read_header();
   r.headers = ex.headers();
-  if (method != "HEAD") r.body = read_capped(ex, options_.max_body_bytes);
+  if (method != "HEAD") r.body = read_capped(ex, options_.max_body_bytes, options_.truncate_body);
   return r;
 }
 

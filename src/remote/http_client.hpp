@@ -41,6 +41,9 @@ struct HttpOptions {
   std::chrono::milliseconds io_timeout{30'000};  // longest silence while reading/writing
   std::chrono::milliseconds deadline{0};         // whole request; 0 = none
   std::uint64_t max_body_bytes = 64ull << 20;    // in-memory bodies
+  // Keep the first max_body_bytes and stop reading instead of failing (for answers
+  // whose body does not matter, e.g. a webhook receiver's).
+  bool truncate_body = false;
   // Refuse to connect to loopback, private, link-local, multicast or unspecified
   // addresses (SSRF); every resolved address is checked and only checked ones dialled.
   bool refuse_private = false;

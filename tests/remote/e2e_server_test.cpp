@@ -17,6 +17,7 @@
 #include "reel/core/atomic_file.hpp"
 #include "reel/core/error.hpp"
 #include "reel/remote/client.hpp"
+#include "remote/test_http_endpoint.hpp"
 
 namespace reel::remote {
 namespace {
@@ -49,6 +50,7 @@ class ServeProcess {
       close(out[0]);
       setenv("REEL_HOME", (dir / "home").c_str(), 1);
       setenv("REEL_DIAGNOSTIC_MODELS", "1", 1);  // diag-sleep: a job that runs until told
+      setenv("REEL_WEBHOOK_SECRET", "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1);
       const std::string store = (dir / "jobs.db").string();
       execl(kReel.c_str(), "reel", "serve", "--store", store.c_str(), "--listen", "127.0.0.1:0",
             "--workers", "1", "--lease-ms", "1500", static_cast<char*>(nullptr));
@@ -242,6 +244,21 @@ TEST_F(RealServer, CancellingAWaitCancelsTheServersJob) {
   }
   EXPECT_EQ(status, "canceled");
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+}
+
+TEST_F(RealServer, WebhookToALoopbackReceiverIsRefusedByTheServer) {
+  // The real server delivers through deliver_webhook without allow_private, so a
+  // customer URL on the server's own loopback must never be called.
+  testing::TestHttpEndpoint receiver([](const auto&, auto& s) { testing::respond(s, 200); });
+  ReelClient c = client(server_->create_key("--budget 5"));
+  Json task = {{"task", "text_to_image"},
+               {"model", "studio-character"},
+               {"params", {{"prompt", "owl"}, {"width", 64}, {"height", 64}}},
+               {"webhook", {{"url", receiver.url("/hook")}}}};
+  Job job = c.wait(c.submit(task).id());
+  EXPECT_EQ(job.status(), "succeeded");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(receiver.requests().empty());
 }
 
 }  // namespace

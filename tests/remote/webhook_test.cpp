@@ -138,6 +138,15 @@ TEST(Webhook, DeliversSignedEventToReceiver) {
   EXPECT_EQ(j["data"]["id"], "j1");
 }
 
+TEST(Webhook, LargeAnswerFromReceiverStillCountsAsDelivered) {
+  TestHttpEndpoint receiver(
+      [](const auto&, auto& s) { respond(s, 200, std::string(3 << 20, 'k')); });
+  WebhookDelivery d = deliver_webhook(receiver.url(), kSecret, "evt_big", "{}", fast_local());
+  EXPECT_TRUE(d.delivered) << d.last_error;
+  EXPECT_EQ(d.attempts, 1);  // not retried, so the receiver sees the event once
+  EXPECT_EQ(receiver.requests().size(), 1u);
+}
+
 TEST(Webhook, RetriesAfterServerErrorWithSameId) {
   std::atomic<int> calls{0};
   TestHttpEndpoint receiver([&](const auto&, auto& s) { respond(s, ++calls == 1 ? 500 : 200); });
