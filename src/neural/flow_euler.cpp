@@ -6,7 +6,7 @@ torch::Tensor FlowEulerSolver::step(const torch::Tensor& v, const torch::Tensor&
   const int i = begin_step();
   const auto dtype = flow_state_dtype(x);
   const double dt = schedule().sigmas[i + 1] - schedule().sigmas[i];
-  return x.to(dtype) + v.to(dtype) * dt;
+  return torch::add(x.to(dtype), v.to(dtype), dt);  // one pass
 }
 
 }  // namespace reel::neural

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "neural/flow_unipc.hpp"
 #include "reel/core/error.hpp"
@@ -136,6 +138,88 @@ TEST(FlowSolver, UniPCFiftyStepsFloat32ReachesTheClosedForm) {
   EXPECT_LT((x32.to(torch::kFloat64) - x64).abs().max().item<double>(), 1e-5);
   // Without shift the same 50 steps land much closer.
   EXPECT_LT(max_error(FlowSolverKind::unipc, 50, 1.0, g64, noise_like(g64)), 2e-3);
+}
+
+// A scalar transcription of the published UniPC step (Zhao et al. 2023, Alg. B(h), as
+// structured in the official scheduler: a list of past data predictions, the b_k
+// recursion and the R rho = b system, corrector before predictor), written without
+// the solver's simplifications, to check every coefficient of reel's version.
+double unipc_scalar(const FlowSchedule& sched, double mu, double a, double x) {
+  const auto& sig = sched.sigmas;
+  const int n = sched.steps();
+  auto lam = [&](int i) { return std::log(1 - sig[i]) - std::log(sig[i]); };
+  auto field = [&](double xs, double s) {
+    const double var = (1 - s) * (1 - s) * a * a + s * s;
+    return (s - (1 - s) * a * a) / var * (xs - (1 - s) * mu) - mu;
+  };
+  // One UniP (corrector = false) or UniC (corrector = true) update from index `from`
+  // to `to` with the history ms (oldest first, ms.back() the prediction at `from`).
+  auto update = [&](double xs, int from, int to, int order, const std::vector<double>& ms,
+                    bool corrector, double m_new) {
+    const double s_to = sig[to], s_from = sig[from];
+    const double alpha_to = 1 - s_to;
+    if (s_to == 0) return ms.back();  // order 1 into sigma 0: h = inf, expm1(-h) = -1
+    const double h = lam(to) - lam(from), hh = -h;
+    const double phi1 = std::expm1(hh), bh = std::expm1(hh);
+    std::vector<double> rks, d1s;
+    for (int k = 1; k < order; ++k) {
+      const double rk = (lam(from - k) - lam(from)) / h;
+      rks.push_back(rk);
+      d1s.push_back((ms[ms.size() - 1 - k] - ms.back()) / rk);
+    }
+    rks.push_back(1.0);
+    std::vector<double> b;
+    double phik = phi1 / hh - 1, fact = 1;
+    for (int k = 1; k <= order; ++k) {
+      b.push_back(phik * fact / bh);
+      fact *= k + 1;
+      phik = phik / hh - 1 / fact;
+    }
+    double base = s_to / s_from * xs - alpha_to * phi1 * ms.back();
+    if (!corrector) {
+      const double res = order == 2 ? 0.5 * d1s[0] : 0.0;
+      return base - alpha_to * bh * res;
+    }
+    std::vector<double> rho;
+    if (order == 1) {
+      rho = {0.5};
+    } else {  // [[1, 1], [r, 1]] rho = b by Cramer's rule
+      const double det = 1 * 1 - 1 * rks[0];
+      rho = {(b[0] * 1 - 1 * b[1]) / det, (1 * b[1] - rks[0] * b[0]) / det};
+    }
+    double res = 0;
+    for (std::size_t k = 0; k + 1 < rho.size(); ++k) res += rho[k] * d1s[k];
+    return base - alpha_to * bh * (res + rho.back() * (m_new - ms.back()));
+  };
+
+  std::vector<double> ms;
+  double last = 0;
+  int this_order = 0, lower = 0;
+  for (int i = 0; i < n; ++i) {
+    const double m = x - sig[i] * field(x, sig[i]);
+    if (i > 0) x = update(last, i - 1, i, this_order, ms, true, m);
+    ms.push_back(m);
+    this_order = std::min({2, n - i, lower + 1});
+    last = x;
+    x = update(x, i, i + 1, this_order, ms, false, 0);
+    lower = std::min(lower + 1, 2);
+  }
+  return x;
+}
+
+TEST(FlowSolver, UniPCMatchesAScalarTranscriptionOfThePublishedAlgorithm) {
+  const double mu = 0.7, a = 0.6, x_start = -1.3;
+  for (int steps : {1, 2, 3, 5, 12}) {
+    for (double shift : {1.0, 5.0}) {
+      const FlowSchedule sched = flow_schedule(steps, shift);
+      GaussianTarget g{torch::full({1}, mu, torch::kFloat64), torch::full({1}, a, torch::kFloat64)};
+      torch::Tensor x = torch::full({1}, x_start, torch::kFloat64);
+      auto solver = make_flow_solver(FlowSolverKind::unipc, sched);
+      for (int i = 0; i < steps; ++i) x = solver->step(g.velocity(x, sched.sigmas[i]), x);
+      EXPECT_NEAR(x.item<double>(), unipc_scalar(sched, mu, a, x_start), 1e-12)
+          << steps << " steps, shift " << shift;
+    }
+  }
 }
 
 TEST(FlowSolver, UniPCOrdersWarmUpAndLowerOrderFinal) {
