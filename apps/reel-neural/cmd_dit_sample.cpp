@@ -18,7 +18,8 @@ constexpr const char* kUsage =
     "[--shift S] [--guidance G] [--no-batch-cfg] [--device cpu|cuda[:N]] "
     "[--dtype fp32|bf16|fp16] [--offload] [--quiet]\n"
     "  IN: noise [C, F, H, W], context [L, text_dim], context_null [L2, text_dim] (needed "
-    "when G != 1), first_frame [C, 1, H, W] (ti2v)\n"
+    "when G != 1), first_frame [C, 1, H, W] (ti2v), cond [in_dim - C, F, H, W] and clip_fea "
+    "[257, 1280] (i2v)\n"
     "  OUT: x0 [C, F, H, W] fp32\n"
     "  defaults: unipc, 50 steps, shift 5, guidance 5 (the official Wan T2V settings)";
 

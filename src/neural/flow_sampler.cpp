@@ -40,6 +40,16 @@ void validate(const FlowSampleInputs& in, const FlowSampleOptions& opt) {
                       " needs context_null (the unconditional tokens); use guidance 1 without it");
     check_context(in.context_null, "context_null", in.context.size(1));
   }
+  if (in.cond.defined()) {
+    const auto& n = in.noise;
+    const auto& c = in.cond;
+    if (c.dim() != 4 || c.size(1) != n.size(1) || c.size(2) != n.size(2) ||
+        c.size(3) != n.size(3) || !c.is_floating_point())
+      throw_error(ErrorKind::InvalidInput, "cond must be a float tensor [C2, " +
+                                               std::to_string(n.size(1)) + ", " +
+                                               std::to_string(n.size(2)) + ", " +
+                                               std::to_string(n.size(3)) + "], got " + shape_of(c));
+  }
   if (in.first_frame.defined()) {
     const auto& n = in.noise;
     const auto& f = in.first_frame;
@@ -98,6 +108,7 @@ torch::Tensor flow_sample(const FlowDenoiser& denoiser, const FlowSampleInputs& 
     x = (1 - keep) * z + keep * x;
   }
 
+  const torch::Tensor cond = in.cond.defined() ? in.cond.to(x.options()) : torch::Tensor();
   const auto ctx_c = in.context.to(device).unsqueeze(0);  // [1, L, D]
   torch::Tensor ctx_u, ctx_both;
   if (guided) {
@@ -117,7 +128,8 @@ torch::Tensor flow_sample(const FlowDenoiser& denoiser, const FlowSampleInputs& 
                    .unsqueeze(0)
              : torch::full({1}, static_cast<float>(t_model),
                            torch::TensorOptions().dtype(torch::kFloat32).device(device));
-    const torch::Tensor xb = x.unsqueeze(0);  // [1, C, F, H, W]
+    // [1, C (+ C2), F, H, W]
+    const torch::Tensor xb = (cond.defined() ? torch::cat({x, cond}) : x).unsqueeze(0);
 
     torch::Tensor v;
     if (!guided) {

@@ -37,6 +37,10 @@ struct FlowSampleInputs {
   // timestep 0 (t is then [B, L] with L = F/pt * H/ph * W/pw tokens).
   torch::Tensor first_frame;
   std::array<std::int64_t, 3> patch_size{1, 2, 2};  // (pt, ph, pw), for the token count
+  // Extra model-input channels [C2, F, H, W], the same at every step, appended after
+  // the state's channels for each model call (Wan2.1 I2V: 4 mask + 16 image-latent
+  // channels). The state, and the output, keep the noise's C channels.
+  torch::Tensor cond;
 };
 
 struct FlowSampleOptions {

@@ -24,11 +24,13 @@ using reel::testing::TempDir;
 namespace fs = std::filesystem;
 
 // dim 48 / 2 heads → head_dim 24 (RoPE 8/8/8), 2 layers, 4 latent channels.
+// i2v: 4 more input channels (the cond tensor) and image cross-attention.
 Json tiny_config(const std::string& model_type) {
-  return Json{{"model_type", model_type}, {"dim", 48},       {"ffn_dim", 96},
-              {"freq_dim", 32},           {"in_dim", 4},     {"out_dim", 4},
-              {"num_heads", 2},           {"num_layers", 2}, {"text_len", 16},
-              {"text_dim", 24},           {"eps", 1e-6},     {"patch_size", {1, 2, 2}}};
+  const int in_dim = model_type == "i2v" ? 8 : 4;
+  return Json{{"model_type", model_type}, {"dim", 48},        {"ffn_dim", 96},
+              {"freq_dim", 32},           {"in_dim", in_dim}, {"out_dim", 4},
+              {"num_heads", 2},           {"num_layers", 2},  {"text_len", 16},
+              {"text_dim", 24},           {"eps", 1e-6},      {"patch_size", {1, 2, 2}}};
 }
 
 TensorToWrite f32_tensor(const std::string& name, const torch::Tensor& t) {
@@ -74,6 +76,10 @@ struct Fixture {
         f32_tensor("context_null", torch::randn({3, 24})),
     };
     if (with_first_frame) inputs.push_back(f32_tensor("first_frame", torch::randn({4, 1, 4, 4})));
+    if (model_type == "i2v") {
+      inputs.push_back(f32_tensor("cond", torch::randn({4, 3, 4, 4})));
+      inputs.push_back(f32_tensor("clip_fea", torch::randn({257, 1280})));
+    }
     inputs_path = dir.path() / "in.safetensors";
     write_safetensors(inputs_path, inputs);
   }
@@ -103,15 +109,24 @@ struct Fixture {
     if (SafetensorsFile::open(inputs_path).find("first_frame"))
       in.first_frame = read_f32(inputs_path, "first_frame");
     in.patch_size = config.patch_size;
+    torch::Tensor clip;
+    if (config.has_image_attention()) {
+      in.cond = read_f32(inputs_path, "cond");
+      clip = read_f32(inputs_path, "clip_fea").unsqueeze(0);
+    }
     FlowSampleOptions opt;
     opt.solver = parse_flow_solver(o.sampler);
     opt.steps = o.steps;
     opt.shift = o.shift;
     opt.guidance = o.guidance;
     opt.batch_cfg = o.batch_cfg;
-    return flow_sample([&](const torch::Tensor& x, const torch::Tensor& t,
-                           const torch::Tensor& c) { return dit.forward(x, t, c); },
-                       in, opt);
+    FlowDenoiser denoiser = [&](const torch::Tensor& x, const torch::Tensor& t,
+                                const torch::Tensor& c) {
+      if (!clip.defined()) return dit.forward(x, t, c);
+      torch::Tensor clip_b = clip.expand({x.size(0), -1, -1});
+      return dit.forward(x, t, c, &clip_b);
+    };
+    return flow_sample(denoiser, in, opt);
   }
 };
 
@@ -162,6 +177,29 @@ TEST(FlowDitSample, TI2VKeepsTheFirstFrame) {
   torch::Tensor x0 = read_f32(o.out, "x0");
   EXPECT_TRUE(torch::equal(x0.slice(1, 0, 1), read_f32(f.inputs_path, "first_frame")));
   EXPECT_TRUE(torch::equal(x0, f.direct(o)));
+}
+
+TEST(FlowDitSample, I2VAppendsTheConditionChannelsAndImageFeatures) {
+  Fixture f("i2v");
+  auto o = f.options("x0.safetensors");
+  dit_sample_files(o);
+  torch::Tensor x0 = read_f32(o.out, "x0");
+  ASSERT_EQ(x0.sizes().vec(), (std::vector<int64_t>{4, 3, 4, 4}));  // out_dim channels
+  EXPECT_TRUE(torch::equal(x0, f.direct(o)));
+  // Without its cond tensor an i2v run is refused.
+  fs::path no_cond = f.dir.path() / "no_cond.safetensors";
+  write_safetensors(no_cond, {f32_tensor("noise", torch::randn({4, 3, 4, 4})),
+                              f32_tensor("context", torch::randn({5, 24})),
+                              f32_tensor("clip_fea", torch::randn({257, 1280}))});
+  o.inputs = no_cond;
+  o.guidance = 1.0;
+  try {
+    dit_sample_files(o);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
+    EXPECT_NE(e.message().find("cond"), std::string::npos) << e.message();
+  }
 }
 
 TEST(FlowDitSample, RefusesBadInputBeforeLoadingWeights) {

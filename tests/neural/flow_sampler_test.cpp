@@ -216,6 +216,26 @@ TEST(FlowSampler, FirstFrameStateEntersTheModelFromStepOne) {
   EXPECT_TRUE(all_held);
 }
 
+TEST(FlowSampler, ConditionChannelsAreAppendedToEveryModelInput) {
+  auto in = make_inputs();
+  in.cond = torch::randn({2, 3, 4, 6});  // [C2, F, H, W]
+  int n = 0;
+  bool held = true;
+  FlowDenoiser check = [&](const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& c) {
+    ++n;
+    held = held && x.size(1) == 6 && torch::equal(x[0].slice(0, 4), in.cond) &&
+           torch::equal(x[1].slice(0, 4), in.cond);
+    return TextField{}(x.slice(1, 0, 4), t, c);  // velocity for the 4 state channels
+  };
+  torch::Tensor out = flow_sample(check, in, make_options(FlowSolverKind::unipc, 3, 5.0));
+  EXPECT_EQ(n, 3);
+  EXPECT_TRUE(held);
+  EXPECT_EQ(out.sizes().vec(), in.noise.sizes().vec());
+
+  in.cond = torch::randn({2, 2, 4, 6});  // wrong frame count
+  EXPECT_THROW(flow_sample(check, in, make_options(FlowSolverKind::unipc, 3, 5.0)), Error);
+}
+
 TEST(FlowSampler, TokenTimesteps) {
   // F=2, H=4, W=6, patch (1, 2, 2): 6 tokens per frame.
   torch::Tensor t = flow_token_timesteps(640, 2, 4, 6, {1, 2, 2}, torch::kCPU);

@@ -12,8 +12,9 @@ namespace reel::neural {
 struct DitSampleOptions {
   std::filesystem::path config;   // publisher-style config.json
   std::filesystem::path weights;  // .safetensors or .safetensors.index.json
-  // noise [C, F, H, W], context [L, text_dim], context_null [L2, text_dim] (needed when
-  // guidance != 1), first_frame [C, 1, H, W] (TI2V models only).
+  // noise [C = out_dim, F, H, W], context [L, text_dim], context_null [L2, text_dim]
+  // (needed when guidance != 1); first_frame [C, 1, H, W] (ti2v configs); cond
+  // [in_dim - out_dim, F, H, W] and clip_fea [257, 1280] (i2v configs).
   std::filesystem::path inputs;
   std::filesystem::path out;      // x0 [C, F, H, W] fp32, written atomically
   std::string sampler = "unipc";  // "euler" | "unipc"
@@ -29,8 +30,7 @@ struct DitSampleOptions {
 };
 
 // InvalidInput naming the option or tensor and what is allowed (checked before the
-// weights load); ModelLoad for a checkpoint that does not match the config;
-// Unsupported for Wan2.1 I2V checkpoints (their 36-channel input is not sampled here).
+// weights load); ModelLoad for a checkpoint that does not match the config.
 void dit_sample_files(const DitSampleOptions& options);
 
 }  // namespace reel::neural
