@@ -23,7 +23,7 @@ static_assert(std::endian::native == std::endian::little,
 
 namespace {
 
-// The Wan umT5-XXL checkpoint's pickle is ~60 KB; 64 MiB is room for a million tensors.
+// A state dict pickle takes ~250 bytes per tensor; 64 MiB is far past any real one.
 constexpr std::uint64_t kMaxPickleBytes = 64ull << 20;
 
 [[noreturn]] void fail(const std::string& what, const std::string& message,
@@ -201,6 +201,19 @@ void PthFile::validate() {
          "is a TorchScript archive (torch.jit.save), not a state dict; save the weights with "
          "torch.save(model.state_dict(), path)",
          ErrorKind::Unsupported);
+  }
+  for (const auto& e : entries) {
+    if (e.encrypted) {
+      fail(what_, "zip entry \"" + e.name + "\" is encrypted; checkpoints are plain stored records",
+           ErrorKind::Unsupported);
+    }
+    if (e.method != 0) {
+      fail(what_,
+           "zip entry \"" + e.name + "\" is compressed (zip method " + std::to_string(e.method) +
+               "); only stored entries are supported, as torch.save writes them: re-save with "
+               "torch.save, or unzip and re-zip with `zip -0`",
+           ErrorKind::Unsupported);
+    }
   }
   if (pickle == nullptr) {
     fail(what_, "is a zip without <archive>/data.pkl; expected a checkpoint written by torch.save");

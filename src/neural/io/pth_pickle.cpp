@@ -14,12 +14,12 @@ namespace reel::neural::pth {
 namespace {
 
 // A state dict's pickle is a few hundred bytes per tensor; these bound what a hostile
-// one can make the machine hold (objects are ~90 bytes each: 4 Mi of them ≈ 360 MB).
-constexpr std::size_t kMaxObjects = 1u << 22;
+// one can make the machine hold (objects are ~80 bytes each: 2 Mi of them ≈ 170 MB).
+constexpr std::size_t kMaxObjects = 1u << 21;
 constexpr std::size_t kMaxItems = 1u << 22;  // container slots, all containers together
 constexpr std::size_t kMaxMemo = 1u << 22;
 constexpr std::size_t kMaxMarkDepth = 64;  // torch nests 3 deep; a nested dict adds 2
-constexpr std::size_t kMaxTensors = 1u << 18;
+constexpr std::size_t kMaxTensors = 1u << 17;
 constexpr std::size_t kMaxRank = 8;
 
 enum Global : std::int64_t {
@@ -358,6 +358,14 @@ std::uint32_t Machine::make_tensor(const std::vector<std::uint32_t>& args) {
     }
   }
   if (count == 0) extent = 0;
+  if (count > s.numel && extent <= s.numel) {
+    fail("tensor of " + std::to_string(count) +
+             " elements is a self-overlapping (e.g. stride-0 broadcast) view of storage \"" +
+             s.key + "\" of " + std::to_string(s.numel) +
+             " elements; save it with .contiguous() (this reader never allocates more elements "
+             "than the file stores)",
+         ErrorKind::Unsupported);
+  }
   if (count > s.numel || extent > s.numel) {
     fail("tensor of " + std::to_string(count) + " elements reaching element " +
          std::to_string(extent) + " does not fit in storage \"" + s.key + "\" of " +
@@ -403,8 +411,14 @@ void Machine::reduce() {
 }
 
 Unpickled Machine::run() {
-  if (in_.size() < 2 || in_[0] != 0x80 || in_[1] < 2 || in_[1] > 5) {
-    fail("does not start with a pickle protocol 2-5 marker (torch.save writes protocol 2)");
+  if (in_.empty() || in_[0] != 0x80) {
+    fail(
+        "has no protocol marker, so it is a protocol 0/1 pickle or not a pickle; only "
+        "protocols 2-5 are supported (torch.save writes 2)",
+        ErrorKind::Unsupported);
+  }
+  if (in_.size() < 2 || in_[1] < 2 || in_[1] > 5) {
+    fail("is not pickle protocol 2-5 (torch.save writes 2)");
   }
   pos_ = 2;
   while (true) {

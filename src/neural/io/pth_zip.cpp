@@ -190,19 +190,10 @@ std::vector<ZipEntry> read_zip_directory(std::span<const std::uint8_t> file,
     if (entry.name.empty() || entry.name.find('\0') != std::string::npos) {
       fail(what, where + " has an empty name or one with a NUL byte");
     }
-    if ((flags & 0x41) != 0) {
-      fail(what, named + " is encrypted; checkpoints are plain stored records",
-           ErrorKind::Unsupported);
-    }
-    if (method != 0) {
-      fail(what,
-           named + " is compressed (zip method " + std::to_string(method) +
-               "); only stored entries are supported, as torch.save writes them — re-save with "
-               "torch.save or unzip and re-zip with `zip -0`",
-           ErrorKind::Unsupported);
-    }
     if (disk != 0) fail(what, named + " is on another disk", ErrorKind::Unsupported);
-    if (compressed != size) {
+    entry.method = static_cast<std::uint16_t>(method);
+    entry.encrypted = (flags & 0x41) != 0;
+    if (method == 0 && compressed != size) {
       fail(what, named + " is stored but its compressed size " + std::to_string(compressed) +
                      " differs from its size " + std::to_string(size));
     }
@@ -221,7 +212,7 @@ std::vector<ZipEntry> read_zip_directory(std::span<const std::uint8_t> file,
     }
     entry.header_offset = header;
     entry.data_offset = header + kLocalSize + local_name + local_extra;
-    entry.size = size;
+    entry.size = compressed;
     // Records live before the central directory.
     if (entry.data_offset > dir.offset || size > dir.offset - entry.data_offset) {
       fail(what, named + " data [" + std::to_string(entry.data_offset) + ", +" +

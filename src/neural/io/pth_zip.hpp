@@ -13,13 +13,16 @@ struct ZipEntry {
   std::string name;
   std::uint64_t header_offset = 0;  // the local file header
   std::uint64_t data_offset = 0;    // the first byte of the stored data
-  std::uint64_t size = 0;
+  std::uint64_t size = 0;           // bytes stored in the file
   std::uint32_t crc = 0;
+  std::uint16_t method = 0;  // 0 = stored; callers refuse anything else
+  bool encrypted = false;
 };
 
 // Every entry, in directory order, each one's data inside the file, no two overlapping,
-// names unique. Throws ModelLoad (Unsupported for compressed, encrypted or multi-disk
-// archives) prefixed with `what`.
+// names unique. Compressed and encrypted entries are listed (so the caller can say what
+// the archive is) but their bytes are opaque. Throws ModelLoad (Unsupported for
+// multi-disk archives) prefixed with `what`.
 std::vector<ZipEntry> read_zip_directory(std::span<const std::uint8_t> file,
                                          const std::string& what);
 
