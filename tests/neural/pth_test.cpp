@@ -95,32 +95,6 @@ with zipfile.ZipFile(f'{out}/deflated.pth', 'w', zipfile.ZIP_DEFLATED) as z:
     for n, data in entries('basic.pth'):
         z.writestr(n, data)
 
-# ZIP64 by hand, every size and offset in the extra field, after a 4.5 GiB sparse hole
-# so the records really sit past 4 GiB; Python's zipfile must read it back.
-def write_zip64(src, dst, hole):
-    items = entries(src)
-    with open(f'{out}/{dst}', 'wb') as f:
-        f.seek(hole)
-        central = b''
-        for n, data in items:
-            off, nb, crc = f.tell(), n.encode(), zlib.crc32(data)
-            extra = struct.pack('<HHQQ', 1, 16, len(data), len(data))
-            f.write(struct.pack('<IHHHHHIIIHH', 0x04034b50, 45, 0, 0, 0, 0x21, crc,
-                                0xFFFFFFFF, 0xFFFFFFFF, len(nb), len(extra)) + nb + extra + data)
-            cextra = struct.pack('<HHQQQ', 1, 24, len(data), len(data), off)
-            central += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 45, 45, 0, 0, 0, 0x21, crc,
-                                   0xFFFFFFFF, 0xFFFFFFFF, len(nb), len(cextra), 0, 0, 0, 0,
-                                   0xFFFFFFFF) + nb + cextra
-        cd, count = f.tell(), len(items)
-        f.write(central)
-        z64 = f.tell()
-        f.write(struct.pack('<IQHHIIQQQQ', 0x06064b50, 44, 45, 45, 0, 0, count, count, len(central), cd))
-        f.write(struct.pack('<IIQI', 0x07064b50, 0, z64, 1))
-        f.write(struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
-    z = zipfile.ZipFile(f'{out}/{dst}')
-    assert z.testzip() is None and [(i.filename, z.read(i)) for i in z.infolist()] == items
-write_zip64('basic.pth', 'zip64.pth', 9 << 29)
-
 # Hand-made pickles: a Pickler whose persistent ids are storages, as torch's are.
 class Storage:
     def __init__(self, cls, key, numel):
@@ -182,6 +156,38 @@ craft_raw('deep_marks.pth', b'\x80\x02' + b'(' * 100 + b'.', {})
 craft_raw('sparse_memo.pth', b'\x80\x02}r\xff\xff\xff\xffj\xff\xff\xff\xff0.', {})
 craft_raw('no_stop.pth', b'\x80\x02}', {})
 craft_raw('protocol0.pth', b'(dp0\n.', {})
+)PY";
+
+// Rewrites a checkpoint as ZIP64 by hand, every size and offset in the extra fields, after
+// a 4.5 GiB sparse hole so the records really sit past 4 GiB; Python's zipfile must read
+// it back. Run into a TempDir: a sparse file in a build tree could be copied densely.
+constexpr const char* kMakeZip64 = R"PY(
+import struct, sys, zipfile, zlib
+def write_zip64(src, dst, hole):
+    z = zipfile.ZipFile(src)
+    items = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with open(dst, 'wb') as f:
+        f.seek(hole)
+        central = b''
+        for n, data in items:
+            off, nb, crc = f.tell(), n.encode(), zlib.crc32(data)
+            extra = struct.pack('<HHQQ', 1, 16, len(data), len(data))
+            f.write(struct.pack('<IHHHHHIIIHH', 0x04034b50, 45, 0, 0, 0, 0x21, crc,
+                                0xFFFFFFFF, 0xFFFFFFFF, len(nb), len(extra)) + nb + extra + data)
+            cextra = struct.pack('<HHQQQ', 1, 24, len(data), len(data), off)
+            central += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 45, 45, 0, 0, 0, 0x21, crc,
+                                   0xFFFFFFFF, 0xFFFFFFFF, len(nb), len(cextra), 0, 0, 0, 0,
+                                   0xFFFFFFFF) + nb + cextra
+        cd, count = f.tell(), len(items)
+        f.write(central)
+        z64 = f.tell()
+        f.write(struct.pack('<IQHHIIQQQQ', 0x06064b50, 44, 45, 45, 0, 0, count, count, len(central), cd))
+        f.write(struct.pack('<IIQI', 0x07064b50, 0, z64, 1))
+        f.write(struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
+    z = zipfile.ZipFile(dst)
+    assert z.testzip() is None and [(i.filename, z.read(i)) for i in z.infolist()] == items
+
+write_zip64(sys.argv[1], sys.argv[2], 9 << 29)
 )PY";
 
 std::string slurp(const std::filesystem::path& path) {
@@ -433,7 +439,14 @@ TEST(Pth, OtherFormatsAreNamed) {
 
 // Records past 4 GiB in a sparse file: every size and offset comes from ZIP64 fields.
 TEST(Pth, Zip64RecordsPastFourGiB) {
-  const auto path = fixtures() / "zip64.pth";
+  reel::testing::TempDir dir;
+  const auto path = dir / "zip64.pth";
+  write_file_atomic(dir / "zip64.py", std::string_view(kMakeZip64));
+  const auto res =
+      reel::testing::run_command("/usr/bin/python3 " + (dir / "zip64.py").string() + " " +
+                                     (fixtures() / "basic.pth").string() + " " + path.string(),
+                                 true);
+  ASSERT_EQ(res.status, 0) << res.output;
   ASSERT_GT(std::filesystem::file_size(path), 9ull << 29);
   const auto file = PthFile::open(path);
   expect_matches(file, manifest("basic.pth"));
