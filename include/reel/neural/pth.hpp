@@ -64,7 +64,7 @@ class PthFile {
   // Row-major float32 values from F32 / F16 / BF16 (exactly), following the strides;
   // other dtypes throw ModelLoad.
   std::vector<float> to_f32(const PthTensor& tensor) const;
-  // CRC-32 of every zip record against the directory (reads every byte: about a second
+  // CRC-32 of every zip record against the directory (reads every byte: about 2 s
   // per GB). Opening does not do this; throws ModelLoad naming the first bad record.
   void verify_checksums() const;
 
