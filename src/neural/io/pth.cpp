@@ -362,7 +362,7 @@ const PthFile::Record& PthFile::record_of(const PthTensor& tensor) const {
   std::uint64_t count = 0, end = 0, bytes = 0;
   if (!extent(tensor, count, end) ||
       __builtin_mul_overflow(end, dtype_size(tensor.dtype), &bytes) || bytes > record.size ||
-      count * dtype_size(tensor.dtype) > record.size) {
+      count > record.size / dtype_size(tensor.dtype)) {  // so count * size cannot wrap
     throw Error(ErrorKind::InvalidInput, what_ + ": tensor \"" + tensor.name +
                                              "\" does not fit in its storage \"" + tensor.storage +
                                              "\"");

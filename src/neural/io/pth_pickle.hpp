@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reel/neural/safetensors.hpp"
@@ -57,6 +58,10 @@ struct Unpickled {
   std::vector<TensorRef> tensors;  // every tensor's extent lies inside its storage's numel
   std::uint32_t root = 0;
 };
+
+// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF); the
+// tokenizer uses it too.
+bool valid_utf8(std::string_view text);
 
 // Throws ModelLoad prefixed with `what` (Unsupported for a valid pickle outside the
 // subset, e.g. an unknown opcode).

@@ -8,6 +8,7 @@
 #include <string>
 #include <system_error>
 
+#include "neural/io/pth_pickle.hpp"  // valid_utf8
 #include "reel/core/error.hpp"
 
 namespace reel::neural {
@@ -16,37 +17,6 @@ namespace {
 
 // umT5's spiece.model is 4.55 MB; anything far larger is not a tokenizer.
 constexpr std::uintmax_t kMaxModelBytes = 64u << 20;
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int extra;
-    std::uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= static_cast<std::size_t>(extra)) return false;
-    for (int k = 1; k <= extra; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += 1 + extra;
-  }
-  return true;
-}
 
 using Processor = sentencepiece::SentencePieceProcessor;
 using Status = sentencepiece::util::Status;
@@ -157,7 +127,7 @@ SentencePieceTokenizer SentencePieceTokenizer::open(const std::filesystem::path&
 }
 
 std::vector<int> SentencePieceTokenizer::encode(std::string_view text) const {
-  if (!valid_utf8(text)) {
+  if (!pth::valid_utf8(text)) {
     throw Error(ErrorKind::InvalidInput, "prompt is not valid UTF-8; text must be UTF-8");
   }
   std::vector<int> ids;
