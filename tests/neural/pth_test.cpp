@@ -115,22 +115,28 @@ class P(pickle.Pickler):
             return ('storage', obj.cls, obj.key, 'cpu', obj.numel)
         return None
 
-def craft_raw(name, data, records):
+def craft_raw(name, data, records, extra={}):
     with zipfile.ZipFile(f'{out}/{name}', 'w', zipfile.ZIP_STORED) as z:
         z.writestr('archive/data.pkl', data)
         for key, b in records.items():
             z.writestr('archive/data/' + key, b)
         z.writestr('archive/version', '3\n')
+        for key, b in extra.items():
+            z.writestr('archive/' + key, b)
 
-def craft(name, obj, records={'0': bytes(16)}):
+def craft(name, obj, records={'0': bytes(16)}, extra={}):
     buf = io.BytesIO()
     P(buf, protocol=2).dump(obj)
-    craft_raw(name, buf.getvalue(), records)
+    craft_raw(name, buf.getvalue(), records, extra)
 
 F = torch.FloatStorage
 def t(shape, stride, offset=0, numel=4, key='0', cls=F, hooks=None):
     return Rebuild(Storage(cls, key, numel), offset, shape, stride, False, hooks or OD())
 craft('ok.pth', {'a': t((2, 2), (2, 1)), 'b': t((2,), (1,), offset=2)})
+# The records PyTorch 2.x adds beside the pickle.
+torch2 = {'byteorder': 'little', '.data/version': '3\n', '.data/serialization_id': '0' * 40}
+craft('torch2.pth', {'a': t((2, 2), (2, 1))}, extra=torch2)
+craft('big_endian.pth', {'a': t((2, 2), (2, 1))}, extra={'byteorder': 'big'})
 craft('huge_shape.pth', {'a': t((1 << 40, 1 << 40), (1 << 40, 1))})
 craft('long_shape.pth', {'a': t((1 << 20,), (1,))})
 craft('offset_past.pth', {'a': t((2,), (1,), offset=3)})
@@ -457,6 +463,10 @@ TEST(Pth, HostileTensorsAndStoragesAreRefused) {
   const auto ok = PthFile::open(fixtures() / "ok.pth");
   EXPECT_EQ(ok.archive(), "archive");
   EXPECT_EQ(ok.to_f32(*ok.find("b")).size(), 2u);
+
+  const auto torch2 = PthFile::open(fixtures() / "torch2.pth");
+  EXPECT_EQ(torch2.tensors().size(), 1u);
+  EXPECT_NE(unsupported_error("big_endian.pth").find("big-endian"), std::string::npos);
 
   EXPECT_NE(model_load_error("huge_shape.pth").find("overflow 64 bits"), std::string::npos);
   EXPECT_NE(model_load_error("long_shape.pth").find("does not fit in storage"), std::string::npos);
