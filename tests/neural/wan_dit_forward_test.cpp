@@ -172,6 +172,29 @@ TEST(WanDiTForward, DitForwardFilesMatchesTheEngine) {
   EXPECT_EQ(out2.to_f32(*out2.find("y")), values);
 }
 
+TEST(WanDiTForward, DitForwardFilesTakesPerTokenTimesteps) {
+  TempDir dir;
+  auto c = tiny_config(WanModelType::ti2v);
+  test::write_checkpoint(dir / "w.safetensors", c, 4);
+  write_file_atomic(dir / "config.json", test::config_json(c).dump());
+  auto x = seeded({c.in_dim, 2, 4, 4}, 1);  // 2 × 2 × 2 = 8 tokens
+  auto ctx = seeded({3, c.text_dim}, 2);
+  auto t = torch::full({8}, 700.0f);
+  t.slice(0, 0, 4).zero_();  // the first latent frame is the given image
+  write_safetensors(dir / "in.safetensors", {test::fp32_tensor("x", x), test::fp32_tensor("t", t),
+                                             test::fp32_tensor("context", ctx)});
+  DitForwardOptions o{dir / "config.json", dir / "w.safetensors", dir / "in.safetensors",
+                      dir / "out.safetensors"};
+  dit_forward_files(o);
+  auto out = SafetensorsFile::open(o.out);
+  auto values = out.to_f32(*out.find("y"));
+  WanDiT dit(c, Device::cpu(), DType::f32);
+  dit.load(dir / "w.safetensors");
+  auto direct = dit.forward(x.unsqueeze(0), t.unsqueeze(0), ctx.unsqueeze(0)).contiguous();
+  ASSERT_EQ(static_cast<std::size_t>(direct.numel()), values.size());
+  EXPECT_TRUE(at::from_blob(values.data(), direct.sizes(), at::kFloat).equal(direct));
+}
+
 TEST(WanDiTForward, DitForwardFilesReportsBadInputs) {
   TempDir dir;
   auto c = tiny_config();
@@ -201,7 +224,7 @@ TEST(WanDiTForward, DitForwardFilesReportsBadInputs) {
   expect({test::fp32_tensor("x", seeded({3, 1, 4, 4}, 1)), t, ctx},
          "'x' has shape [3, 1, 4, 4], expected [4, F, H, W]");
   expect({x, test::fp32_tensor("t", torch::tensor({5.0f, 6.0f})), ctx},
-         "'t' has shape [2], expected [1]");
+         "'t' has shape [2], expected [1] (the model timestep) or [4] (one per token)");
   expect({x, t, test::fp32_tensor("context", seeded({3, 7}, 2))},
          "'context' has shape [3, 7], expected [L ≤ 8, 24]");
 }
