@@ -64,10 +64,15 @@ void dit_forward_files(const DitForwardOptions& o) {
     check(clip, "clip_fea", 0, 257, "[257, 1280]");
     check(clip, "clip_fea", 1, 1280, "[257, 1280]");
   }
-  if (t.size(0) != 1) {
+  // t [1], or one timestep per token [F/pt · H/ph · W/pw] as TI2V's image mode uses.
+  const auto& ps = config.patch_size;
+  const std::int64_t tokens = x.size(1) / ps[0] * (x.size(2) / ps[1]) * (x.size(3) / ps[2]);
+  if (t.size(0) != 1 && t.size(0) != tokens) {
     throw Error(ErrorKind::InvalidInput, "tensor 't' has shape [" + std::to_string(t.size(0)) +
-                                             "], expected [1] (the model timestep)");
+                                             "], expected [1] (the model timestep) or [" +
+                                             std::to_string(tokens) + "] (one per token)");
   }
+  if (t.size(0) != 1) t = t.unsqueeze(0);  // [1, L]
   WanDiT dit(config, o.device, o.dtype, WanDiTOptions{o.offload});
   dit.load(o.weights);
   at::Tensor clip_b = clip.defined() ? clip.unsqueeze(0) : at::Tensor();
