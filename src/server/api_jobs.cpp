@@ -255,9 +255,18 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
 
 ApiResponse get_job(ApiState& state, const ApiRequest& request, const std::string& id) {
   if (!is_hex32(id)) return problem(404, "not-found", "job ids are 32 lowercase hex digits");
+  std::string owner;
+  if (auto body = state.finished_jobs.find(id, owner)) {
+    if (owner != request.key->id) return problem(404, "not-found", "no job " + id);
+    ApiResponse r;
+    r.body = std::move(*body);
+    return r;
+  }
   auto job = state.ctx.jobs.get(id);
   if (!job || !owns(*job, request)) return problem(404, "not-found", "no job " + id);
-  return ApiResponse::json(200, job_json(*job));
+  ApiResponse r = ApiResponse::json(200, job_json(*job));
+  if (is_terminal(job->status)) state.finished_jobs.put(id, job->api_key_id, r.body);
+  return r;
 }
 
 ApiResponse list_jobs(ApiState& state, const ApiRequest& request) {

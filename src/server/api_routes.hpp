@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "reel/server/http_server.hpp"
@@ -42,15 +43,53 @@ class RateLimiter {
   std::map<std::string, Bucket> buckets_;
 };
 
+// Recently authenticated keys by SHA-256 of the secret, so a hot client does not cost a
+// store round trip per request. Only known keys are cached (a flood of random secrets
+// cannot grow it past kMaxEntries: the map is cleared when full).
+class AuthCache {
+ public:
+  static constexpr std::size_t kMaxEntries = 10'000;
+  std::optional<ApiKey> find(const std::string& secret, std::chrono::milliseconds ttl);
+  void put(const std::string& secret, const ApiKey& key);
+
+ private:
+  struct Entry {
+    ApiKey key;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
+// Finished jobs never change, so their rendered resource is kept (by id, with the owning
+// key for the tenant check) and status polls of a finished job skip the store and the JSON
+// work. Cleared when full.
+class FinishedJobCache {
+ public:
+  static constexpr std::size_t kMaxEntries = 10'000;
+  // The body when cached; owner is set to the job's key id.
+  std::optional<std::string> find(const std::string& id, std::string& owner);
+  void put(const std::string& id, const std::string& owner, const std::string& body);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::pair<std::string, std::string>> entries_;
+};
+
 struct ApiState {
   ApiContext ctx;
   HttpOptions options;
   RateLimiter rate;
+  AuthCache auth_cache;
+  FinishedJobCache finished_jobs;
   Metrics metrics;
   std::atomic<bool> stopping{false};
 };
 
 ApiResponse handle(ApiState& state, const ApiRequest& request);
+// The answer when it needs no store call (liveness, a finished job's cached resource), so
+// the server can reply on the I/O thread without a hop through the store pool.
+std::optional<ApiResponse> handle_in_memory(ApiState& state, const ApiRequest& request);
 
 // Per-route handlers (api_jobs.cpp, api_artifacts.cpp, api_misc.cpp).
 ApiResponse post_job(ApiState& state, const ApiRequest& request);

@@ -3,6 +3,7 @@
 // stream of a job's events.
 #include "reel/server/http_server.hpp"
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -131,11 +132,17 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auth.rfind("Bearer ", 0) != 0)
       return fail_early(401, "unauthorized", "send 'Authorization: Bearer <API key>'");
     std::string secret = auth.substr(7);
+    if (auto cached = state().auth_cache.find(secret, opt().auth_cache_ttl)) {
+      if (cached->revoked) return fail_early(403, "forbidden", "this API key was revoked");
+      req_.key = std::move(cached);
+      return read_body();
+    }
     asio::post(impl_.db_pool, [self = shared_from_this(), secret = std::move(secret)] {
       std::optional<ApiKey> key;
       bool error = false;
       try {
         key = self->state().ctx.keys.authenticate(secret);
+        if (key) self->state().auth_cache.put(secret, *key);
       } catch (const std::exception& e) {
         log_error(std::string("auth: key store: ") + e.what());
         error = true;
@@ -173,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return fail_early(400, "invalid-request", "malformed HTTP request body");
     keep_alive_ = parser_->get().keep_alive();
     req_.body = std::move(parser_->get().body());
+    if (auto r = handle_in_memory(state(), req_)) return send(std::move(*r));
     asio::post(impl_.db_pool, [self = shared_from_this()] {
       ApiResponse r = handle(self->state(), self->req_);
       asio::post(self->stream_.get_executor(),
@@ -183,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // A response before the body was read: the connection cannot be reused.
   void fail_early(int status, const std::string& slug, const std::string& detail) {
     busy_ = true;
+    unread_body_ = true;
     if (started_ == Clock::time_point{}) started_ = Clock::now();
     keep_alive_ = false;
     send(problem(status, slug, detail));
@@ -243,9 +252,29 @@ class Session : public std::enable_shared_from_this<Session> {
         stream_, *res,
         [self = shared_from_this(), keep = res->keep_alive()](beast::error_code ec, std::size_t) {
           self->response_.reset();
+          if (!ec && !keep && self->unread_body_) return self->linger();
           if (ec || !keep) return self->close();
           self->read_header();
         });
+  }
+
+  // After an early answer the client may still be sending its body; closing at once would
+  // make the kernel reset the connection and the client could lose the answer. So: stop
+  // sending, read and drop what arrives for a moment (bounded in time and bytes), close.
+  void linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain();
+  }
+  void drain() {
+    if (drained_ > (8u << 20)) return close();
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec) return self->close();
+                              self->drain();
+                            });
   }
 
   // --- Server-Sent Events ---
@@ -337,6 +366,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;
   bool keep_alive_ = true;
   bool closed_ = false;
+  bool unread_body_ = false;
+  std::size_t drained_ = 0;
+  std::array<char, 16 * 1024> scratch_{};
   std::shared_ptr<void> response_;
   std::string sse_job_;
   std::int64_t sse_after_ = 0;
