@@ -12,7 +12,7 @@ namespace reel::server {
 ApiResponse ApiResponse::json(int status, const Json& body) {
   ApiResponse r;
   r.status = status;
-  r.body = body.dump();
+  r.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
   return r;
 }
 

@@ -166,6 +166,7 @@ class HttpApi(unittest.TestCase):
         cls.store = os.path.join(cls.home, "server.sqlite")
         cls.key = create_key(cls.store, cls.home, "--name", "main", "--budget", "5")["secret"]
         cls.server = Server(cls.store, cls.home, ["--header-timeout-ms", "1500", "--lease-ms", "3000",
+                                                  "--sse-heartbeat-ms", "300",
                                                   "--idle-timeout-ms", "1500",
                                                   "--shutdown-grace-ms", "2000"]).start()
 
@@ -230,6 +231,21 @@ class HttpApi(unittest.TestCase):
             self.assertProblem(status, data, 416, "range-not-satisfiable")
         status, _, _ = s.request("GET", film["url"], headers={"If-None-Match": h["etag"] if "etag" in h else '"%s"' % film["hash"]}, key=self.key)
         self.assertEqual(status, 304)
+
+    def test_sse_heartbeats_while_idle(self):
+        s = self.server
+        k = create_key(self.store, self.home)["secret"]
+        # Queued behind a blocker on the single worker: the stream has nothing to say for ~1.5 s.
+        _, b, _ = s.json("POST", "/v1/jobs", sleep_job(1500, seed=4), key=k)
+        wait_status(s, b["id"], k, {"running"})
+        _, job, _ = s.json("POST", "/v1/jobs", sleep_job(10, seed=5), key=k)
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        c.request("GET", "/v1/jobs/%s/events" % job["id"], headers={"Authorization": "Bearer " + k})
+        text = c.getresponse().read().decode()
+        c.close()
+        self.assertIn("\n: keep-alive\n", text)  # --sse-heartbeat-ms 300 in this server
+        self.assertTrue(text.rstrip().split("\n\n")[-1].startswith("id: "))
+        self.assertIn("event: succeeded", text.rstrip().split("\n\n")[-1])
 
     def test_single_task_shortcut_and_prefer_wait(self):
         body = {"task": "text_to_image", "model": "studio-character", "seed": 3,
@@ -552,6 +568,25 @@ class Restart(unittest.TestCase):
                     self.assertEqual([e[1] for e in events].count("succeeded"), 1)
             finally:
                 s.stop()
+
+    def test_sigterm_lets_in_flight_request_finish(self):
+        with tempfile.TemporaryDirectory(prefix="reel-e2e-drain-") as home:
+            store = os.path.join(home, "server.sqlite")
+            key = create_key(store, home)["secret"]
+            s = Server(store, home, ["--shutdown-grace-ms", "5000"]).start()
+            result = {}
+
+            def slow_request():
+                result["reply"] = s.json("POST", "/v1/jobs", sleep_job(3000), headers={"Prefer": "wait=10"}, key=key)
+            t = threading.Thread(target=slow_request)
+            t.start()
+            time.sleep(0.5)
+            s.proc.send_signal(signal.SIGTERM)
+            t.join(15)
+            status, job, _ = result["reply"]
+            self.assertIn(status, (201, 202), job)  # answered, not reset
+            self.assertEqual(s.proc.wait(15), 0)
+            s.stop()
 
     def test_kill_9_restart(self):
         self.run_case(signal.SIGKILL)
