@@ -21,12 +21,4 @@ ServerStores open_server_stores(const std::string& url) {
   return {open_sqlite_job_store(file), open_sqlite_key_store(file), "sqlite"};
 }
 
-// Filled in by the store engines' work (issue 7).
-std::unique_ptr<JobStore> open_postgres_job_store(const std::string&) {
-  throw Error(ErrorKind::Unsupported, "the PostgreSQL job store is not built yet");
-}
-std::unique_ptr<KeyStore> open_postgres_key_store(const std::string&) {
-  throw Error(ErrorKind::Unsupported, "the PostgreSQL key store is not built yet");
-}
-
 }  // namespace reel::server

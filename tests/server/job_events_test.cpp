@@ -2,12 +2,19 @@
 #include <gtest/gtest.h>
 
 #include "reel/core/error.hpp"
+#include "server/sqlite_db.hpp"
 #include "server/store_fixture.hpp"
 
 namespace reel::server {
 namespace {
 
 constexpr std::int64_t kLeaseMs = 30000;
+
+std::vector<std::string> types(const std::vector<JobEvent>& events) {
+  std::vector<std::string> t;
+  for (auto& e : events) t.push_back(e.type);
+  return t;
+}
 
 class JobEventsTest : public StoreTest {
  protected:
@@ -17,11 +24,6 @@ class JobEventsTest : public StoreTest {
     j.spec = Json{{"k", key}};
     j.max_attempts = max_attempts;
     return j;
-  }
-  static std::vector<std::string> types(const std::vector<JobEvent>& events) {
-    std::vector<std::string> t;
-    for (auto& e : events) t.push_back(e.type);
-    return t;
   }
   static void expect_gap_free(const std::vector<JobEvent>& events) {
     for (std::size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].seq, std::int64_t(i + 1));
@@ -140,6 +142,33 @@ TEST_P(JobEventsTest, EventTypeMustBeNamed) {
   auto c = store->claim("w", kLeaseMs, 0);
   ASSERT_TRUE(c);
   EXPECT_THROW(store->append_event(c->second, "", Json::object()), Error);
+}
+
+// A file written before the event log existed (schema version 1) gains it when opened.
+TEST(SqliteJobStoreUpgradeTest, VersionOneFileGainsTheEventLog) {
+  testing::TempDir dir;
+  auto file = dir / "old.db";
+  std::string id;
+  {
+    auto store = open_sqlite_job_store(file);
+    Job j;
+    j.api_key_id = "k";
+    id = store->enqueue(j).first.id;
+  }
+  {
+    sqlite::Db db(file);
+    db.exec(
+        "DROP TABLE job_events; DROP INDEX jobs_key; DROP INDEX jobs_key_status; PRAGMA "
+        "user_version=1;");
+  }
+  auto store = open_sqlite_job_store(file);
+  EXPECT_EQ(store->get(id)->status, JobStatus::queued);
+  EXPECT_TRUE(store->events(id, 0, 10).empty());  // no history from before the log
+  auto c = store->claim("w", kLeaseMs, 0);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(store->complete(c->second, Json::object()));
+  EXPECT_EQ(types(store->events(id, 0, 10)), (Types{"started", "succeeded"}));
+  EXPECT_EQ(store->count_active("k"), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, JobEventsTest, store_engines(), engine_name);

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -402,6 +404,95 @@ TEST_P(JobStoreTest, ConcurrentWorkersCompleteEachJobExactlyOnce) {
   auto done = store->list(JobStatus::succeeded, "", 1000);
   EXPECT_EQ(done.size(), static_cast<std::size_t>(kJobs));
   for (auto& j : done) EXPECT_EQ(j.attempts, 1);
+}
+
+// Clients retrying one request at once (same idempotency key, same body) from several
+// connections: one job is created and every caller gets it.
+TEST_P(JobStoreTest, ConcurrentEnqueuesWithOneIdempotencyKeyCreateOneJob) {
+  constexpr int kCallers = 8;
+  open();  // the schema exists before the race
+  std::mutex mutex;
+  std::set<std::string> ids;
+  std::atomic<int> created{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kCallers; ++t) {
+    threads.emplace_back([&] {
+      try {
+        auto store = open();
+        Job j = make_job("same");
+        j.idempotency_key = "retry-me";
+        j.body_hash = "h1";
+        auto [job, was_created] = store->enqueue(j);
+        created += was_created ? 1 : 0;
+        std::lock_guard lock(mutex);
+        ids.insert(job.id);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(open()->list(std::nullopt, "", 100).size(), 1u);
+}
+
+// Workers on the real clock with leases short enough to expire: some stall past theirs,
+// the job is handed on, and the stalled worker's late complete must be fenced off. Every
+// job ends succeeded, completed by exactly one lease.
+TEST_P(JobStoreTest, StalledWorkersAreFencedOffUnderConcurrency) {
+  constexpr int kJobs = 200, kWorkers = 6;
+  constexpr std::int64_t kShortLeaseMs = 15;
+  {
+    auto store = open();
+    for (int i = 0; i < kJobs; ++i) store->enqueue(make_job(std::to_string(i), 0, 1000));
+  }
+  auto now = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  std::mutex mutex;
+  std::map<std::string, int> completions;
+  std::atomic<int> fenced{0}, stalls{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWorkers; ++w) {
+    threads.emplace_back([&, w] {
+      auto store = open();
+      std::mt19937 rng(w);
+      for (int idle = 0; idle < 3;) {
+        auto c = store->claim("w" + std::to_string(w), kShortLeaseMs, now());
+        if (!c) {  // empty, or only live leases left: wait for them to finish or expire
+          ++idle;
+          std::this_thread::sleep_for(std::chrono::milliseconds(2 * kShortLeaseMs));
+          continue;
+        }
+        idle = 0;
+        if (rng() % 4 == 0) {
+          ++stalls;
+          std::this_thread::sleep_for(std::chrono::milliseconds(2 * kShortLeaseMs));
+        }
+        if (store->complete(c->second, Json{{"w", w}})) {
+          std::lock_guard lock(mutex);
+          ++completions[c->first.id];
+        } else {
+          ++fenced;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_GT(stalls.load(), 0);
+  ASSERT_EQ(completions.size(), static_cast<std::size_t>(kJobs));
+  for (auto& [id, n] : completions) EXPECT_EQ(n, 1) << id;
+  auto store = open();
+  EXPECT_EQ(store->list(JobStatus::succeeded, "", 1000).size(), static_cast<std::size_t>(kJobs));
+  // Every fenced complete belonged to a lease that was handed on.
+  int handed_on = 0;
+  for (auto& j : store->list(std::nullopt, "", 1000)) handed_on += j.attempts - 1;
+  EXPECT_EQ(fenced.load(), handed_on);
 }
 
 TEST_P(JobStoreTest, ConcurrentProcessesCompleteEachJobExactlyOnce) {

@@ -37,6 +37,7 @@ TEST(PostgresServerTest, ServesItsDatabaseAndLeavesNothingBehind) {
     ASSERT_EQ(::stat((dir / "data").c_str(), &st), 0);
     EXPECT_NE(st.st_uid, 0u);
     EXPECT_EQ(query_one(server.create_database("second"), "SELECT current_database()"), "second");
+    EXPECT_EQ(query_one(server.create_schema("s1"), "SELECT current_schema()"), "s1");
   }
   EXPECT_FALSE(std::filesystem::exists(dir));
   EXPECT_EQ(::kill(pid, 0), -1);

@@ -23,8 +23,8 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     if (engine() == "postgres") {
       static std::atomic<int> counter{0};
-      url_ = testing::shared_postgres_server().create_database("t" + std::to_string(::getpid()) +
-                                                               "_" + std::to_string(counter++));
+      url_ = testing::shared_postgres_server().create_schema("t" + std::to_string(::getpid()) +
+                                                             "_" + std::to_string(counter++));
     }
   }
   const std::string& engine() const { return GetParam(); }
@@ -46,7 +46,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 inline auto store_engines() {
-  return ::testing::Values(std::string("sqlite"));
+  return ::testing::Values(std::string("sqlite"), std::string("postgres"));
 }
 
 inline std::string engine_name(const ::testing::TestParamInfo<std::string>& info) {

@@ -18,6 +18,8 @@ struct ServerStores {
 };
 
 // Throws InvalidInput for a URL of another scheme, Io when the database cannot be reached.
+// Stores are thread-safe; a process that forks opens its own stores after the fork (a
+// child must not use its parent's connections).
 ServerStores open_server_stores(const std::string& url);
 
 std::unique_ptr<KeyStore> open_sqlite_key_store(const std::filesystem::path& db_file);

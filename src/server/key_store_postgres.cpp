@@ -1,0 +1,201 @@
+// The PostgreSQL engine of the key store. Admission locks the key's row (SELECT ... FOR
+// UPDATE) for one short transaction, so concurrent admits for one key — from any number of
+// connections and machines — queue up on that row and each sees the reservations committed
+// before it: the budget is never overspent. Settle and release are single conditional
+// UPDATEs on the job's charge row, so each happens at most once.
+#include <mutex>
+
+#include "reel/core/error.hpp"
+#include "reel/server/stores.hpp"
+#include "server/pg_db.hpp"
+#include "server/pg_schema.hpp"
+#include "server/store_util.hpp"
+
+namespace reel::server {
+namespace {
+
+constexpr const char* key_columns =
+    "k.id, k.name, k.budget_micros, k.max_concurrent, k.rate_per_minute, k.max_width, "
+    "k.max_height, k.max_frames, k.max_duration_s, k.revoked, k.created_ms, "
+    "(SELECT COALESCE(SUM(actual_micros), 0) FROM reel_key_charges WHERE key_id = k.id AND "
+    "state = 'settled'), (SELECT COALESCE(SUM(reserved_micros), 0) FROM reel_key_charges WHERE "
+    "key_id = k.id AND state = 'reserved'), k.secret_hash";
+
+std::string select_keys(const std::string& tail) {
+  return std::string("SELECT ") + key_columns + " FROM reel_api_keys k " + tail;
+}
+
+ApiKey read_key(const pg::Result& r, int row) {
+  ApiKey k;
+  k.id = r.text(row, 0);
+  k.name = r.text(row, 1);
+  std::int64_t budget = r.int64(row, 2);
+  k.budget_usd = budget < 0 ? -1 : store::from_micros(budget);
+  k.max_concurrent = static_cast<int>(r.int64(row, 3));
+  k.rate_per_minute = static_cast<int>(r.int64(row, 4));
+  k.max_width = static_cast<int>(r.int64(row, 5));
+  k.max_height = static_cast<int>(r.int64(row, 6));
+  k.max_frames = static_cast<int>(r.int64(row, 7));
+  k.max_duration_s = r.real(row, 8);
+  k.revoked = r.boolean(row, 9);
+  k.created_ms = r.int64(row, 10);
+  k.spent_usd = store::from_micros(r.int64(row, 11));
+  k.reserved_usd = store::from_micros(r.int64(row, 12));
+  return k;
+}
+
+std::string num(std::int64_t v) {
+  return std::to_string(v);
+}
+
+// Shortest text that reads back as the same double.
+std::string real(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+class PostgresKeyStore final : public KeyStore {
+ public:
+  explicit PostgresKeyStore(const std::string& url) : pool_(url) {
+    auto c = pool_.acquire();
+    pg::ensure_schema(*c);
+  }
+
+  std::pair<ApiKey, std::string> create(ApiKey spec) override {
+    store::validate_key_spec(spec);
+    auto secret = store::new_key_secret();
+    spec.id = secret.key_id;
+    spec.created_ms = store::wall_clock_ms();
+    spec.revoked = false;
+    spec.spent_usd = spec.reserved_usd = 0;
+    if (spec.budget_usd < 0) spec.budget_usd = -1;
+    auto c = pool_.acquire();
+    c->exec(
+        "INSERT INTO reel_api_keys (id, name, secret_hash, budget_micros, max_concurrent, "
+        "rate_per_minute, max_width, max_height, max_frames, max_duration_s, revoked, "
+        "created_ms) VALUES ($1, $2, $3, $4::bigint, $5::int, $6::int, $7::int, $8::int, "
+        "$9::int, $10::float8, false, $11::bigint)",
+        {spec.id, spec.name, secret.hash_hex,
+         num(spec.budget_usd < 0 ? -1 : store::to_micros(spec.budget_usd)),
+         num(spec.max_concurrent), num(spec.rate_per_minute), num(spec.max_width),
+         num(spec.max_height), num(spec.max_frames), real(spec.max_duration_s),
+         num(spec.created_ms)});
+    return {spec, secret.secret};
+  }
+
+  std::optional<ApiKey> authenticate(std::string_view secret) override {
+    auto id = store::key_id_of_secret(secret);
+    if (!id) return std::nullopt;
+    std::string hash = store::hash_secret(secret);
+    auto c = pool_.acquire();
+    auto r = c->exec(select_keys("WHERE k.id = $1"), {*id});
+    if (r.rows() == 0 || !store::same_digest(r.text(0, 13), hash)) return std::nullopt;
+    return read_key(r, 0);
+  }
+
+  std::optional<ApiKey> get(const std::string& key_id) override {
+    auto c = pool_.acquire();
+    auto r = c->exec(select_keys("WHERE k.id = $1"), {key_id});
+    if (r.rows() == 0) return std::nullopt;
+    return read_key(r, 0);
+  }
+
+  std::vector<ApiKey> list() override {
+    auto c = pool_.acquire();
+    auto r = c->exec(select_keys("ORDER BY k.created_ms, k.id"));
+    std::vector<ApiKey> keys;
+    for (int i = 0; i < r.rows(); ++i) keys.push_back(read_key(r, i));
+    return keys;
+  }
+
+  bool revoke(const std::string& key_id) override {
+    auto c = pool_.acquire();
+    return c->exec("UPDATE reel_api_keys SET revoked = true WHERE id = $1 AND NOT revoked",
+                   {key_id})
+               .affected() > 0;
+  }
+
+  Admission admit(const std::string& key_id, const std::string& job_id,
+                  double estimate_usd) override {
+    std::int64_t estimate = store::checked_charge(estimate_usd);
+    auto c = pool_.acquire();
+    pg::Transaction tx(*c);
+    auto key = c->exec("SELECT revoked, budget_micros FROM reel_api_keys WHERE id = $1 FOR UPDATE",
+                       {key_id});
+    if (key.rows() == 0) return Admission::unknown_key;
+    if (key.boolean(0, 0)) return Admission::revoked;
+    std::int64_t budget = key.int64(0, 1);
+    auto seen = c->exec("SELECT key_id FROM reel_key_charges WHERE job_id = $1", {job_id});
+    if (seen.rows() > 0) {
+      if (seen.text(0, 0) != key_id)
+        throw Error(ErrorKind::InvalidInput,
+                    "job " + job_id + " was admitted under another API key");
+      return Admission::admitted;
+    }
+    if (budget >= 0) {
+      auto committed = c->exec(
+          "SELECT COALESCE(SUM(CASE state WHEN 'settled' THEN actual_micros WHEN 'reserved' "
+          "THEN reserved_micros ELSE 0 END), 0) FROM reel_key_charges WHERE key_id = $1",
+          {key_id});
+      if (committed.int64(0, 0) + estimate > budget) return Admission::over_budget;
+    }
+    c->exec(
+        "INSERT INTO reel_key_charges (job_id, key_id, state, reserved_micros, actual_micros, "
+        "updated_ms) VALUES ($1, $2, 'reserved', $3::bigint, 0, $4::bigint)",
+        {job_id, key_id, num(estimate), num(store::wall_clock_ms())});
+    tx.commit();
+    return Admission::admitted;
+  }
+
+  bool settle(const std::string& job_id, double actual_usd) override {
+    std::int64_t actual = store::checked_charge(actual_usd);
+    auto c = pool_.acquire();
+    return c->exec(
+                "UPDATE reel_key_charges SET state = 'settled', actual_micros = $2::bigint, "
+                "updated_ms = $3::bigint WHERE job_id = $1 AND state = 'reserved'",
+                {job_id, num(actual), num(store::wall_clock_ms())})
+               .affected() > 0;
+  }
+
+  bool release(const std::string& job_id) override {
+    auto c = pool_.acquire();
+    return c->exec(
+                "UPDATE reel_key_charges SET state = 'released', updated_ms = $2::bigint "
+                "WHERE job_id = $1 AND state = 'reserved'",
+                {job_id, num(store::wall_clock_ms())})
+               .affected() > 0;
+  }
+
+  Usage usage(const std::string& key_id) override {
+    auto c = pool_.acquire();
+    auto r = c->exec(
+        "SELECT k.budget_micros, COALESCE(SUM(CASE WHEN c.state = 'settled' THEN "
+        "c.actual_micros END), 0), COALESCE(SUM(CASE WHEN c.state = 'reserved' THEN "
+        "c.reserved_micros END), 0), COUNT(CASE WHEN c.state = 'settled' THEN 1 END), "
+        "COUNT(CASE WHEN c.state = 'reserved' THEN 1 END) FROM reel_api_keys k LEFT JOIN "
+        "reel_key_charges c ON c.key_id = k.id WHERE k.id = $1 GROUP BY k.budget_micros",
+        {key_id});
+    if (r.rows() == 0) throw Error(ErrorKind::NotFound, "no API key " + key_id);
+    Usage u;
+    u.key_id = key_id;
+    std::int64_t budget = r.int64(0, 0);
+    u.budget_usd = budget < 0 ? -1 : store::from_micros(budget);
+    u.spent_usd = store::from_micros(r.int64(0, 1));
+    u.reserved_usd = store::from_micros(r.int64(0, 2));
+    u.jobs_settled = static_cast<int>(r.int64(0, 3));
+    u.jobs_reserved = static_cast<int>(r.int64(0, 4));
+    return u;
+  }
+
+ private:
+  pg::Pool pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<KeyStore> open_postgres_key_store(const std::string& url) {
+  return std::make_unique<PostgresKeyStore>(url);
+}
+
+}  // namespace reel::server
