@@ -1,6 +1,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "args.hpp"
@@ -36,7 +37,7 @@ int cmd_run(const Argv& argv) {
   const std::string usage = "reel run FILE [options] (reel --help)";
   Args a(argv, {"--dry-run", "--json", "--no-cache", "--no-sign", "--quiet"},
          {"--out", "--seed", "--prices", "--policy", "--contact-sheet", "--crf", "--preset",
-          "--training-mining"},
+          "--training-mining", "--server", "--api-key"},
          {"--set"});
   a.max_positional(1, usage);
   const fs::path file = a.need(0, "the pipeline file; usage: " + usage);
@@ -49,6 +50,13 @@ int cmd_run(const Argv& argv) {
   if (auto p = a.value("--prices")) so.prices = pipeline::PriceSheet::load(*p);
   if (auto p = a.value("--policy")) so.policy = *p;
   so.use_cache = !a.flag("--no-cache");
+  // --server runs the whole pipeline on a reel server (docs/remote.md); the key comes
+  // from --api-key or REEL_API_KEY, so it need not appear in shell history.
+  if (auto server = a.value("--server")) {
+    so.server = *server;
+    const char* env_key = std::getenv("REEL_API_KEY");
+    so.api_key = a.value("--api-key") ? *a.value("--api-key") : (env_key ? env_key : "");
+  }
   so.sign = !a.flag("--no-sign");
   if (auto tm = a.value("--training-mining")) so.training_mining = *tm;
   if (auto crf = a.value("--crf"))
@@ -73,7 +81,8 @@ int cmd_run(const Argv& argv) {
   g_cancel = &ro.cancel;
   std::signal(SIGINT, on_sigint);
   pipeline::Executor executor(session.registry(), session.store());
-  pipeline::RunResult result = executor.run(graph, ro);
+  pipeline::RunResult result =
+      session.remote() ? session.run(graph, ro.cancel) : executor.run(graph, ro);
   g_cancel = nullptr;
   progress.finish();
 

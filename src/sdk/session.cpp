@@ -8,6 +8,7 @@
 #include "reel/core/error.hpp"
 #include "reel/studio/studio.hpp"
 #include "sdk/policy_bridge.hpp"
+#include "sdk/remote_runner.hpp"
 
 namespace reel::sdk {
 namespace {
@@ -46,6 +47,9 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
   studio::register_models(registry_);
   store_ = std::make_unique<pipeline::ArtifactStore>(
       options_.store_root.empty() ? pipeline::ArtifactStore::default_root() : options_.store_root);
+  if (!options_.server.empty())
+    remote_ = std::make_unique<RemoteRunner>(
+        remote::ClientOptions{.server = options_.server, .api_key = options_.api_key}, *this);
 }
 
 Session::~Session() = default;
@@ -56,6 +60,8 @@ Session& Session::default_session() {
     if (const char* p = std::getenv("REEL_POLICY"); p && *p) o.policy = p;
     if (const char* s = std::getenv("REEL_NO_SIGN"); s && std::string(s) == "1") o.sign = false;
     if (const char* t = std::getenv("REEL_TRAINING_MINING"); t && *t) o.training_mining = t;
+    if (const char* sv = std::getenv("REEL_SERVER"); sv && *sv) o.server = sv;
+    if (const char* k = std::getenv("REEL_API_KEY")) o.api_key = k;
     // Scripts on a terminal see long work advance (REEL_PROGRESS=0 silences it,
     // REEL_PROGRESS=1 forces it, e.g. in logs).
     const char* pv = std::getenv("REEL_PROGRESS");
@@ -78,8 +84,15 @@ pipeline::RunOptions Session::run_options() const {
 }
 
 pipeline::RunResult Session::run(const pipeline::Graph& graph) {
+  return run(graph, CancelToken{});
+}
+
+pipeline::RunResult Session::run(const pipeline::Graph& graph, const CancelToken& cancel) {
+  if (remote_) return remote_->run(graph, cancel);
   pipeline::Executor executor(registry_, *store_);
-  return executor.run(graph, run_options());
+  pipeline::RunOptions o = run_options();
+  o.cancel = cancel;
+  return executor.run(graph, o);
 }
 
 pipeline::RunPlan Session::plan(const pipeline::Graph& graph) {

@@ -87,15 +87,22 @@ class SleepModel final : public model::TextToImage {
                     "diag-sleep: extra.ms must be an integer 0..600000 (milliseconds)");
       ms = x["ms"].get<long long>();
     }
-    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    const auto start = std::chrono::steady_clock::now();
+    const auto end = start + std::chrono::milliseconds(ms);
+    int reported = 0;  // in percent
     for (;;) {
       ctx.check_cancelled();
       auto now = std::chrono::steady_clock::now();
       if (now >= end) break;
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - now);
-      std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(10)));
-      if (ms > 0)
-        ctx.progress(1.0 - double(std::max<long long>(0, left.count() - 10)) / double(ms));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(end - now, std::chrono::milliseconds(10)));
+      int percent = static_cast<int>(
+          100 * std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+          (double(ms) / 1000.0));
+      if (percent > reported && percent < 100) {
+        reported = percent;
+        ctx.progress(percent / 100.0);
+      }
     }
     if (x.contains("fail") && x["fail"].is_string()) {
       throw Error(kind_named(x["fail"].get<std::string>()), "diag-sleep: failure asked for");

@@ -150,9 +150,10 @@ class Attempt {
       if (!lost_ && Clock::now() >= next_beat) {
         next_beat = Clock::now() + std::chrono::milliseconds(env_.heartbeat_ms);
         try {
-          if (!env_.jobs->heartbeat(lease_, env_.lease_ms, wall_ms()))
+          if (!env_.jobs->heartbeat(lease_, env_.lease_ms, wall_ms())) {
             lost_ = true;
-          else if (!cancel_asked_ && env_.jobs->cancel_requested(lease_))
+            log_warn("job " + job_.id + ": heartbeat refused: the lease is no longer current");
+          } else if (!cancel_asked_ && env_.jobs->cancel_requested(lease_))
             cancel_asked_ = true;
         } catch (const std::exception& e) {
           // Unconfirmed: try again soon; if the lease runs out meanwhile, the next beat
@@ -174,14 +175,17 @@ class Attempt {
   // not be written is treated like a lost lease: the lease runs out and another worker
   // runs the job again.
   template <class Fn>
-  void fenced(Fn&& write, bool must = false) {
+  void fenced(const char* what, Fn&& write, bool must = false) {
     if (lost_) return;
     for (int i = 0;; ++i) {
       try {
-        if (!write()) lost_ = true;
+        if (!write()) {
+          lost_ = true;
+          log_warn("job " + job_.id + ": " + what + " refused: the lease is no longer current");
+        }
         return;
       } catch (const std::exception& e) {
-        log_warn("job " + job_.id + ": store write failed: " + e.what());
+        log_warn("job " + job_.id + ": " + what + " failed: " + e.what());
         if (!must || i >= 5) {
           if (must) lost_ = true;
           return;
@@ -213,17 +217,20 @@ class Attempt {
     switch (e.kind) {
       case EventKind::step_started:
         data["state"] = "started";
-        fenced([&] { return env_.jobs->append_event(lease_, "step", data); });
+        fenced("append event", [&] { return env_.jobs->append_event(lease_, "step", data); });
         write_progress(e.step, 0);
         break;
       case EventKind::step_progress: {
+        // The first report of a step and then one per kProgressEvery; a step's end is
+        // reported by its "finished" event.
         auto now = Clock::now();
         auto& last = last_progress_[e.step];
-        if (e.fraction < 1.0 && last != Clock::time_point{} && now - last < kProgressEvery) break;
+        if (e.fraction >= 1.0 || (last != Clock::time_point{} && now - last < kProgressEvery))
+          break;
         last = now;
         data["fraction"] = e.fraction;
         if (!e.message.empty()) data["message"] = e.message;
-        fenced([&] { return env_.jobs->append_event(lease_, "progress", data); });
+        fenced("append event", [&] { return env_.jobs->append_event(lease_, "progress", data); });
         write_progress(e.step, e.fraction);
         break;
       }
@@ -231,7 +238,7 @@ class Attempt {
         steps_done_ += 1;
         data["state"] = "finished";
         data["seconds"] = e.seconds;
-        fenced([&] { return env_.jobs->append_event(lease_, "step", data); });
+        fenced("append event", [&] { return env_.jobs->append_event(lease_, "step", data); });
         write_progress(e.step, 1.0);
         // Its artifact is stored and will serve later cache hits: a canceled job pays it.
         if (auto m = env_.registry->find(e.model)) {
@@ -244,13 +251,13 @@ class Attempt {
       }
       case EventKind::step_cached:
         steps_done_ += 1;
-        fenced([&] { return env_.jobs->append_event(lease_, "cached", data); });
+        fenced("append event", [&] { return env_.jobs->append_event(lease_, "cached", data); });
         write_progress(e.step, 1.0);
         break;
       case EventKind::step_failed:
         data["state"] = "failed";
         data["message"] = e.message;
-        fenced([&] { return env_.jobs->append_event(lease_, "step", data); });
+        fenced("append event", [&] { return env_.jobs->append_event(lease_, "step", data); });
         break;
     }
   }
@@ -260,7 +267,7 @@ class Attempt {
            {"fraction", fraction},
            {"steps_done", steps_done_},
            {"steps_total", steps_total_}};
-    fenced([&] { return env_.jobs->progress(lease_, p); });
+    fenced("progress", [&] { return env_.jobs->progress(lease_, p); });
   }
 
   AttemptReport end(AttemptEnd how, std::string error) {
@@ -270,55 +277,71 @@ class Attempt {
     return report_;
   }
 
+  // The money is written before the job's last state, so a client that sees the job
+  // finished also sees its usage settled. The lease is confirmed just before, so a worker
+  // that has lost the job touches no money; in the instant between, the worst case is
+  // still one ledger entry per job (settle and release are idempotent, and the new
+  // holder's settle after a settle or release is a no-op).
+  bool confirm_lease() {
+    fenced(
+        "heartbeat", [&] { return env_.jobs->heartbeat(lease_, env_.lease_ms, wall_ms()); }, true);
+    return !lost_;
+  }
+
   AttemptReport end_succeeded(const pipeline::Graph& graph, const pipeline::RunResult& run) {
     Json result = job_result_json(graph, run);
-    // Complete first, then settle: only a delivered result is charged, and a worker that
-    // lost the job (complete → false) charges nothing; settle is once per job anyway.
-    fenced([&] { return env_.jobs->complete(lease_, result); }, true);
-    if (lost_) return end(AttemptEnd::lease_lost, "the lease was lost before completion");
+    if (!confirm_lease())
+      return end(AttemptEnd::lease_lost, "the lease was lost before completion");
     report_.usd = run.cost.total_usd().value;
     money([&](KeyStore& k) { k.settle(job_.id, report_.usd); });
+    fenced(
+        "complete", [&] { return env_.jobs->complete(lease_, result); }, true);
+    if (lost_) return end(AttemptEnd::lease_lost, "the lease was lost before completion");
     send_job_webhook(env_, job_, JobStatus::succeeded, Json{{"result", result}});
     return end(AttemptEnd::succeeded, "");
   }
 
   AttemptReport end_canceled(double finished_usd) {
-    fenced([&] { return env_.jobs->mark_canceled(lease_); }, true);
-    if (lost_) return end(AttemptEnd::lease_lost, "the lease was lost before the cancel");
+    if (!confirm_lease())
+      return end(AttemptEnd::lease_lost, "the lease was lost before the cancel");
     money([&](KeyStore& k) {
       if (finished_usd > 0)
         k.settle(job_.id, finished_usd);
       else
         k.release(job_.id);
     });
+    fenced(
+        "mark canceled", [&] { return env_.jobs->mark_canceled(lease_); }, true);
+    if (lost_) return end(AttemptEnd::lease_lost, "the lease was lost before the cancel");
     report_.usd = finished_usd;
     send_job_webhook(env_, job_, JobStatus::canceled, Json::object());
     return end(AttemptEnd::canceled, "canceled");
   }
 
-  AttemptReport end_abandoned() {
-    std::string why = "worker " + env_.worker_id + " stopped before the job finished";
-    fenced([&] { return env_.jobs->fail(lease_, why, /*retryable=*/true, wall_ms()); }, true);
-    if (lost_) return end(AttemptEnd::lease_lost, why);
-    if (lease_.attempt >= job_.max_attempts) {
+  // A retryable failure (or a stop) with attempts left goes back to the queue and keeps its
+  // reservation; otherwise the job fails for good and the reservation is released.
+  AttemptReport end_with_failure(const std::string& reason, bool retry, AttemptEnd requeued) {
+    // The store requeues a retryable failure while attempts are left (job_store.hpp).
+    const bool final = !retry || lease_.attempt >= job_.max_attempts;
+    if (final) {
+      if (!confirm_lease()) return end(AttemptEnd::lease_lost, reason);
       money([&](KeyStore& k) { k.release(job_.id); });
-      send_job_webhook(env_, job_, JobStatus::failed, Json{{"error", why}});
     }
-    return end(AttemptEnd::abandoned, why);
+    fenced(
+        "fail", [&] { return env_.jobs->fail(lease_, reason, retry, wall_ms()); }, true);
+    if (lost_) return end(AttemptEnd::lease_lost, reason);
+    if (final) send_job_webhook(env_, job_, JobStatus::failed, Json{{"error", reason}});
+    return end(final ? AttemptEnd::failed : requeued, reason);
+  }
+
+  AttemptReport end_abandoned() {
+    return end_with_failure("worker " + env_.worker_id + " stopped before the job finished",
+                            /*retry=*/true, AttemptEnd::abandoned);
   }
 
   AttemptReport end_failed(ErrorKind kind, const std::string& what) {
-    bool retry = is_retryable(kind);
-    std::string reason = std::string(to_string(kind)) + ": " + what;
-    fenced([&] { return env_.jobs->fail(lease_, reason, retry, wall_ms()); }, true);
-    if (lost_) return end(AttemptEnd::lease_lost, reason);
-    // The store requeues a retryable failure while attempts are left (job_store.hpp).
-    bool final = !retry || lease_.attempt >= job_.max_attempts;
-    if (final) {
-      money([&](KeyStore& k) { k.release(job_.id); });
-      send_job_webhook(env_, job_, JobStatus::failed, Json{{"error", reason}});
-    }
-    return end(final ? AttemptEnd::failed : AttemptEnd::retrying, reason);
+    return end_with_failure(std::string(to_string(kind)) + ": " + what, is_retryable(kind),
+                            AttemptEnd::retrying);
   }
 
   const RunnerEnv& env_;

@@ -27,7 +27,13 @@ struct SessionOptions {
   std::string training_mining = "notAllowed";
   media::Mp4Options encode{18, "veryfast", true, 0};
   std::function<void(const pipeline::Event&)> on_event;  // progress
+  // Remote mode (docs/remote.md): when set, runs go to this reel server
+  // ("http://host:port") with this API key; results come back into the local store.
+  std::string server;
+  std::string api_key;
 };
+
+class RemoteRunner;
 
 class Session {
  public:
@@ -37,7 +43,8 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   // The process-wide session used when none is passed. Options come from the
-  // environment: REEL_HOME (store), REEL_POLICY, REEL_NO_SIGN=1.
+  // environment: REEL_HOME (store), REEL_POLICY, REEL_NO_SIGN=1, REEL_SERVER and
+  // REEL_API_KEY (remote mode).
   static Session& default_session();
 
   model::Registry& registry() { return registry_; }
@@ -47,12 +54,16 @@ class Session {
 
   pipeline::RunOptions run_options() const;
   pipeline::RunResult run(const pipeline::Graph& graph);
+  // A cancelled token stops the run (in remote mode: the server's job is canceled too).
+  pipeline::RunResult run(const pipeline::Graph& graph, const CancelToken& cancel);
   pipeline::RunPlan plan(const pipeline::Graph& graph);
+  bool remote() const { return remote_ != nullptr; }
 
  private:
   SessionOptions options_;
   model::Registry registry_;
   std::unique_ptr<pipeline::ArtifactStore> store_;
+  std::unique_ptr<RemoteRunner> remote_;
 };
 
 }  // namespace reel::sdk

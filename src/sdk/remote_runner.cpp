@@ -1,0 +1,155 @@
+#include "sdk/remote_runner.hpp"
+
+#include <filesystem>
+
+#include "reel/core/atomic_file.hpp"
+#include "reel/core/error.hpp"
+#include "reel/media/image.hpp"
+#include "reel/media/jpeg.hpp"
+#include "reel/media/mp4.hpp"
+#include "reel/media/png.hpp"
+#include "reel/sdk/session.hpp"
+
+namespace reel::sdk {
+namespace fs = std::filesystem;
+namespace {
+
+// The server's SSE events as the local executor's events, so progress views and the
+// SDK's on_event work the same in both modes.
+std::optional<pipeline::Event> local_event(const remote::JobEvent& e) {
+  using pipeline::EventKind;
+  if (!e.data.is_object() || !e.data.contains("step")) return std::nullopt;
+  pipeline::Event out{EventKind::step_progress, e.data.value("step", ""),
+                      e.data.value("model", "")};
+  const std::string state = e.data.value("state", "");
+  if (e.type == "progress") {
+    out.fraction = e.data.value("fraction", 0.0);
+    out.message = e.data.value("message", "");
+  } else if (e.type == "cached") {
+    out.kind = EventKind::step_cached;
+  } else if (e.type == "step" && state == "started") {
+    out.kind = EventKind::step_started;
+  } else if (e.type == "step" && state == "finished") {
+    out.kind = EventKind::step_finished;
+    out.seconds = e.data.value("seconds", 0.0);
+  } else if (e.type == "step" && state == "failed") {
+    out.kind = EventKind::step_failed;
+    out.message = e.data.value("message", "");
+  } else {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::string png_bytes(const media::Image& image) {
+  auto bytes = media::encode_png(image.to_u8());
+  return std::string(bytes.begin(), bytes.end());
+}
+
+}  // namespace
+
+RemoteRunner::RemoteRunner(remote::ClientOptions options, Session& session)
+    : client_(std::move(options)), session_(session) {}
+
+// "file:" and "artifact:" inputs name things on this machine; the server gets its own
+// hash for them (uploading the still when it does not hold it yet).
+std::string RemoteRunner::server_reference(const std::string& ref, const pipeline::Graph& graph) {
+  if (ref.rfind("file:", 0) == 0) {
+    fs::path p = ref.substr(5);
+    if (p.is_relative() && !graph.base_dir.empty()) p = fs::path(graph.base_dir) / p;
+    media::Image img =
+        with_context("reading input " + p.string(), [&] { return media::read_image(p); });
+    return "artifact:" + client_.upload_image(png_bytes(img));
+  }
+  if (ref.rfind("artifact:", 0) != 0) return ref;  // another step's output
+  const std::string hash = ref.substr(9);
+  if (client_.has_artifact(hash)) return ref;
+  auto local = session_.store().get(Hash128::from_hex(hash));
+  if (!local || local->type != model::ValueType::image || !local->image)
+    throw_error(ErrorKind::NotFound, "input " + ref +
+                                         " is neither on the server nor a still in the local "
+                                         "store; only stills can be uploaded");
+  if (!local->file.empty() && local->file.extension() == ".png")
+    return "artifact:" + client_.upload_image(read_file(local->file, 32u << 20));
+  return "artifact:" + client_.upload_image(png_bytes(local->image->image));
+}
+
+pipeline::Artifact RemoteRunner::fetch(const remote::ArtifactRef& ref, const std::string& step,
+                                       const std::string& model) {
+  const Hash128 key = Hash128::from_hex(ref.hash);
+  auto& store = session_.store();
+  if (ref.kind == "image") {
+    if (auto have = store.get(key)) return *have;
+    const std::string bytes = client_.download_bytes(ref.hash, 512ull << 20);
+    model::ImageResult image;
+    image.image = media::decode_png(
+        std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+        "artifact " + ref.hash + " from the server");
+    pipeline::StoreEntry info;
+    info.model = model;
+    info.step = step;
+    return store.put_image(key, std::move(image), info);
+  }
+  if (ref.kind != "video")
+    throw_error(ErrorKind::Unsupported, "the server returned an artifact of kind '" + ref.kind +
+                                            "'; this client knows image and video");
+  // The server's MP4 is kept byte for byte (no decode and re-encode): it lives beside
+  // the store's objects, named by the server's hash.
+  const fs::path file = store.root() / "remote" / (ref.hash + ".mp4");
+  if (!fs::exists(file)) client_.download(ref.hash, file);
+  const media::ProbeInfo info = media::probe(file);
+  pipeline::Artifact a;
+  a.key = key;
+  a.type = model::ValueType::video;
+  a.file = file;
+  a.width = info.width;
+  a.height = info.height;
+  a.frame_count = info.frame_count;
+  a.duration_seconds = info.duration_seconds;
+  auto video = std::make_shared<model::VideoResult>();
+  video->video.fps = info.fps;  // frames stay in the file until VideoClip::frames()
+  a.video = std::move(video);
+  return a;
+}
+
+pipeline::RunResult RemoteRunner::run(const pipeline::Graph& graph, const CancelToken& cancel) {
+  return with_context("running '" + graph.name + "' on " + client_.options().server, [&] {
+    pipeline::Graph g = graph;
+    for (auto& step : g.steps)
+      for (auto& [slot, ref] : step.inputs) ref = server_reference(ref, graph);
+    g.base_dir.clear();
+
+    remote::Job job = client_.submit_pipeline(g.to_json());
+    remote::WaitOptions wo;
+    wo.cancelled = [&cancel] { return cancel.cancelled(); };
+    if (const auto& cb = session_.options().on_event)
+      wo.on_event = [&cb](const remote::JobEvent& e) {
+        if (auto local = local_event(e)) cb(*local);
+      };
+    job = client_.wait(job.id(), wo);
+
+    pipeline::RunResult r;
+    const remote::ArtifactRef out = job.output();
+    const std::string out_step = job.raw["result"].value("output", g.output_step());
+    for (const auto& s : g.steps) {
+      auto ref = job.artifact(s.id);
+      if (!ref) continue;
+      // Intermediate stills come along (small, and ingredients for provenance);
+      // intermediate videos stay on the server.
+      if (s.id != out_step && ref->kind != "image") continue;
+      r.artifacts[s.id] = fetch(*ref, s.id, s.model);
+    }
+    const pipeline::Step* os = g.find(out_step);
+    r.output = r.artifacts.count(out_step) ? r.artifacts[out_step]
+                                           : fetch(out, out_step, os ? os->model : "");
+    const Json cost = job.cost();
+    if (cost.is_object() && !cost.empty()) r.cost = pipeline::CostReport::from_json(cost);
+    const Json& res = job.raw["result"];
+    r.executed = res.value("executed", 0);
+    r.cached = res.value("cached", 0);
+    r.notes.push_back("ran on " + client_.options().server + " as job " + job.id());
+    return r;
+  });
+}
+
+}  // namespace reel::sdk
