@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <random>
 #include <set>
-#include <thread>
 
 #include "reel/core/error.hpp"
 #include "reel/core/hash.hpp"
@@ -240,17 +239,23 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
     ctx.keys.release(job.id);
     return ApiResponse::json(200, job_json(stored.first));
   }
-  Job current = stored.first;
+  ApiResponse r =
+      with_header(ApiResponse::json(202, job_json(stored.first)), "Location", "/v1/jobs/" + job.id);
+  // Prefer: wait=N — the server polls the job on timers (no store thread waits), then
+  // answers through job_wait_answer().
   if (int wait = parse_prefer_wait(request.header("prefer")); wait > 0) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
-    while (!is_terminal(current.status) && std::chrono::steady_clock::now() < deadline &&
-           !state.stopping) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (auto j = ctx.jobs.get(job.id)) current = *j;
-    }
+    r.wait_job = job.id;
+    r.wait_seconds = wait;
   }
-  return with_header(ApiResponse::json(is_terminal(current.status) ? 201 : 202, job_json(current)),
-                     "Location", "/v1/jobs/" + job.id);
+  return r;
+}
+
+std::optional<ApiResponse> job_wait_answer(ApiState& state, const std::string& id, bool last) {
+  auto job = state.ctx.jobs.get(id);
+  if (!job) return problem(500, "internal", "job " + id + " vanished while waiting");
+  if (!is_terminal(job->status) && !last) return std::nullopt;
+  return with_header(ApiResponse::json(is_terminal(job->status) ? 201 : 202, job_json(*job)),
+                     "Location", "/v1/jobs/" + id);
 }
 
 ApiResponse get_job(ApiState& state, const ApiRequest& request, const std::string& id) {

@@ -96,6 +96,8 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request);
 ApiResponse get_job(ApiState& state, const ApiRequest& request, const std::string& id);
 ApiResponse list_jobs(ApiState& state, const ApiRequest& request);
 ApiResponse cancel_job(ApiState& state, const ApiRequest& request, const std::string& id);
+// The answer to a Prefer: wait request: nullopt while the job runs (unless last).
+std::optional<ApiResponse> job_wait_answer(ApiState& state, const std::string& id, bool last);
 ApiResponse job_events(ApiState& state, const ApiRequest& request, const std::string& id);
 ApiResponse post_artifact(ApiState& state, const ApiRequest& request);
 ApiResponse get_artifact(ApiState& state, const ApiRequest& request, const std::string& hash);

@@ -198,6 +198,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send(ApiResponse r) {
+    if (!r.wait_job.empty()) {
+      wait_job_ = r.wait_job;
+      wait_deadline_ = Clock::now() + std::chrono::seconds(r.wait_seconds);
+      return wait_poll();
+    }
     state().metrics.observe(route_.known ? route_.name : "unknown", r.sse ? 200 : r.status,
                             std::chrono::duration<double>(Clock::now() - started_).count());
     started_ = {};
@@ -256,6 +261,27 @@ class Session : public std::enable_shared_from_this<Session> {
           if (ec || !keep) return self->close();
           self->read_header();
         });
+  }
+
+  void wait_poll() {
+    timer_.expires_after(std::chrono::milliseconds(100));
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->close();
+      bool last = Clock::now() >= self->wait_deadline_ || self->state().stopping;
+      asio::post(self->impl_.db_pool, [self, last] {
+        std::optional<ApiResponse> r;
+        try {
+          r = job_wait_answer(self->state(), self->wait_job_, last);
+        } catch (const std::exception& e) {
+          log_error(std::string("api: waiting for a job: ") + e.what());
+          r = problem(500, "internal", "internal error; see the server log");
+        }
+        asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
+          if (!r) return self->wait_poll();
+          self->send(std::move(*r));
+        });
+      });
+    });
   }
 
   // After an early answer the client may still be sending its body; closing at once would
@@ -374,6 +400,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::int64_t sse_after_ = 0;
   Clock::time_point last_write_{};
   std::string out_;
+  std::string wait_job_;
+  Clock::time_point wait_deadline_{};
 };
 
 void HttpServer::Impl::accept() {

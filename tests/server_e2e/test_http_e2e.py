@@ -247,6 +247,28 @@ class HttpApi(unittest.TestCase):
         self.assertTrue(text.rstrip().split("\n\n")[-1].startswith("id: "))
         self.assertIn("event: succeeded", text.rstrip().split("\n\n")[-1])
 
+    def test_prefer_wait_holds_no_store_thread(self):
+        s = self.server
+        k = create_key(self.store, self.home, "--max-concurrent", "20")["secret"]
+        replies = []
+
+        def waiting(i):
+            replies.append(s.json("POST", "/v1/jobs", sleep_job(1500, seed=60 + i),
+                                  headers={"Prefer": "wait=2"}, key=k)[0])
+        threads = [threading.Thread(target=waiting, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        status, usage, _ = s.json("GET", "/v1/usage", key=k)  # a store call
+        self.assertEqual(status, 200)
+        self.assertLess(time.monotonic() - t0, 0.5, "8 waiting requests stalled the store pool (4 threads)")
+        for t in threads:
+            t.join(30)
+        self.assertEqual(len(replies), 8)
+        self.assertTrue(all(r in (201, 202) for r in replies), replies)
+        self.assertIn(202, replies)  # one worker: not all 8 finished within 2 s
+
     def test_single_task_shortcut_and_prefer_wait(self):
         body = {"task": "text_to_image", "model": "studio-character", "seed": 3,
                 "params": {"prompt": "blue robot", "width": 64, "height": 64}}
@@ -539,6 +561,31 @@ class HttpApi(unittest.TestCase):
         with open(os.path.join(DOCS, "openapi.json")) as f:
             self.assertEqual(served, json.load(f), "docs/openapi.json differs from the served document")
         self.assertEqual(served["openapi"], "3.1.0")
+
+
+class ConnectionCap(unittest.TestCase):
+    def test_connections_past_the_cap_are_closed_and_the_server_recovers(self):
+        with tempfile.TemporaryDirectory(prefix="reel-e2e-cap-") as home:
+            s = Server(os.path.join(home, "server.sqlite"), home, ["--max-connections", "4"], workers=0).start()
+            try:
+                held = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(4)]
+                time.sleep(0.2)
+                extra = socket.create_connection(("127.0.0.1", s.port))
+                extra.settimeout(5)
+                extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                try:
+                    reply = extra.recv(100)
+                except ConnectionResetError:
+                    reply = b""
+                self.assertEqual(reply, b"", "a connection past the cap was served")
+                for c in held + [extra]:
+                    c.close()
+                time.sleep(0.2)
+                self.assertTrue(s.healthy())
+                _, _, metrics = s.request("GET", "/metrics")
+                self.assertRegex(metrics.decode(), r"reel_http_connections_refused_total [1-9]")
+            finally:
+                s.stop()
 
 
 class Restart(unittest.TestCase):
