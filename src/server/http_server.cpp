@@ -129,7 +129,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return fail_early(405, "method-not-allowed", req_.method + " is not allowed on " + req_.path);
     if (!route_.auth) return read_body();
     std::string auth = req_.header("authorization");
-    if (auth.rfind("Bearer ", 0) != 0)
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    if (auth.size() < 7 || !beast::iequals(auth.substr(0, 7), "Bearer "))
       return fail_early(401, "unauthorized", "send 'Authorization: Bearer <API key>'");
     std::string secret = auth.substr(7);
     if (auto cached = state().auth_cache.find(secret, opt().auth_cache_ttl)) {

@@ -46,17 +46,20 @@ class Server:
 
     def start(self):
         env = dict(os.environ, REEL_HOME=self.home, REEL_DIAGNOSTIC_MODELS="1")
+        # stderr to a file: an unread pipe would block a chatty server.
+        self.log = open(os.path.join(self.home, "serve-%d.log" % time.monotonic_ns()), "w+")
         self.proc = subprocess.Popen(
             [REEL, "serve", "--store", self.store, "--listen", "127.0.0.1:0",
              "--workers", str(self.workers)] + self.args,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
         ready, _, _ = select.select([self.proc.stdout], [], [], 20)
         if not ready:
             raise RuntimeError("reel serve printed no address in 20 s")
         line = self.proc.stdout.readline()
         m = re.search(r"127\.0\.0\.1:(\d+)", line)
         if not m:
-            raise RuntimeError("unexpected first line: %r, stderr: %s" % (line, self.proc.stderr.read()))
+            self.log.seek(0)
+            raise RuntimeError("unexpected first line: %r, stderr: %s" % (line, self.log.read()))
         self.port = int(m.group(1))
         return self
 
@@ -66,7 +69,7 @@ class Server:
             self.proc.wait(timeout)
         if self.proc:
             self.proc.stdout.close()
-            self.proc.stderr.close()
+            self.log.close()
 
     def rss_kb(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
@@ -290,6 +293,8 @@ class HttpApi(unittest.TestCase):
             self.assertProblem(status, data, 401, "unauthorized")
         status, _, data = s.request("POST", "/v1/jobs", FILM, headers={"Authorization": "Basic abc"})
         self.assertProblem(status, data, 401, "unauthorized")
+        status, _, _ = s.request("GET", "/v1/usage", headers={"Authorization": "bearer " + self.key})
+        self.assertEqual(status, 200, "the auth scheme is case-insensitive")
         k = create_key(self.store, self.home, "--name", "doomed")
         self.assertEqual(s.request("GET", "/v1/usage", key=k["secret"])[0], 200)
         subprocess.run([REEL, "keys", "revoke", k["id"], "--store", self.store], check=True,
