@@ -270,7 +270,14 @@ ApiResponse get_job(ApiState& state, const ApiRequest& request, const std::strin
   auto job = state.ctx.jobs.get(id);
   if (!job || !owns(*job, request)) return problem(404, "not-found", "no job " + id);
   ApiResponse r = ApiResponse::json(200, job_json(*job));
-  if (is_terminal(job->status)) state.finished_jobs.put(id, job->api_key_id, r.body);
+  if (is_terminal(job->status)) {
+    state.finished_jobs.put(id, job->api_key_id, r.body);
+    if (job->result.is_object() && job->result.contains("artifacts") &&
+        job->result["artifacts"].is_object())
+      for (auto& [step, a] : job->result["artifacts"].items())
+        if (a.is_object() && a.contains("hash") && a["hash"].is_string())
+          remember_owner(state, job->api_key_id, a["hash"].get<std::string>());
+  }
   return r;
 }
 
