@@ -76,12 +76,33 @@ class FinishedJobCache {
   std::map<std::string, std::pair<std::string, std::string>> entries_;
 };
 
+// Open event streams per key (a key cannot hold thousands of connections open).
+class StreamSlots {
+ public:
+  bool acquire(const std::string& key_id, int max) {
+    std::lock_guard lock(mutex_);
+    int& n = open_[key_id];
+    if (n >= max) return false;
+    ++n;
+    return true;
+  }
+  void release(const std::string& key_id) {
+    std::lock_guard lock(mutex_);
+    if (auto it = open_.find(key_id); it != open_.end() && --it->second <= 0) open_.erase(it);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, int> open_;
+};
+
 struct ApiState {
   ApiContext ctx;
   HttpOptions options;
   RateLimiter rate;
   AuthCache auth_cache;
   FinishedJobCache finished_jobs;
+  StreamSlots streams;
   Metrics metrics;
   std::atomic<bool> stopping{false};
 };

@@ -306,6 +306,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // --- Server-Sent Events ---
   void start_sse(ApiResponse r) {
+    if (!state().streams.acquire(req_.key->id, opt().max_streams_per_key)) {
+      ApiResponse p = problem(429, "too-many-streams",
+                              "this key has " + std::to_string(opt().max_streams_per_key) +
+                                  " event streams open; close one first");
+      p.headers.emplace_back("Retry-After", "5");
+      return send(std::move(p));
+    }
+    stream_key_ = req_.key->id;
     sse_job_ = r.sse_job;
     sse_after_ = r.sse_after;
     std::string head =
@@ -376,6 +384,7 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     beast::error_code ec;
     timer_.cancel();
+    if (!stream_key_.empty()) state().streams.release(stream_key_);
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
     impl_.remove(shared_from_this());
@@ -402,6 +411,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point last_write_{};
   std::string out_;
   std::string wait_job_;
+  std::string stream_key_;  // holds one of the key's stream slots while set
   Clock::time_point wait_deadline_{};
 };
 

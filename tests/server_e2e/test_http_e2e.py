@@ -169,7 +169,7 @@ class HttpApi(unittest.TestCase):
         cls.store = os.path.join(cls.home, "server.sqlite")
         cls.key = create_key(cls.store, cls.home, "--name", "main", "--budget", "5")["secret"]
         cls.server = Server(cls.store, cls.home, ["--header-timeout-ms", "1500", "--lease-ms", "3000",
-                                                  "--sse-heartbeat-ms", "300",
+                                                  "--sse-heartbeat-ms", "300", "--max-streams-per-key", "3",
                                                   "--idle-timeout-ms", "1500",
                                                   "--shutdown-grace-ms", "2000"]).start()
 
@@ -271,6 +271,28 @@ class HttpApi(unittest.TestCase):
         self.assertEqual(len(replies), 8)
         self.assertTrue(all(r in (201, 202) for r in replies), replies)
         self.assertIn(202, replies)  # one worker: not all 8 finished within 2 s
+
+    def test_event_streams_per_key_are_capped(self):
+        s = self.server
+        k = create_key(self.store, self.home)["secret"]
+        _, job, _ = s.json("POST", "/v1/jobs", sleep_job(2500, seed=70), key=k)
+        path = "/v1/jobs/%s/events" % job["id"]
+        streams = []
+        for _ in range(3):  # --max-streams-per-key 3 in this server
+            c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+            c.request("GET", path, headers={"Authorization": "Bearer " + k})
+            self.assertEqual(c.getresponse().status, 200)
+            streams.append(c)
+        status, h, data = s.request("GET", path, key=k)
+        self.assertProblem(status, data, 429, "too-many-streams")
+        self.assertIn("retry-after", h)
+        other = create_key(self.store, self.home)["secret"]
+        self.assertEqual(s.request("GET", "/v1/usage", key=other)[0], 200)
+        for c in streams:
+            c.close()
+        wait_status(s, job["id"], k, {"succeeded"})
+        time.sleep(0.5)  # the server notices closed streams at its next write
+        self.assertEqual(len(read_sse(s, job["id"], k)) > 0, True)
 
     def test_single_task_shortcut_and_prefer_wait(self):
         body = {"task": "text_to_image", "model": "studio-character", "seed": 3,
