@@ -59,7 +59,7 @@ struct WorkerOptions {
   model::Limits limits = model::default_limits();
   int cpu_slots = 2;  // steps of one job that may run at once
   // Completion webhooks (spec "webhook": {"url": ...}) are signed with this secret
-  // ("whsec_..."); empty: webhooks are not delivered (a note goes to the job's events).
+  // ("whsec_..."); empty: webhooks are not delivered (a warning is logged), never unsigned.
   std::string webhook_secret;
   bool webhook_allow_private = false;  // tests and trusted intranets only
   // Called after every attempt (from the loop's threads); for metrics and tests.
