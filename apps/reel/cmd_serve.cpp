@@ -66,7 +66,8 @@ int cmd_serve(const Argv& args) {
   Args a(args, {},
          {"--store", "--listen", "--workers", "--threads", "--db-threads", "--artifacts",
           "--header-timeout-ms", "--idle-timeout-ms", "--body-timeout-ms", "--max-connections",
-          "--sse-heartbeat-ms", "--shutdown-grace-ms", "--lease-ms"});
+          "--sse-heartbeat-ms", "--shutdown-grace-ms", "--lease-ms", "--auth-cache-ms",
+          "--max-streams-per-key"});
   a.max_positional(0, "reel serve [--store URL|PATH] [--listen HOST:PORT] [--workers N]");
   std::string store_url = a.value("--store").value_or(default_store());
   std::string listen = a.value("--listen").value_or("127.0.0.1:8080");
@@ -89,6 +90,10 @@ int cmd_serve(const Argv& args) {
   o.body_timeout = ms_option(a, "--body-timeout-ms", o.body_timeout);
   o.sse_heartbeat = ms_option(a, "--sse-heartbeat-ms", o.sse_heartbeat);
   o.shutdown_grace = ms_option(a, "--shutdown-grace-ms", o.shutdown_grace);
+  if (auto v = a.value("--max-streams-per-key"))
+    o.max_streams_per_key = int(parse_integer(*v, "--max-streams-per-key", 1, 1'000'000));
+  if (auto v = a.value("--auth-cache-ms"))
+    o.auth_cache_ttl = std::chrono::milliseconds(parse_integer(*v, "--auth-cache-ms", 0, 60'000));
   o.handle_signals = true;
   int workers =
       a.value("--workers") ? int(parse_integer(*a.value("--workers"), "--workers", 0, 64)) : 1;

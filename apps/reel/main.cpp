@@ -24,6 +24,7 @@ constexpr const char* kUsage =
     "  verify FILE [--trust ROOT.pem]... [--json]      check a file's Content Credentials\n"
     "  keys init [--dir DIR] [--force]                 make a local signing identity\n"
     "  keys create|list|revoke --store URL             API keys of reel serve (docs/api.md)\n"
+    "  serve [--store URL] [--listen HOST:PORT] [--workers N]  the HTTP API (docs/api.md)\n"
     "  contact-sheet VIDEO PNG [--columns N] [--rows N]  a grid of frames\n"
     "\n"
     "exit codes: 0 ok, 2 invalid input, 3 I/O, 4 not found, 5 model load, 6 out of memory,\n"

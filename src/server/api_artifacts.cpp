@@ -36,6 +36,15 @@ std::string media_type(const pipeline::Artifact& a) {
 
 }  // namespace
 
+void remember_owner(ApiState& state, const std::string& key_id, const std::string& hash) {
+  if (!is_hex32(hash) || !safe_key_id(key_id)) return;
+  std::error_code ec;
+  fs::path marker = owner_marker(state, key_id, hash);
+  if (fs::exists(marker, ec)) return;
+  fs::create_directories(marker.parent_path(), ec);
+  std::ofstream(marker).put('\n');
+}
+
 bool artifact_visible(ApiState& state, const std::string& key_id, const std::string& hash) {
   if (!is_hex32(hash) || !safe_key_id(key_id)) return false;
   std::error_code ec;
@@ -50,7 +59,10 @@ bool artifact_visible(ApiState& state, const std::string& key_id, const std::str
                              : Json();
       if (!arts.is_object()) continue;
       for (auto& [step, a] : arts.items())
-        if (a.is_object() && a.value("hash", "") == hash) return true;
+        if (a.is_object() && a.value("hash", "") == hash) {
+          remember_owner(state, key_id, hash);  // the next check is one stat()
+          return true;
+        }
     }
     if (jobs.size() < 200) break;
     cursor = jobs.back().id;
@@ -80,9 +92,10 @@ ApiResponse post_artifact(ApiState& state, const ApiRequest& request) {
   std::string hash = a.key.hex();
   const std::string& key_id = request.key->id;
   if (!safe_key_id(key_id)) throw Error(ErrorKind::Internal, "unexpected API key id shape");
-  fs::path marker = owner_marker(state, key_id, hash);
-  fs::create_directories(marker.parent_path());
-  std::ofstream(marker).put('\n');
+  remember_owner(state, key_id, hash);
+  if (!fs::exists(owner_marker(state, key_id, hash)))
+    throw Error(ErrorKind::Io, "cannot record the upload's owner under " +
+                                   (state.ctx.artifacts.root() / "api-owners").string());
   return ApiResponse::json(
       201,
       {{"hash", hash}, {"url", "/v1/artifacts/" + hash}, {"width", a.width}, {"height", a.height}});

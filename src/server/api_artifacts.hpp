@@ -8,5 +8,8 @@
 namespace reel::server {
 
 bool artifact_visible(ApiState& state, const std::string& key_id, const std::string& hash);
+// Records that key_id may see hash (uploads; outputs of its jobs once seen), so later
+// checks need no scan of the key's jobs. Marker files under <store>/api-owners/<key>/.
+void remember_owner(ApiState& state, const std::string& key_id, const std::string& hash);
 
 }  // namespace reel::server

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <random>
 #include <set>
-#include <thread>
 
 #include "reel/core/error.hpp"
 #include "reel/core/hash.hpp"
@@ -240,24 +239,46 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
     ctx.keys.release(job.id);
     return ApiResponse::json(200, job_json(stored.first));
   }
-  Job current = stored.first;
+  ApiResponse r =
+      with_header(ApiResponse::json(202, job_json(stored.first)), "Location", "/v1/jobs/" + job.id);
+  // Prefer: wait=N — the server polls the job on timers (no store thread waits), then
+  // answers through job_wait_answer().
   if (int wait = parse_prefer_wait(request.header("prefer")); wait > 0) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
-    while (!is_terminal(current.status) && std::chrono::steady_clock::now() < deadline &&
-           !state.stopping) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (auto j = ctx.jobs.get(job.id)) current = *j;
-    }
+    r.wait_job = job.id;
+    r.wait_seconds = wait;
   }
-  return with_header(ApiResponse::json(is_terminal(current.status) ? 201 : 202, job_json(current)),
-                     "Location", "/v1/jobs/" + job.id);
+  return r;
+}
+
+std::optional<ApiResponse> job_wait_answer(ApiState& state, const std::string& id, bool last) {
+  auto job = state.ctx.jobs.get(id);
+  if (!job) return problem(500, "internal", "job " + id + " vanished while waiting");
+  if (!is_terminal(job->status) && !last) return std::nullopt;
+  return with_header(ApiResponse::json(is_terminal(job->status) ? 201 : 202, job_json(*job)),
+                     "Location", "/v1/jobs/" + id);
 }
 
 ApiResponse get_job(ApiState& state, const ApiRequest& request, const std::string& id) {
   if (!is_hex32(id)) return problem(404, "not-found", "job ids are 32 lowercase hex digits");
+  std::string owner;
+  if (auto body = state.finished_jobs.find(id, owner)) {
+    if (owner != request.key->id) return problem(404, "not-found", "no job " + id);
+    ApiResponse r;
+    r.body = std::move(*body);
+    return r;
+  }
   auto job = state.ctx.jobs.get(id);
   if (!job || !owns(*job, request)) return problem(404, "not-found", "no job " + id);
-  return ApiResponse::json(200, job_json(*job));
+  ApiResponse r = ApiResponse::json(200, job_json(*job));
+  if (is_terminal(job->status)) {
+    state.finished_jobs.put(id, job->api_key_id, r.body);
+    if (job->result.is_object() && job->result.contains("artifacts") &&
+        job->result["artifacts"].is_object())
+      for (auto& [step, a] : job->result["artifacts"].items())
+        if (a.is_object() && a.contains("hash") && a["hash"].is_string())
+          remember_owner(state, job->api_key_id, a["hash"].get<std::string>());
+  }
+  return r;
 }
 
 ApiResponse list_jobs(ApiState& state, const ApiRequest& request) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "reel/core/error.hpp"
+#include "reel/core/hash.hpp"
 #include "reel/core/log.hpp"
 
 namespace reel::server {
@@ -92,6 +93,63 @@ bool RateLimiter::take(const std::string& key_id, int per_minute, int& retry_aft
   }
   retry_after_s = std::max(1, static_cast<int>(std::ceil((1 - b.tokens) / per_second)));
   return false;
+}
+
+namespace {
+std::string secret_digest(const std::string& secret) {
+  Sha256Digest d = sha256({reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size()});
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+}  // namespace
+
+std::optional<ApiKey> AuthCache::find(const std::string& secret, std::chrono::milliseconds ttl) {
+  if (ttl.count() <= 0) return std::nullopt;
+  std::string digest = secret_digest(secret);
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(digest);
+  if (it == entries_.end()) return std::nullopt;
+  if (std::chrono::steady_clock::now() - it->second.at > ttl) {
+    entries_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.key;
+}
+
+void AuthCache::put(const std::string& secret, const ApiKey& key) {
+  std::string digest = secret_digest(secret);
+  std::lock_guard lock(mutex_);
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  entries_[digest] = Entry{key, std::chrono::steady_clock::now()};
+}
+
+std::optional<std::string> FinishedJobCache::find(const std::string& id, std::string& owner) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return std::nullopt;
+  owner = it->second.first;
+  return it->second.second;
+}
+
+void FinishedJobCache::put(const std::string& id, const std::string& owner,
+                           const std::string& body) {
+  std::lock_guard lock(mutex_);
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  entries_[id] = {owner, body};
+}
+
+std::optional<ApiResponse> handle_in_memory(ApiState& state, const ApiRequest& request) {
+  if (request.path == "/healthz") return ApiResponse::json(200, {{"status", "ok"}});
+  auto s = segments(request.path);
+  if (request.method == "GET" && s.size() == 3 && s[1] == "jobs" && request.key) {
+    std::string owner;
+    if (auto body = state.finished_jobs.find(s[2], owner)) {
+      if (owner != request.key->id) return problem(404, "not-found", "no job " + s[2]);
+      ApiResponse r;
+      r.body = std::move(*body);
+      return r;
+    }
+  }
+  return std::nullopt;
 }
 
 ApiResponse handle(ApiState& state, const ApiRequest& request) {

@@ -12,7 +12,7 @@ namespace reel::server {
 ApiResponse ApiResponse::json(int status, const Json& body) {
   ApiResponse r;
   r.status = status;
-  r.body = body.dump();
+  r.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
   return r;
 }
 
@@ -26,6 +26,7 @@ std::string problem_title(const std::string& slug) {
       {"over-budget", "Over budget"},
       {"rate-limited", "Rate limit exceeded"},
       {"too-many-jobs", "Too many active jobs"},
+      {"too-many-streams", "Too many open event streams"},
       {"payload-too-large", "Payload too large"},
       {"idempotency-conflict", "Idempotency key in use"},
       {"idempotency-mismatch", "Idempotency key reused with a different body"},

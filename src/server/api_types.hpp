@@ -41,6 +41,9 @@ struct ApiResponse {
   bool sse = false;
   std::string sse_job;
   std::int64_t sse_after = 0;
+  // Prefer: wait — the server answers when this job finishes or after wait_seconds.
+  std::string wait_job;
+  int wait_seconds = 0;
 
   static ApiResponse json(int status, const Json& body);
 };

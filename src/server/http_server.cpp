@@ -3,6 +3,7 @@
 // stream of a job's events.
 #include "reel/server/http_server.hpp"
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -128,14 +129,21 @@ class Session : public std::enable_shared_from_this<Session> {
       return fail_early(405, "method-not-allowed", req_.method + " is not allowed on " + req_.path);
     if (!route_.auth) return read_body();
     std::string auth = req_.header("authorization");
-    if (auth.rfind("Bearer ", 0) != 0)
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    if (auth.size() < 7 || !beast::iequals(auth.substr(0, 7), "Bearer "))
       return fail_early(401, "unauthorized", "send 'Authorization: Bearer <API key>'");
     std::string secret = auth.substr(7);
+    if (auto cached = state().auth_cache.find(secret, opt().auth_cache_ttl)) {
+      if (cached->revoked) return fail_early(403, "forbidden", "this API key was revoked");
+      req_.key = std::move(cached);
+      return read_body();
+    }
     asio::post(impl_.db_pool, [self = shared_from_this(), secret = std::move(secret)] {
       std::optional<ApiKey> key;
       bool error = false;
       try {
         key = self->state().ctx.keys.authenticate(secret);
+        if (key) self->state().auth_cache.put(secret, *key);
       } catch (const std::exception& e) {
         log_error(std::string("auth: key store: ") + e.what());
         error = true;
@@ -173,6 +181,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return fail_early(400, "invalid-request", "malformed HTTP request body");
     keep_alive_ = parser_->get().keep_alive();
     req_.body = std::move(parser_->get().body());
+    if (auto r = handle_in_memory(state(), req_)) return send(std::move(*r));
     asio::post(impl_.db_pool, [self = shared_from_this()] {
       ApiResponse r = handle(self->state(), self->req_);
       asio::post(self->stream_.get_executor(),
@@ -183,12 +192,18 @@ class Session : public std::enable_shared_from_this<Session> {
   // A response before the body was read: the connection cannot be reused.
   void fail_early(int status, const std::string& slug, const std::string& detail) {
     busy_ = true;
+    unread_body_ = true;
     if (started_ == Clock::time_point{}) started_ = Clock::now();
     keep_alive_ = false;
     send(problem(status, slug, detail));
   }
 
   void send(ApiResponse r) {
+    if (!r.wait_job.empty()) {
+      wait_job_ = r.wait_job;
+      wait_deadline_ = Clock::now() + std::chrono::seconds(r.wait_seconds);
+      return wait_poll();
+    }
     state().metrics.observe(route_.known ? route_.name : "unknown", r.sse ? 200 : r.status,
                             std::chrono::duration<double>(Clock::now() - started_).count());
     started_ = {};
@@ -243,13 +258,62 @@ class Session : public std::enable_shared_from_this<Session> {
         stream_, *res,
         [self = shared_from_this(), keep = res->keep_alive()](beast::error_code ec, std::size_t) {
           self->response_.reset();
+          if (!ec && !keep && self->unread_body_) return self->linger();
           if (ec || !keep) return self->close();
           self->read_header();
         });
   }
 
+  void wait_poll() {
+    timer_.expires_after(std::chrono::milliseconds(100));
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->close();
+      bool last = Clock::now() >= self->wait_deadline_ || self->state().stopping;
+      asio::post(self->impl_.db_pool, [self, last] {
+        std::optional<ApiResponse> r;
+        try {
+          r = job_wait_answer(self->state(), self->wait_job_, last);
+        } catch (const std::exception& e) {
+          log_error(std::string("api: waiting for a job: ") + e.what());
+          r = problem(500, "internal", "internal error; see the server log");
+        }
+        asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
+          if (!r) return self->wait_poll();
+          self->send(std::move(*r));
+        });
+      });
+    });
+  }
+
+  // After an early answer the client may still be sending its body; closing at once would
+  // make the kernel reset the connection and the client could lose the answer. So: stop
+  // sending, read and drop what arrives for a moment (bounded in time and bytes), close.
+  void linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain();
+  }
+  void drain() {
+    if (drained_ > (8u << 20)) return close();
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec) return self->close();
+                              self->drain();
+                            });
+  }
+
   // --- Server-Sent Events ---
   void start_sse(ApiResponse r) {
+    if (!state().streams.acquire(req_.key->id, opt().max_streams_per_key)) {
+      ApiResponse p = problem(429, "too-many-streams",
+                              "this key has " + std::to_string(opt().max_streams_per_key) +
+                                  " event streams open; close one first");
+      p.headers.emplace_back("Retry-After", "5");
+      return send(std::move(p));
+    }
+    stream_key_ = req_.key->id;
     sse_job_ = r.sse_job;
     sse_after_ = r.sse_after;
     std::string head =
@@ -320,6 +384,7 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     beast::error_code ec;
     timer_.cancel();
+    if (!stream_key_.empty()) state().streams.release(stream_key_);
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
     impl_.remove(shared_from_this());
@@ -337,11 +402,17 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;
   bool keep_alive_ = true;
   bool closed_ = false;
+  bool unread_body_ = false;
+  std::size_t drained_ = 0;
+  std::array<char, 16 * 1024> scratch_{};
   std::shared_ptr<void> response_;
   std::string sse_job_;
   std::int64_t sse_after_ = 0;
   Clock::time_point last_write_{};
   std::string out_;
+  std::string wait_job_;
+  std::string stream_key_;  // holds one of the key's stream slots while set
+  Clock::time_point wait_deadline_{};
 };
 
 void HttpServer::Impl::accept() {

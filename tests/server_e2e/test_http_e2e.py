@@ -46,17 +46,20 @@ class Server:
 
     def start(self):
         env = dict(os.environ, REEL_HOME=self.home, REEL_DIAGNOSTIC_MODELS="1")
+        # stderr to a file: an unread pipe would block a chatty server.
+        self.log = open(os.path.join(self.home, "serve-%d.log" % time.monotonic_ns()), "w+")
         self.proc = subprocess.Popen(
             [REEL, "serve", "--store", self.store, "--listen", "127.0.0.1:0",
              "--workers", str(self.workers)] + self.args,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
         ready, _, _ = select.select([self.proc.stdout], [], [], 20)
         if not ready:
             raise RuntimeError("reel serve printed no address in 20 s")
         line = self.proc.stdout.readline()
         m = re.search(r"127\.0\.0\.1:(\d+)", line)
         if not m:
-            raise RuntimeError("unexpected first line: %r, stderr: %s" % (line, self.proc.stderr.read()))
+            self.log.seek(0)
+            raise RuntimeError("unexpected first line: %r, stderr: %s" % (line, self.log.read()))
         self.port = int(m.group(1))
         return self
 
@@ -66,7 +69,7 @@ class Server:
             self.proc.wait(timeout)
         if self.proc:
             self.proc.stdout.close()
-            self.proc.stderr.close()
+            self.log.close()
 
     def rss_kb(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
@@ -166,6 +169,7 @@ class HttpApi(unittest.TestCase):
         cls.store = os.path.join(cls.home, "server.sqlite")
         cls.key = create_key(cls.store, cls.home, "--name", "main", "--budget", "5")["secret"]
         cls.server = Server(cls.store, cls.home, ["--header-timeout-ms", "1500", "--lease-ms", "3000",
+                                                  "--sse-heartbeat-ms", "300", "--max-streams-per-key", "3",
                                                   "--idle-timeout-ms", "1500",
                                                   "--shutdown-grace-ms", "2000"]).start()
 
@@ -231,6 +235,65 @@ class HttpApi(unittest.TestCase):
         status, _, _ = s.request("GET", film["url"], headers={"If-None-Match": h["etag"] if "etag" in h else '"%s"' % film["hash"]}, key=self.key)
         self.assertEqual(status, 304)
 
+    def test_sse_heartbeats_while_idle(self):
+        s = self.server
+        k = create_key(self.store, self.home)["secret"]
+        # Queued behind a blocker on the single worker: the stream has nothing to say for ~1.5 s.
+        _, b, _ = s.json("POST", "/v1/jobs", sleep_job(1500, seed=4), key=k)
+        wait_status(s, b["id"], k, {"running"})
+        _, job, _ = s.json("POST", "/v1/jobs", sleep_job(10, seed=5), key=k)
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        c.request("GET", "/v1/jobs/%s/events" % job["id"], headers={"Authorization": "Bearer " + k})
+        text = c.getresponse().read().decode()
+        c.close()
+        self.assertIn("\n: keep-alive\n", text)  # --sse-heartbeat-ms 300 in this server
+        self.assertTrue(text.rstrip().split("\n\n")[-1].startswith("id: "))
+        self.assertIn("event: succeeded", text.rstrip().split("\n\n")[-1])
+
+    def test_prefer_wait_holds_no_store_thread(self):
+        s = self.server
+        k = create_key(self.store, self.home, "--max-concurrent", "20")["secret"]
+        replies = []
+
+        def waiting(i):
+            replies.append(s.json("POST", "/v1/jobs", sleep_job(1500, seed=60 + i),
+                                  headers={"Prefer": "wait=2"}, key=k)[0])
+        threads = [threading.Thread(target=waiting, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        status, usage, _ = s.json("GET", "/v1/usage", key=k)  # a store call
+        self.assertEqual(status, 200)
+        self.assertLess(time.monotonic() - t0, 0.5, "8 waiting requests stalled the store pool (4 threads)")
+        for t in threads:
+            t.join(30)
+        self.assertEqual(len(replies), 8)
+        self.assertTrue(all(r in (201, 202) for r in replies), replies)
+        self.assertIn(202, replies)  # one worker: not all 8 finished within 2 s
+
+    def test_event_streams_per_key_are_capped(self):
+        s = self.server
+        k = create_key(self.store, self.home)["secret"]
+        _, job, _ = s.json("POST", "/v1/jobs", sleep_job(2500, seed=70), key=k)
+        path = "/v1/jobs/%s/events" % job["id"]
+        streams = []
+        for _ in range(3):  # --max-streams-per-key 3 in this server
+            c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+            c.request("GET", path, headers={"Authorization": "Bearer " + k})
+            self.assertEqual(c.getresponse().status, 200)
+            streams.append(c)
+        status, h, data = s.request("GET", path, key=k)
+        self.assertProblem(status, data, 429, "too-many-streams")
+        self.assertIn("retry-after", h)
+        other = create_key(self.store, self.home)["secret"]
+        self.assertEqual(s.request("GET", "/v1/usage", key=other)[0], 200)
+        for c in streams:
+            c.close()
+        wait_status(s, job["id"], k, {"succeeded"})
+        time.sleep(0.5)  # the server notices closed streams at its next write
+        self.assertEqual(len(read_sse(s, job["id"], k)) > 0, True)
+
     def test_single_task_shortcut_and_prefer_wait(self):
         body = {"task": "text_to_image", "model": "studio-character", "seed": 3,
                 "params": {"prompt": "blue robot", "width": 64, "height": 64}}
@@ -252,10 +315,13 @@ class HttpApi(unittest.TestCase):
             self.assertProblem(status, data, 401, "unauthorized")
         status, _, data = s.request("POST", "/v1/jobs", FILM, headers={"Authorization": "Basic abc"})
         self.assertProblem(status, data, 401, "unauthorized")
+        status, _, _ = s.request("GET", "/v1/usage", headers={"Authorization": "bearer " + self.key})
+        self.assertEqual(status, 200, "the auth scheme is case-insensitive")
         k = create_key(self.store, self.home, "--name", "doomed")
         self.assertEqual(s.request("GET", "/v1/usage", key=k["secret"])[0], 200)
         subprocess.run([REEL, "keys", "revoke", k["id"], "--store", self.store], check=True,
                        capture_output=True, env=dict(os.environ, REEL_HOME=self.home))
+        time.sleep(1.1)  # the server caches a known key for at most 1 s (--auth-cache-ms)
         status, _, data = s.request("GET", "/v1/usage", key=k["secret"])
         self.assertProblem(status, data, 403, "forbidden")
         status, _, data = s.request("POST", "/v1/jobs", FILM, key=k["secret"])
@@ -397,9 +463,21 @@ class HttpApi(unittest.TestCase):
 
     def test_oversized_bodies(self):
         s = self.server
-        big = json.dumps({"task": "text_to_image", "params": {"prompt": "x" * (2 << 20)}})
-        status, _, data = s.request("POST", "/v1/jobs", big, key=self.key)
-        self.assertProblem(status, data, 413, "payload-too-large")
+        big = json.dumps({"task": "text_to_image", "params": {"prompt": "x" * (2 << 20)}}).encode()
+        # The server may answer 413 as soon as it sees Content-Length and close: send what it
+        # takes, then read the answer.
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+        sock.sendall(("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                      % (self.key, len(big))).encode())
+        try:
+            sock.sendall(big)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reply = sock.recv(65536)
+        sock.close()
+        self.assertTrue(reply.startswith(b"HTTP/1.1 413"), reply[:200])
+        self.assertIn(b"payload-too-large", reply)
         rss_before = s.rss_kb()
         # 200 MB chunked upload: refused past 32 MiB without buffering the rest.
         sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
@@ -512,6 +590,31 @@ class HttpApi(unittest.TestCase):
         self.assertEqual(served["openapi"], "3.1.0")
 
 
+class ConnectionCap(unittest.TestCase):
+    def test_connections_past_the_cap_are_closed_and_the_server_recovers(self):
+        with tempfile.TemporaryDirectory(prefix="reel-e2e-cap-") as home:
+            s = Server(os.path.join(home, "server.sqlite"), home, ["--max-connections", "4"], workers=0).start()
+            try:
+                held = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(4)]
+                time.sleep(0.2)
+                extra = socket.create_connection(("127.0.0.1", s.port))
+                extra.settimeout(5)
+                extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                try:
+                    reply = extra.recv(100)
+                except ConnectionResetError:
+                    reply = b""
+                self.assertEqual(reply, b"", "a connection past the cap was served")
+                for c in held + [extra]:
+                    c.close()
+                time.sleep(0.2)
+                self.assertTrue(s.healthy())
+                _, _, metrics = s.request("GET", "/metrics")
+                self.assertRegex(metrics.decode(), r"reel_http_connections_refused_total [1-9]")
+            finally:
+                s.stop()
+
+
 class Restart(unittest.TestCase):
     """Jobs queued and running when `reel serve` dies (kill -9) or stops (SIGTERM) all finish
     after a restart, each exactly once (one ledger entry each)."""
@@ -539,6 +642,25 @@ class Restart(unittest.TestCase):
                     self.assertEqual([e[1] for e in events].count("succeeded"), 1)
             finally:
                 s.stop()
+
+    def test_sigterm_lets_in_flight_request_finish(self):
+        with tempfile.TemporaryDirectory(prefix="reel-e2e-drain-") as home:
+            store = os.path.join(home, "server.sqlite")
+            key = create_key(store, home)["secret"]
+            s = Server(store, home, ["--shutdown-grace-ms", "5000"]).start()
+            result = {}
+
+            def slow_request():
+                result["reply"] = s.json("POST", "/v1/jobs", sleep_job(3000), headers={"Prefer": "wait=10"}, key=key)
+            t = threading.Thread(target=slow_request)
+            t.start()
+            time.sleep(0.5)
+            s.proc.send_signal(signal.SIGTERM)
+            t.join(15)
+            status, job, _ = result["reply"]
+            self.assertIn(status, (201, 202), job)  # answered, not reset
+            self.assertEqual(s.proc.wait(15), 0)
+            s.stop()
 
     def test_kill_9_restart(self):
         self.run_case(signal.SIGKILL)

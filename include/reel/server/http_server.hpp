@@ -31,7 +31,11 @@ struct HttpOptions {
   std::chrono::milliseconds sse_poll{250};
   std::chrono::milliseconds shutdown_grace{30'000};  // in-flight requests may finish
   int max_connections = 2048;
+  int max_streams_per_key = 64;  // open event streams of one API key (429 past it)
   int max_json_depth = 64;
+  // A key authenticated within this long is not looked up again: a revocation takes
+  // effect within it. 0: every request asks the key store.
+  std::chrono::milliseconds auth_cache_ttl{1'000};
   bool handle_signals = false;  // run(): SIGINT/SIGTERM call stop()
 };
 
