@@ -125,7 +125,13 @@ def forward_facts():
     ref = torch.stack([torch.softmax(q[:, h] @ k[:, h].T / math.sqrt(8), -1) @ v[:, h] for h in range(2)], 1)
     out = wan_dit.Ops(w).attention(q, k, v)
     check("attention", torch.allclose(out, ref.reshape(7, 16), atol=1e-6))
-    check("gelu_tanh == torch", torch.allclose(wan_dit.gelu_tanh(q), torch.nn.functional.gelu(q, approximate="tanh"), atol=1e-6))
+    tanh_formula = 0.5 * q * (1 + torch.tanh(math.sqrt(2 / math.pi) * (q + 0.044715 * q ** 3)))
+    check("gelu_tanh == formula", torch.allclose(wan_dit.gelu_tanh(q), tanh_formula, atol=1e-6))
+    erf_formula = 0.5 * q * (1 + torch.erf(q / math.sqrt(2)))
+    check("gelu_exact == formula", torch.allclose(wan_dit.gelu_exact(q), erf_formula, atol=1e-6))
+    mu = q.mean(-1, keepdim=True)
+    ln_formula = (q - mu) / torch.sqrt(((q - mu) ** 2).mean(-1, keepdim=True) + 1e-6)
+    check("layer_norm == formula", torch.allclose(wan_dit.layer_norm(q, 1e-6), ln_formula, atol=1e-5))
 
 
 def sampler_facts():
