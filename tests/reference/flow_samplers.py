@@ -53,11 +53,15 @@ def _lam(sigma):
     return math.log(1.0 - sigma) - math.log(sigma)
 
 
-def euler(velocity, noise, sigmas, timesteps):
-    x = noise.to(torch.float64)
+def _keep(x):
+    return x
+
+
+def euler(velocity, noise, sigmas, timesteps, after_step=_keep):
+    x = after_step(noise.to(torch.float64))
     for i, t in enumerate(timesteps):
         v = velocity(x, t, i).to(torch.float64)
-        x = x + (sigmas[i + 1] - sigmas[i]) * v
+        x = after_step(x + (sigmas[i + 1] - sigmas[i]) * v)
     return x
 
 
@@ -120,8 +124,10 @@ def _unipc_correct(x_prev, x_now, model_now, sigmas, i, order, m):
     return x_t - a_t * b_h * (corr + rhos[-1] * (model_now - m0))
 
 
-def unipc(velocity, noise, sigmas, timesteps, corrector=True, solver_order=2):
-    x = noise.to(torch.float64)
+def unipc(velocity, noise, sigmas, timesteps, corrector=True, solver_order=2, after_step=_keep):
+    """after_step (TI2V's first-frame re-insertion) acts on each predictor output, as the
+    official loop does after scheduler.step; the corrector works inside the step."""
+    x = after_step(noise.to(torch.float64))
     n = len(timesteps)
     m = []
     last_sample = None
@@ -135,13 +141,16 @@ def unipc(velocity, noise, sigmas, timesteps, corrector=True, solver_order=2):
         m = (m + [x0])[-solver_order:]
         this_order = min(solver_order, n - i, lower_order_nums + 1)  # lower_order_final + warm-up
         last_sample = x
-        x = _unipc_predict(x, sigmas, i, this_order, m)
+        x = after_step(_unipc_predict(x, sigmas, i, this_order, m))
         lower_order_nums = min(lower_order_nums + 1, solver_order)
     return x
 
 
-def sample(forward, noise, steps, shift, guidance, solver, perturb=()):
-    """forward(x, t_model, cond: bool) -> velocity. Returns the final latent in float64."""
+def sample(forward, noise, steps, shift, guidance, solver, perturb=(), first_frame=None,
+           patch=(1, 2, 2)):
+    """forward(x, t_model, cond: bool) -> velocity, t_model a float, or with first_frame
+    (Wan2.2 TI2V: latent frame 0 fixed to first_frame [C,1,H,W] before and after every step)
+    a per-token tensor [L] that is 0 on frame 0's tokens. Returns the final latent (float64)."""
     perturb = set(perturb)
     unknown = perturb - set(SAMPLER_PERTURBATIONS)
     if unknown:
@@ -151,8 +160,22 @@ def sample(forward, noise, steps, shift, guidance, solver, perturb=()):
     if "solver_swap" in perturb:
         solver = "euler" if solver == "unipc" else "unipc"
     sigmas, timesteps = schedule(steps, shift, perturb)
+    after_step = _keep
+    if first_frame is not None:
+        z = first_frame.to(torch.float64)
+        C, Fr, H, W = noise.shape
+        per_frame = (H // patch[1]) * (W // patch[2])
+
+        def after_step(x):
+            x = x.clone()
+            x[:, :1] = z
+            return x
 
     def velocity(x, t, i):
+        if first_frame is not None:
+            tokens = torch.full(((Fr // patch[0]) * per_frame,), float(t))
+            tokens[:per_frame] = 0.0
+            t = tokens
         xf = x.to(torch.float32)
         cond = forward(xf, t, True).to(torch.float64)
         if guidance == 1.0:
@@ -161,5 +184,6 @@ def sample(forward, noise, steps, shift, guidance, solver, perturb=()):
         return cfg_combine(cond, uncond, guidance, perturb)
 
     if solver == "euler":
-        return euler(velocity, noise, sigmas, timesteps)
-    return unipc(velocity, noise, sigmas, timesteps, corrector="no_corrector" not in perturb)
+        return euler(velocity, noise, sigmas, timesteps, after_step=after_step)
+    return unipc(velocity, noise, sigmas, timesteps, corrector="no_corrector" not in perturb,
+                 after_step=after_step)

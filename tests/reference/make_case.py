@@ -13,7 +13,8 @@ DIR/expected.safetensors  y (fp32 reference), y_bf16ref (the reference under bf1
                           perturbed.<name> (y with one component changed)
 DIR/meta.json             sizes and the reference's own bf16 error
 With --sample also:
-DIR/sample_inputs.safetensors    noise [C,F,H,W], context, context_null (+ clip_fea, cond [in-C,F,H,W] for i2v)
+DIR/sample_inputs.safetensors    noise [C,F,H,W], context, context_null (+ clip_fea, cond [in-C,F,H,W]
+                                 for i2v; first_frame [C,1,H,W] for ti2v)
 DIR/sample_expected.safetensors  euler, unipc, and <solver>.perturbed.<name>
 DIR/sample.json                  steps, shift, guidance, solvers
 """
@@ -201,24 +202,31 @@ def write_sample_case(kind, out, cfg, weights, gen, steps, shift, guidance):
         s_in["clip_fea"] = torch.randn(CLIP_TOKENS, CLIP_DIM, generator=gen)
         s_in["cond"] = torch.randn(cfg["in_dim"] - c, Fr, H, W, generator=gen)
     if kind == "ti2v":
-        raise ValueError("sampler cases: t2v and i2v (TI2V's first-frame re-insertion is not covered)")
+        s_in["first_frame"] = torch.randn(c, 1, H, W, generator=gen)
 
     def model(x, t, cond):
         x_in = torch.cat([x, s_in["cond"]]) if kind == "i2v" else x
         ctx = s_in["context"] if cond else s_in["context_null"]
-        return wan_dit.forward(cfg, weights, x_in, torch.tensor([t]), ctx, s_in.get("clip_fea"))
+        t = t if torch.is_tensor(t) else torch.tensor([t])
+        return wan_dit.forward(cfg, weights, x_in, t, ctx, s_in.get("clip_fea"))
 
     expected = {}
     for solver in ("euler", "unipc"):
+        first = s_in.get("first_frame")
         expected[solver] = flow_samplers.sample(model, s_in["noise"], steps, shift, guidance,
-                                                solver).float()
+                                                solver, first_frame=first).float()
         for name in flow_samplers.SAMPLER_PERTURBATIONS:
             if name == "no_corrector" and solver != "unipc":
                 continue
             if name == "sigma_max_one" and solver != "euler":
                 continue
             expected[f"{solver}.perturbed.{name}"] = flow_samplers.sample(
-                model, s_in["noise"], steps, shift, guidance, solver, perturb={name}).float()
+                model, s_in["noise"], steps, shift, guidance, solver, perturb={name},
+                first_frame=first).float()
+        if first is not None:  # frame 0 left to the sampler instead of re-inserted
+            expected[f"{solver}.perturbed.no_first_frame"] = flow_samplers.sample(
+                model, torch.cat([first, s_in["noise"][:, 1:]], dim=1), steps, shift, guidance,
+                solver).float()
     sigmas, timesteps = flow_samplers.schedule(steps, shift)
     safetensors_io.save(os.path.join(out, "sample_inputs.safetensors"), s_in)
     safetensors_io.save(os.path.join(out, "sample_expected.safetensors"), expected)
