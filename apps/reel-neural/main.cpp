@@ -5,29 +5,39 @@
 #include <string>
 #include <vector>
 
+#include "commands.hpp"
 #include "reel/core/error.hpp"
-
-namespace reel::neural_cli {
-using Argv = std::vector<std::string>;
-}  // namespace reel::neural_cli
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: reel neural <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  (none yet)\n";
+struct Command {
+  const char* name;
+  int (*run)(const reel::neural_cli::Argv&);
+  const char* help;
+};
+
+constexpr Command kCommands[] = {
+    {"dit-forward", reel::neural_cli::dit_forward,
+     "one Wan DiT forward: --config --weights --inputs --out [--device] [--dtype] [--offload]"},
+};
+
+void usage(std::FILE* to) {
+  std::fputs("usage: reel neural <command> [options]\n\ncommands:\n", to);
+  for (const auto& c : kCommands) std::fprintf(to, "  %-14s %s\n", c.name, c.help);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   std::string command = argv[1];
   try {
+    for (const auto& c : kCommands) {
+      if (command == c.name) return c.run(reel::neural_cli::Argv(argv + 2, argv + argc));
+    }
     throw reel::Error(reel::ErrorKind::InvalidInput,
                       "unknown neural command '" + command + "' (reel neural --help)");
   } catch (const reel::Error& e) {

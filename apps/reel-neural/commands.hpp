@@ -1,0 +1,12 @@
+#pragma once
+// One function per `reel neural <command>`; each parses its own options.
+#include <string>
+#include <vector>
+
+namespace reel::neural_cli {
+
+using Argv = std::vector<std::string>;
+
+int dit_forward(const Argv& args);
+
+}  // namespace reel::neural_cli
