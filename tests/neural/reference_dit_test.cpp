@@ -74,6 +74,11 @@ TEST(ReferenceDit, Ti2vPerTokenTimestepMatchesReferenceFp32) {
   expect_fp32_parity("--kind ti2v");
 }
 
+// TI2V architecture (48-channel style in = out) with one t for every token: Wan2.2's T2V mode.
+TEST(ReferenceDit, Ti2vScalarTimestepMatchesReferenceFp32) {
+  expect_fp32_parity("--kind ti2v --scalar-t");
+}
+
 TEST(ReferenceDit, DiffusersNamesT2vMatchReferenceFp32) {
   expect_fp32_parity("--kind t2v --aliases --seed 77");
 }
@@ -86,9 +91,9 @@ TEST(ReferenceDit, DiffusersNamesI2vMatchReferenceFp32) {
 // mixed precision (y_bf16ref); its own distance from fp32 measures what bf16 rounding costs at
 // this size (~0.5% of |y| max). reel rounds different intermediates (fused ops, accumulation
 // order), so its error is a sum of independent errors of that size: allowed 4x the reference's.
-void expect_bf16_within_tolerance(const std::string& kind) {
+void expect_bf16_within_tolerance(const std::string& kind, const std::string& extra = "") {
   TempDir dir;
-  make_case(dir.path(), "--kind " + kind);
+  make_case(dir.path(), "--kind " + kind + extra);
   if (::testing::Test::HasFatalFailure()) return;
   run_reel_neural("dit-forward", forward_args(dir, "bf16", "out_bf16.safetensors"));
   if (::testing::Test::HasFatalFailure()) return;

@@ -7,7 +7,8 @@ outputs (exact, bf16-emulated and one per perturbation) for reel's parity tests.
 
 DIR/config.json           publisher config.json keys (+ text_dim)
 DIR/weights.safetensors   F32 weights under the official names (diffusers names with --aliases)
-DIR/inputs.safetensors    x [in_dim,F,H,W], t [1] (ti2v: [L] per token, frame-0 tokens at 0),
+DIR/inputs.safetensors    x [in_dim,F,H,W], t [1] (ti2v: [L] per token, frame-0 tokens at 0,
+                          unless --scalar-t),
                           context [Lc,text_dim] (real tokens only), clip_fea [257,1280] for i2v
 DIR/expected.safetensors  y (fp32 reference), y_bf16ref (the reference under bf16 matmuls),
                           perturbed.<name> (y with one component changed)
@@ -141,13 +142,13 @@ def alias_name(name):
     return name
 
 
-def forward_inputs(kind, cfg, gen):
+def forward_inputs(kind, cfg, gen, scalar_t=False):
     c = KINDS[kind][0]
     Fr, H, W = LATENT
     L = Fr * (H // 2) * (W // 2)
     inputs = {"x": torch.randn(cfg["in_dim"], Fr, H, W, generator=gen),
               "context": torch.randn(CONTEXT_TOKENS, cfg["text_dim"], generator=gen)}
-    if kind == "ti2v":
+    if kind == "ti2v" and not scalar_t:
         # Wan2.2 TI2V: frame-0 tokens (the given image) at t = 0, all others at t.
         t = torch.full((L,), 731.0)
         t[: L // Fr] = 0.0
@@ -159,11 +160,11 @@ def forward_inputs(kind, cfg, gen):
     return inputs, c
 
 
-def write_forward_case(kind, out, aliases, seed):
+def write_forward_case(kind, out, aliases, seed, scalar_t=False):
     gen = torch.Generator().manual_seed(seed)
     cfg = config_for(kind)
     weights = random_weights(cfg, gen)
-    inputs, _ = forward_inputs(kind, cfg, gen)
+    inputs, _ = forward_inputs(kind, cfg, gen, scalar_t)
 
     def run(perturb=(), bf16=False):
         return wan_dit.forward(cfg, weights, inputs["x"], inputs["t"], inputs["context"],
@@ -241,6 +242,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--aliases", action="store_true", help="save weights under diffusers-style names")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--scalar-t", action="store_true", help="ti2v: one t for all tokens (t [1])")
     ap.add_argument("--sample", action="store_true", help="also write a full sampler case")
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--shift", type=float, default=5.0)
@@ -248,7 +250,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(a.out, exist_ok=True)
-    cfg, weights, gen = write_forward_case(a.kind, a.out, a.aliases, a.seed)
+    cfg, weights, gen = write_forward_case(a.kind, a.out, a.aliases, a.seed, a.scalar_t)
     if a.sample:
         write_sample_case(a.kind, a.out, cfg, weights, gen, a.steps, a.shift, a.guidance)
 
