@@ -71,8 +71,9 @@ TEST(ReferenceSampler, T2vEulerWithCfgMatchesReference) {
 TEST(ReferenceSampler, T2vUniPcWithCfgMatchesReference) {
   expect_sampler_parity("t2v", "unipc");
 }
-TEST(ReferenceSampler, I2vUniPcWithCfgMatchesReference) {
-  expect_sampler_parity("i2v", "unipc");
+// The unconditional pass as its own call instead of batched with the conditional one.
+TEST(ReferenceSampler, T2vUniPcUnbatchedCfgMatchesReference) {
+  expect_sampler_parity("t2v", "unipc", " --no-batch-cfg");
 }
 TEST(ReferenceSampler, Ti2vUniPcFirstFrameMatchesReference) {
   expect_sampler_parity("ti2v", "unipc");
