@@ -8,5 +8,6 @@ namespace reel::neural_cli {
 using Argv = std::vector<std::string>;
 
 int dit_forward(const Argv& args);
+int dit_sample(const Argv& args);
 
 }  // namespace reel::neural_cli

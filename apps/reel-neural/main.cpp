@@ -19,6 +19,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"dit-forward", reel::neural_cli::dit_forward,
      "one Wan DiT forward: --config --weights --inputs --out [--device] [--dtype] [--offload]"},
+    {"dit-sample", reel::neural_cli::dit_sample,
+     "a whole sampling run: dit-sample --help for options"},
 };
 
 void usage(std::FILE* to) {
