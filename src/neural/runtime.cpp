@@ -140,15 +140,16 @@ void check_fits(std::string_view what, Device device, std::uint64_t needed) {
 }
 
 std::optional<std::uint64_t> parse_allocation_bytes(std::string_view message) {
-  // CPU allocator: "... you tried to allocate 123456 bytes."
-  auto at = message.find("allocate ");
-  if (at == std::string_view::npos) return std::nullopt;
-  auto digits = message.substr(at + 9);
-  std::uint64_t bytes = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), bytes);
-  std::string_view rest(end, static_cast<std::size_t>(digits.data() + digits.size() - end));
-  if (ec != std::errc() || !rest.starts_with(" bytes")) return std::nullopt;
-  return bytes;
+  // CPU allocator: "... can't allocate memory: you tried to allocate 123456 bytes."
+  for (auto at = message.find("allocate "); at != std::string_view::npos;
+       at = message.find("allocate ", at + 1)) {
+    auto digits = message.substr(at + 9);
+    std::uint64_t bytes = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), bytes);
+    std::string_view rest(end, static_cast<std::size_t>(digits.data() + digits.size() - end));
+    if (ec == std::errc() && rest.starts_with(" bytes")) return bytes;
+  }
+  return std::nullopt;
 }
 
 bool is_allocation_failure(const c10::Error& e) {
