@@ -36,7 +36,8 @@ Tensor sample_output(const std::filesystem::path& file) {
 void expect_sampler_parity(const std::string& kind, const std::string& solver,
                            const std::string& extra = "") {
   TempDir dir;
-  make_case(dir.path(), "--kind " + kind + " --sample --steps 4 --shift 5 --guidance 5");
+  make_case(dir.path(),
+            "--kind " + kind + " --sample --steps 4 --shift 5 --guidance 5 --solvers " + solver);
   if (::testing::Test::HasFatalFailure()) return;
   const auto out = dir / ("out_" + solver + ".safetensors");
   run_reel_neural("dit-sample", "--config " + quote(dir / "config.json") + " --weights " +

@@ -13,7 +13,7 @@ DIR/inputs.safetensors    x [in_dim,F,H,W], t [1] (ti2v: [L] per token, frame-0 
 DIR/expected.safetensors  y (fp32 reference), y_bf16ref (the reference under bf16 matmuls),
                           perturbed.<name> (y with one component changed)
 DIR/meta.json             sizes and the reference's own bf16 error
-With --sample also:
+With --sample also (and expected.safetensors then holds y only):
 DIR/sample_inputs.safetensors    noise [C,F,H,W], context, context_null (+ clip_fea, cond [in-C,F,H,W]
                                  for i2v; first_frame [C,1,H,W] for ti2v)
 DIR/sample_expected.safetensors  euler, unipc, and <solver>.perturbed.<name>
@@ -160,7 +160,8 @@ def forward_inputs(kind, cfg, gen, scalar_t=False):
     return inputs, c
 
 
-def write_forward_case(kind, out, aliases, seed, scalar_t=False):
+def write_forward_case(kind, out, aliases, seed, scalar_t=False, extras=True):
+    """extras: also the bf16-emulated and perturbed outputs (the forward tests need them)."""
     gen = torch.Generator().manual_seed(seed)
     cfg = config_for(kind)
     weights = random_weights(cfg, gen)
@@ -171,29 +172,31 @@ def write_forward_case(kind, out, aliases, seed, scalar_t=False):
                                inputs.get("clip_fea"), perturb=perturb, bf16=bf16).float()
 
     y = run()
-    y_bf16 = run(bf16=True)
-    expected = {"y": y, "y_bf16ref": y_bf16}
-    for name in wan_dit.PERTURBATIONS:
-        if name == "no_img_attn" and kind != "i2v":
-            continue
-        expected["perturbed." + name] = run(perturb={name})
+    expected = {"y": y}
+    if extras:
+        expected["y_bf16ref"] = run(bf16=True)
+        for name in wan_dit.PERTURBATIONS:
+            if name == "no_img_attn" and kind != "i2v":
+                continue
+            expected["perturbed." + name] = run(perturb={name})
     saved = {alias_name(k) if aliases else k: v for k, v in weights.items()}
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
     safetensors_io.save(os.path.join(out, "weights.safetensors"), saved)
     safetensors_io.save(os.path.join(out, "inputs.safetensors"), inputs)
     safetensors_io.save(os.path.join(out, "expected.safetensors"), expected)
-    meta = {"kind": kind, "seed": seed, "aliases": aliases,
-            "y_max_abs": float(y.abs().max()),
-            "bf16_ref_max_abs_err": float((y_bf16 - y).abs().max()),
-            "perturbed_min_max_abs_diff": min(float((v - y).abs().max())
-                                              for k, v in expected.items() if k.startswith("perturbed."))}
+    meta = {"kind": kind, "seed": seed, "aliases": aliases, "y_max_abs": float(y.abs().max())}
+    if extras:
+        meta["bf16_ref_max_abs_err"] = float((expected["y_bf16ref"] - y).abs().max())
+        meta["perturbed_min_max_abs_diff"] = min(float((v - y).abs().max())
+                                                 for k, v in expected.items() if k.startswith("perturbed."))
     with open(os.path.join(out, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
     return cfg, weights, gen
 
 
-def write_sample_case(kind, out, cfg, weights, gen, steps, shift, guidance):
+def write_sample_case(kind, out, cfg, weights, gen, steps, shift, guidance,
+                      solvers=("euler", "unipc")):
     c = KINDS[kind][0]
     Fr, H, W = LATENT
     s_in = {"noise": torch.randn(c, Fr, H, W, generator=gen),
@@ -212,7 +215,7 @@ def write_sample_case(kind, out, cfg, weights, gen, steps, shift, guidance):
         return wan_dit.forward(cfg, weights, x_in, t, ctx, s_in.get("clip_fea"))
 
     expected = {}
-    for solver in ("euler", "unipc"):
+    for solver in solvers:
         first = s_in.get("first_frame")
         expected[solver] = flow_samplers.sample(model, s_in["noise"], steps, shift, guidance,
                                                 solver, first_frame=first).float()
@@ -233,7 +236,7 @@ def write_sample_case(kind, out, cfg, weights, gen, steps, shift, guidance):
     safetensors_io.save(os.path.join(out, "sample_expected.safetensors"), expected)
     with open(os.path.join(out, "sample.json"), "w") as f:
         json.dump({"steps": steps, "shift": shift, "guidance": guidance, "sigmas": sigmas,
-                   "timesteps": timesteps, "solvers": ["euler", "unipc"]}, f, indent=1)
+                   "timesteps": timesteps, "solvers": list(solvers)}, f, indent=1)
 
 
 def main():
@@ -247,12 +250,15 @@ def main():
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--shift", type=float, default=5.0)
     ap.add_argument("--guidance", type=float, default=5.0)
+    ap.add_argument("--solvers", default="euler,unipc", help="sampler results to write")
     a = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(a.out, exist_ok=True)
-    cfg, weights, gen = write_forward_case(a.kind, a.out, a.aliases, a.seed, a.scalar_t)
+    cfg, weights, gen = write_forward_case(a.kind, a.out, a.aliases, a.seed, a.scalar_t,
+                                           extras=not a.sample)
     if a.sample:
-        write_sample_case(a.kind, a.out, cfg, weights, gen, a.steps, a.shift, a.guidance)
+        write_sample_case(a.kind, a.out, cfg, weights, gen, a.steps, a.shift, a.guidance,
+                          tuple(a.solvers.split(",")))
 
 
 if __name__ == "__main__":
