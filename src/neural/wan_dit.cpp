@@ -1,6 +1,6 @@
 #include "neural/wan_dit.hpp"
 
-#include <c10/core/InferenceMode.h>
+#include <c10/core/GradMode.h>
 
 #include <cmath>
 
@@ -230,7 +230,9 @@ torch::Tensor WanDiT::forward(const torch::Tensor& x, const torch::Tensor& t,
                                (x.size(3) / ps[1]) * (x.size(4) / ps[2]);
   const std::uint64_t estimate = tokens * static_cast<std::uint64_t>(config_.ffn_dim) * 4 * 4;
   return guard_memory("running the Wan DiT forward", device_, estimate, [&] {
-    c10::InferenceMode inference;
+    // NoGradGuard rather than InferenceMode: callers (samplers) may update the
+    // returned tensor in place outside any guard.
+    at::NoGradGuard no_grad;
     return run(x, t, context, clip_fea);
   });
 }
