@@ -99,8 +99,8 @@ def random_weights(cfg, gen, dtype=torch.float32):
     for name, shape in weight_shapes(cfg).items():
         if name.endswith("modulation"):
             t = torch.randn(shape, generator=gen) / cfg["dim"] ** 0.5
-        elif "norm" in name and name.endswith("weight") or name.startswith("img_emb.proj.0.w") \
-                or name.startswith("img_emb.proj.4.w"):
+        elif name.endswith("weight") and ("norm" in name or name.startswith(("img_emb.proj.0.",
+                                                                             "img_emb.proj.4."))):
             t = 1.0 + 0.2 * torch.randn(shape, generator=gen)
         elif name.endswith("bias"):
             t = 0.1 * torch.randn(shape, generator=gen)
