@@ -15,10 +15,10 @@ namespace reel::server {
 namespace {
 
 constexpr const char* key_columns =
-    "k.id, k.name, k.budget_micros, k.max_concurrent, k.rate_per_minute, k.max_width, "
+    "k.id, k.name, k.budget_nanos, k.max_concurrent, k.rate_per_minute, k.max_width, "
     "k.max_height, k.max_frames, k.max_duration_s, k.revoked, k.created_ms, "
-    "(SELECT COALESCE(SUM(actual_micros), 0) FROM reel_key_charges WHERE key_id = k.id AND "
-    "state = 'settled'), (SELECT COALESCE(SUM(reserved_micros), 0) FROM reel_key_charges WHERE "
+    "(SELECT COALESCE(SUM(actual_nanos), 0) FROM reel_key_charges WHERE key_id = k.id AND "
+    "state = 'settled'), (SELECT COALESCE(SUM(reserved_nanos), 0) FROM reel_key_charges WHERE "
     "key_id = k.id AND state = 'reserved'), k.secret_hash";
 
 std::string select_keys(const std::string& tail) {
@@ -30,7 +30,7 @@ ApiKey read_key(const pg::Result& r, int row) {
   k.id = r.text(row, 0);
   k.name = r.text(row, 1);
   std::int64_t budget = r.int64(row, 2);
-  k.budget_usd = budget < 0 ? -1 : store::from_micros(budget);
+  k.budget_usd = budget < 0 ? -1 : store::from_nanos(budget);
   k.max_concurrent = static_cast<int>(r.int64(row, 3));
   k.rate_per_minute = static_cast<int>(r.int64(row, 4));
   k.max_width = static_cast<int>(r.int64(row, 5));
@@ -39,8 +39,8 @@ ApiKey read_key(const pg::Result& r, int row) {
   k.max_duration_s = r.real(row, 8);
   k.revoked = r.boolean(row, 9);
   k.created_ms = r.int64(row, 10);
-  k.spent_usd = store::from_micros(r.int64(row, 11));
-  k.reserved_usd = store::from_micros(r.int64(row, 12));
+  k.spent_usd = store::from_nanos(r.int64(row, 11));
+  k.reserved_usd = store::from_nanos(r.int64(row, 12));
   return k;
 }
 
@@ -72,15 +72,14 @@ class PostgresKeyStore final : public KeyStore {
     if (spec.budget_usd < 0) spec.budget_usd = -1;
     auto c = pool_.acquire();
     c->exec(
-        "INSERT INTO reel_api_keys (id, name, secret_hash, budget_micros, max_concurrent, "
+        "INSERT INTO reel_api_keys (id, name, secret_hash, budget_nanos, max_concurrent, "
         "rate_per_minute, max_width, max_height, max_frames, max_duration_s, revoked, "
         "created_ms) VALUES ($1, $2, $3, $4::bigint, $5::int, $6::int, $7::int, $8::int, "
         "$9::int, $10::float8, false, $11::bigint)",
         {spec.id, spec.name, secret.hash_hex,
-         num(spec.budget_usd < 0 ? -1 : store::to_micros(spec.budget_usd)),
-         num(spec.max_concurrent), num(spec.rate_per_minute), num(spec.max_width),
-         num(spec.max_height), num(spec.max_frames), real(spec.max_duration_s),
-         num(spec.created_ms)});
+         num(spec.budget_usd < 0 ? -1 : store::to_nanos(spec.budget_usd)), num(spec.max_concurrent),
+         num(spec.rate_per_minute), num(spec.max_width), num(spec.max_height), num(spec.max_frames),
+         real(spec.max_duration_s), num(spec.created_ms)});
     return {spec, secret.secret};
   }
 
@@ -121,7 +120,7 @@ class PostgresKeyStore final : public KeyStore {
     std::int64_t estimate = store::checked_charge(estimate_usd);
     auto c = pool_.acquire();
     pg::Transaction tx(*c);
-    auto key = c->exec("SELECT revoked, budget_micros FROM reel_api_keys WHERE id = $1 FOR UPDATE",
+    auto key = c->exec("SELECT revoked, budget_nanos FROM reel_api_keys WHERE id = $1 FOR UPDATE",
                        {key_id});
     if (key.rows() == 0) return Admission::unknown_key;
     if (key.boolean(0, 0)) return Admission::revoked;
@@ -135,13 +134,13 @@ class PostgresKeyStore final : public KeyStore {
     }
     if (budget >= 0) {
       auto committed = c->exec(
-          "SELECT COALESCE(SUM(CASE state WHEN 'settled' THEN actual_micros WHEN 'reserved' "
-          "THEN reserved_micros ELSE 0 END), 0) FROM reel_key_charges WHERE key_id = $1",
+          "SELECT COALESCE(SUM(CASE state WHEN 'settled' THEN actual_nanos WHEN 'reserved' "
+          "THEN reserved_nanos ELSE 0 END), 0) FROM reel_key_charges WHERE key_id = $1",
           {key_id});
       if (committed.int64(0, 0) + estimate > budget) return Admission::over_budget;
     }
     c->exec(
-        "INSERT INTO reel_key_charges (job_id, key_id, state, reserved_micros, actual_micros, "
+        "INSERT INTO reel_key_charges (job_id, key_id, state, reserved_nanos, actual_nanos, "
         "updated_ms) VALUES ($1, $2, 'reserved', $3::bigint, 0, $4::bigint)",
         {job_id, key_id, num(estimate), num(store::wall_clock_ms())});
     tx.commit();
@@ -152,7 +151,7 @@ class PostgresKeyStore final : public KeyStore {
     std::int64_t actual = store::checked_charge(actual_usd);
     auto c = pool_.acquire();
     return c->exec(
-                "UPDATE reel_key_charges SET state = 'settled', actual_micros = $2::bigint, "
+                "UPDATE reel_key_charges SET state = 'settled', actual_nanos = $2::bigint, "
                 "updated_ms = $3::bigint WHERE job_id = $1 AND state = 'reserved'",
                 {job_id, num(actual), num(store::wall_clock_ms())})
                .affected() > 0;
@@ -170,19 +169,19 @@ class PostgresKeyStore final : public KeyStore {
   Usage usage(const std::string& key_id) override {
     auto c = pool_.acquire();
     auto r = c->exec(
-        "SELECT k.budget_micros, COALESCE(SUM(CASE WHEN c.state = 'settled' THEN "
-        "c.actual_micros END), 0), COALESCE(SUM(CASE WHEN c.state = 'reserved' THEN "
-        "c.reserved_micros END), 0), COUNT(CASE WHEN c.state = 'settled' THEN 1 END), "
+        "SELECT k.budget_nanos, COALESCE(SUM(CASE WHEN c.state = 'settled' THEN "
+        "c.actual_nanos END), 0), COALESCE(SUM(CASE WHEN c.state = 'reserved' THEN "
+        "c.reserved_nanos END), 0), COUNT(CASE WHEN c.state = 'settled' THEN 1 END), "
         "COUNT(CASE WHEN c.state = 'reserved' THEN 1 END) FROM reel_api_keys k LEFT JOIN "
-        "reel_key_charges c ON c.key_id = k.id WHERE k.id = $1 GROUP BY k.budget_micros",
+        "reel_key_charges c ON c.key_id = k.id WHERE k.id = $1 GROUP BY k.budget_nanos",
         {key_id});
     if (r.rows() == 0) throw Error(ErrorKind::NotFound, "no API key " + key_id);
     Usage u;
     u.key_id = key_id;
     std::int64_t budget = r.int64(0, 0);
-    u.budget_usd = budget < 0 ? -1 : store::from_micros(budget);
-    u.spent_usd = store::from_micros(r.int64(0, 1));
-    u.reserved_usd = store::from_micros(r.int64(0, 2));
+    u.budget_usd = budget < 0 ? -1 : store::from_nanos(budget);
+    u.spent_usd = store::from_nanos(r.int64(0, 1));
+    u.reserved_usd = store::from_nanos(r.int64(0, 2));
     u.jobs_settled = static_cast<int>(r.int64(0, 3));
     u.jobs_reserved = static_cast<int>(r.int64(0, 4));
     return u;

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   secret_hash TEXT NOT NULL,        -- SHA-256 hex of the whole secret
-  budget_micros INTEGER NOT NULL,   -- < 0: unlimited
+  budget_nanos INTEGER NOT NULL,   -- < 0: unlimited
   max_concurrent INTEGER NOT NULL,
   rate_per_minute INTEGER NOT NULL,
   max_width INTEGER NOT NULL,
@@ -37,18 +37,18 @@ CREATE TABLE IF NOT EXISTS key_charges (
   job_id TEXT PRIMARY KEY,
   key_id TEXT NOT NULL,
   state TEXT NOT NULL,              -- reserved | settled | released
-  reserved_micros INTEGER NOT NULL,
-  actual_micros INTEGER NOT NULL,
+  reserved_nanos INTEGER NOT NULL,
+  actual_nanos INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS key_charges_key ON key_charges(key_id, state);
 )sql";
 
 constexpr const char* key_columns =
-    "k.id, k.name, k.budget_micros, k.max_concurrent, k.rate_per_minute, k.max_width, "
+    "k.id, k.name, k.budget_nanos, k.max_concurrent, k.rate_per_minute, k.max_width, "
     "k.max_height, k.max_frames, k.max_duration_s, k.revoked, k.created_ms, "
-    "(SELECT COALESCE(SUM(actual_micros), 0) FROM key_charges WHERE key_id = k.id AND state = "
-    "'settled'), (SELECT COALESCE(SUM(reserved_micros), 0) FROM key_charges WHERE key_id = k.id "
+    "(SELECT COALESCE(SUM(actual_nanos), 0) FROM key_charges WHERE key_id = k.id AND state = "
+    "'settled'), (SELECT COALESCE(SUM(reserved_nanos), 0) FROM key_charges WHERE key_id = k.id "
     "AND state = 'reserved'), k.secret_hash";
 
 ApiKey read_key(const Stmt& st) {
@@ -56,7 +56,7 @@ ApiKey read_key(const Stmt& st) {
   k.id = st.text(0);
   k.name = st.text(1);
   std::int64_t budget = st.int64(2);
-  k.budget_usd = budget < 0 ? -1 : store::from_micros(budget);
+  k.budget_usd = budget < 0 ? -1 : store::from_nanos(budget);
   k.max_concurrent = static_cast<int>(st.int64(3));
   k.rate_per_minute = static_cast<int>(st.int64(4));
   k.max_width = static_cast<int>(st.int64(5));
@@ -65,8 +65,8 @@ ApiKey read_key(const Stmt& st) {
   k.max_duration_s = st.real(8);
   k.revoked = st.int64(9) != 0;
   k.created_ms = st.int64(10);
-  k.spent_usd = store::from_micros(st.int64(11));
-  k.reserved_usd = store::from_micros(st.int64(12));
+  k.spent_usd = store::from_nanos(st.int64(11));
+  k.reserved_usd = store::from_nanos(st.int64(12));
   return k;
 }
 
@@ -89,13 +89,13 @@ class SqliteKeyStore final : public KeyStore {
     spec.spent_usd = spec.reserved_usd = 0;
     std::lock_guard lock(mutex_);
     Stmt st(db_,
-            "INSERT INTO api_keys (id, name, secret_hash, budget_micros, max_concurrent, "
+            "INSERT INTO api_keys (id, name, secret_hash, budget_nanos, max_concurrent, "
             "rate_per_minute, max_width, max_height, max_frames, max_duration_s, revoked, "
             "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)");
     st.bind(1, spec.id)
         .bind(2, spec.name)
         .bind(3, secret.hash_hex)
-        .bind(4, spec.budget_usd < 0 ? std::int64_t{-1} : store::to_micros(spec.budget_usd))
+        .bind(4, spec.budget_usd < 0 ? std::int64_t{-1} : store::to_nanos(spec.budget_usd))
         .bind(5, spec.max_concurrent)
         .bind(6, spec.rate_per_minute)
         .bind(7, spec.max_width)
@@ -153,8 +153,8 @@ class SqliteKeyStore final : public KeyStore {
     std::lock_guard lock(mutex_);
     Transaction tx(db_);
     Stmt key(db_,
-             "SELECT k.revoked, k.budget_micros, (SELECT COALESCE(SUM(CASE state WHEN 'settled' "
-             "THEN actual_micros WHEN 'reserved' THEN reserved_micros ELSE 0 END), 0) FROM "
+             "SELECT k.revoked, k.budget_nanos, (SELECT COALESCE(SUM(CASE state WHEN 'settled' "
+             "THEN actual_nanos WHEN 'reserved' THEN reserved_nanos ELSE 0 END), 0) FROM "
              "key_charges WHERE key_id = k.id) FROM api_keys k WHERE k.id = ?1");
     key.bind(1, key_id);
     if (!key.step()) return Admission::unknown_key;
@@ -172,7 +172,7 @@ class SqliteKeyStore final : public KeyStore {
     }
     if (budget >= 0 && committed + estimate > budget) return Admission::over_budget;
     Stmt ins(db_,
-             "INSERT INTO key_charges (job_id, key_id, state, reserved_micros, actual_micros, "
+             "INSERT INTO key_charges (job_id, key_id, state, reserved_nanos, actual_nanos, "
              "updated_ms) VALUES (?1, ?2, 'reserved', ?3, 0, ?4)");
     ins.bind(1, job_id).bind(2, key_id).bind(3, estimate).bind(4, store::wall_clock_ms()).step();
     tx.commit();
@@ -183,7 +183,7 @@ class SqliteKeyStore final : public KeyStore {
     std::int64_t actual = store::checked_charge(actual_usd);
     std::lock_guard lock(mutex_);
     Stmt st(db_,
-            "UPDATE key_charges SET state = 'settled', actual_micros = ?2, updated_ms = ?3 "
+            "UPDATE key_charges SET state = 'settled', actual_nanos = ?2, updated_ms = ?3 "
             "WHERE job_id = ?1 AND state = 'reserved'");
     st.bind(1, job_id).bind(2, actual).bind(3, store::wall_clock_ms()).step();
     return db_.changes() > 0;
@@ -200,21 +200,21 @@ class SqliteKeyStore final : public KeyStore {
 
   Usage usage(const std::string& key_id) override {
     std::lock_guard lock(mutex_);
-    Stmt key(db_, "SELECT budget_micros FROM api_keys WHERE id = ?1");
+    Stmt key(db_, "SELECT budget_nanos FROM api_keys WHERE id = ?1");
     key.bind(1, key_id);
     if (!key.step()) throw Error(ErrorKind::NotFound, "no API key " + key_id);
     Usage u;
     u.key_id = key_id;
     std::int64_t budget = key.int64(0);
-    u.budget_usd = budget < 0 ? -1 : store::from_micros(budget);
+    u.budget_usd = budget < 0 ? -1 : store::from_nanos(budget);
     Stmt st(db_,
-            "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN actual_micros END), 0), "
-            "COALESCE(SUM(CASE WHEN state = 'reserved' THEN reserved_micros END), 0), "
+            "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN actual_nanos END), 0), "
+            "COALESCE(SUM(CASE WHEN state = 'reserved' THEN reserved_nanos END), 0), "
             "COUNT(CASE WHEN state = 'settled' THEN 1 END), "
             "COUNT(CASE WHEN state = 'reserved' THEN 1 END) FROM key_charges WHERE key_id = ?1");
     st.bind(1, key_id).step();
-    u.spent_usd = store::from_micros(st.int64(0));
-    u.reserved_usd = store::from_micros(st.int64(1));
+    u.spent_usd = store::from_nanos(st.int64(0));
+    u.reserved_usd = store::from_nanos(st.int64(1));
     u.jobs_settled = static_cast<int>(st.int64(2));
     u.jobs_reserved = static_cast<int>(st.int64(3));
     return u;

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS reel_api_keys (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   secret_hash TEXT NOT NULL,      -- SHA-256 hex of the whole secret
-  budget_micros BIGINT NOT NULL,  -- < 0: unlimited
+  budget_nanos BIGINT NOT NULL,  -- < 0: unlimited
   max_concurrent INTEGER NOT NULL,
   rate_per_minute INTEGER NOT NULL,
   max_width INTEGER NOT NULL,
@@ -69,8 +69,8 @@ CREATE TABLE IF NOT EXISTS reel_key_charges (
   job_id TEXT PRIMARY KEY,
   key_id TEXT NOT NULL,
   state TEXT NOT NULL,            -- reserved | settled | released
-  reserved_micros BIGINT NOT NULL,
-  actual_micros BIGINT NOT NULL,
+  reserved_nanos BIGINT NOT NULL,
+  actual_nanos BIGINT NOT NULL,
   updated_ms BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reel_key_charges_key ON reel_key_charges (key_id, state);

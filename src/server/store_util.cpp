@@ -38,14 +38,14 @@ Json parse_json_column(const std::string& text) {
   return Json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
-std::int64_t to_micros(double usd) {
+std::int64_t to_nanos(double usd) {
   if (!std::isfinite(usd))
     throw Error(ErrorKind::InvalidInput, "an amount of money must be a finite number of USD");
-  return std::llround(usd * 1e6);
+  return std::llround(usd * 1e9);
 }
 
-double from_micros(std::int64_t micros) {
-  return static_cast<double>(micros) / 1e6;
+double from_nanos(std::int64_t nanos) {
+  return static_cast<double>(nanos) / 1e9;
 }
 
 void validate_key_spec(const ApiKey& spec) {
@@ -65,7 +65,7 @@ std::int64_t checked_charge(double usd) {
   if (!std::isfinite(usd) || usd < 0)
     throw Error(ErrorKind::InvalidInput,
                 "a charge of " + std::to_string(usd) + " USD; it must be a finite amount >= 0");
-  return to_micros(usd);
+  return to_nanos(usd);
 }
 
 KeySecret new_key_secret() {

@@ -1,6 +1,6 @@
 #pragma once
 // Pieces both store engines (SQLite, PostgreSQL) share: random ids, the wall clock, JSON
-// columns, money in integer micro-dollars and API key secrets.
+// columns, money in integer nano-dollars and API key secrets.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,13 +21,13 @@ std::string dump_json(const Json& j, const char* what);
 // A stored column back to JSON (null when it does not parse).
 Json parse_json_column(const std::string& text);
 
-// Money is kept as integer micro-dollars so sums and budget checks are exact.
-std::int64_t to_micros(double usd);
-double from_micros(std::int64_t micros);
+// Money is kept as integer nano-dollars so sums and budget checks are exact.
+std::int64_t to_nanos(double usd);
+double from_nanos(std::int64_t nanos);
 
 // Throws InvalidInput naming the field when a key's limits are out of range.
 void validate_key_spec(const ApiKey& spec);
-// A charge (estimate or measured cost) in micro-dollars; InvalidInput when negative or not
+// A charge (estimate or measured cost) in nano-dollars; InvalidInput when negative or not
 // finite.
 std::int64_t checked_charge(double usd);
 

@@ -96,9 +96,9 @@ TEST_F(JobRunner, SuccessWritesResultAndSettlesOnce) {
 
   Usage u = keys->usage(key_id);
   EXPECT_EQ(u.jobs_settled, 1);
-  // The key store keeps money in micro-dollars.
-  EXPECT_NEAR(u.spent_usd, r.usd, 1e-6);
-  EXPECT_NEAR(u.spent_usd, cost.total_usd().value, 1e-6);
+  // The key store keeps money in nano-dollars.
+  EXPECT_NEAR(u.spent_usd, r.usd, 1e-9);
+  EXPECT_NEAR(u.spent_usd, cost.total_usd().value, 1e-9);
   EXPECT_DOUBLE_EQ(u.reserved_usd, 0.0);
   EXPECT_FALSE(keys->settle(j.id, 1.0)) << "a second settle must not charge again";
   EXPECT_EQ(keys->usage(key_id).jobs_settled, 1);
@@ -263,7 +263,7 @@ TEST_F(JobRunner, CanceledJobPaysForTheStepsItFinished) {
   EXPECT_GT(r.usd, 0.0);
   Usage u = keys->usage(key_id);
   EXPECT_EQ(u.jobs_settled, 1);
-  EXPECT_NEAR(u.spent_usd, r.usd, 1e-6);
+  EXPECT_NEAR(u.spent_usd, r.usd, 1e-9);
   EXPECT_DOUBLE_EQ(u.reserved_usd, 0.0);
 }
 
