@@ -5,6 +5,7 @@
 
 #include "neural/flow_sampler.hpp"
 #include "neural/runtime.hpp"
+#include "neural/tool_inputs.hpp"
 #include "neural/wan_config.hpp"
 #include "neural/wan_dit.hpp"
 #include "reel/core/error.hpp"
@@ -12,40 +13,6 @@
 #include "reel/neural/safetensors.hpp"
 
 namespace reel::neural {
-namespace {
-
-std::string shape_string(const std::vector<std::int64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-// A float tensor from the inputs file as fp32 on the CPU, or undefined when absent
-// and optional. `expected` is the shape named in messages.
-torch::Tensor read_tensor(const SafetensorsFile& file, const std::string& name, std::size_t rank,
-                          const std::string& expected, bool required) {
-  const TensorInfo* info = file.find(name);
-  if (info == nullptr) {
-    if (!required) return {};
-    throw_error(ErrorKind::InvalidInput, "inputs " + file.what() + " lack tensor '" + name +
-                                             "' (expected " + expected + ")");
-  }
-  if (info->shape.size() != rank)
-    throw_error(ErrorKind::InvalidInput, "tensor '" + name + "' has shape " +
-                                             shape_string(info->shape) + ", expected " + expected);
-  std::vector<float> values = file.to_f32(*info);  // ModelLoad for a non-float dtype
-  return torch::from_blob(values.data(), info->shape, torch::kFloat32).clone();
-}
-
-void expect_dim(const torch::Tensor& t, const std::string& name, int64_t dim, int64_t want,
-                const std::string& expected) {
-  if (t.size(dim) != want)
-    throw_error(ErrorKind::InvalidInput, "tensor '" + name + "' has shape " +
-                                             shape_string(t.sizes().vec()) + ", expected " +
-                                             expected);
-}
-
-}  // namespace
 
 void dit_sample_files(const DitSampleOptions& o) {
   // 1. Options and inputs, all checked before the weights load.
@@ -70,18 +37,18 @@ void dit_sample_files(const DitSampleOptions& o) {
   const std::string ctx_shape =
       "[L <= " + std::to_string(config.text_len) + ", " + std::to_string(config.text_dim) + "]";
   FlowSampleInputs in;
-  in.noise = read_tensor(file, "noise", 4, "[" + c + ", F, H, W]", true);
-  expect_dim(in.noise, "noise", 0, config.out_dim, "[" + c + ", F, H, W]");
+  in.noise = read_input_tensor(file, "noise", 4, "[" + c + ", F, H, W]", true);
+  expect_input_dim(in.noise, "noise", 0, config.out_dim, "[" + c + ", F, H, W]");
   const auto& p = config.patch_size;
   if (in.noise.size(1) % p[0] || in.noise.size(2) % p[1] || in.noise.size(3) % p[2])
     throw_error(ErrorKind::InvalidInput, "noise " + shape_string(in.noise.sizes().vec()) +
                                              " is not divisible by the patch " +
                                              shape_string({p[0], p[1], p[2]}) + " in F, H, W");
-  in.context = read_tensor(file, "context", 2, ctx_shape, true);
-  expect_dim(in.context, "context", 1, config.text_dim, ctx_shape);
-  in.context_null = read_tensor(file, "context_null", 2, ctx_shape, o.guidance != 1.0);
+  in.context = read_input_tensor(file, "context", 2, ctx_shape, true);
+  expect_input_dim(in.context, "context", 1, config.text_dim, ctx_shape);
+  in.context_null = read_input_tensor(file, "context_null", 2, ctx_shape, o.guidance != 1.0);
   if (in.context_null.defined())
-    expect_dim(in.context_null, "context_null", 1, config.text_dim, ctx_shape);
+    expect_input_dim(in.context_null, "context_null", 1, config.text_dim, ctx_shape);
   for (const auto* ctx : {&in.context, &in.context_null})
     if (ctx->defined() && ctx->size(0) > config.text_len)
       throw_error(ErrorKind::InvalidInput, "a context has " + std::to_string(ctx->size(0)) +
@@ -89,24 +56,24 @@ void dit_sample_files(const DitSampleOptions& o) {
                                                std::to_string(config.text_len));
 
   const std::string cond_shape = "[" + std::to_string(extra) + ", F, H, W]";
-  in.cond = read_tensor(file, "cond", 4, cond_shape, extra > 0);
+  in.cond = read_input_tensor(file, "cond", 4, cond_shape, extra > 0);
   if (in.cond.defined()) {
     if (extra == 0)
       throw_error(ErrorKind::InvalidInput,
                   "tensor 'cond' given but in_dim == out_dim: only i2v configs take extra "
                   "input channels");
-    expect_dim(in.cond, "cond", 0, extra, cond_shape);
+    expect_input_dim(in.cond, "cond", 0, extra, cond_shape);
   }
   torch::Tensor clip =
-      read_tensor(file, "clip_fea", 2, "[257, 1280]", config.has_image_attention());
+      read_input_tensor(file, "clip_fea", 2, "[257, 1280]", config.has_image_attention());
   if (clip.defined()) {
     if (!config.has_image_attention())
       throw_error(ErrorKind::InvalidInput, "tensor 'clip_fea' is for i2v configs; this one is " +
                                                std::string(to_string(config.model_type)));
-    expect_dim(clip, "clip_fea", 0, 257, "[257, 1280]");
-    expect_dim(clip, "clip_fea", 1, 1280, "[257, 1280]");
+    expect_input_dim(clip, "clip_fea", 0, 257, "[257, 1280]");
+    expect_input_dim(clip, "clip_fea", 1, 1280, "[257, 1280]");
   }
-  in.first_frame = read_tensor(file, "first_frame", 4, "[" + c + ", 1, H, W]", false);
+  in.first_frame = read_input_tensor(file, "first_frame", 4, "[" + c + ", 1, H, W]", false);
   if (in.first_frame.defined() && config.model_type != WanModelType::ti2v)
     throw_error(ErrorKind::InvalidInput, "first_frame is for ti2v models; this config is " +
                                              std::string(to_string(config.model_type)));

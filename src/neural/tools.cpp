@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "neural/runtime.hpp"
+#include "neural/tool_inputs.hpp"
 #include "neural/wan_config.hpp"
 #include "neural/wan_dit.hpp"
 #include "reel/core/error.hpp"
@@ -10,59 +11,24 @@
 
 namespace reel::neural {
 
-namespace {
-
-std::string shape_string(const std::vector<std::int64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-// A float tensor from the inputs file, widened to fp32, with the rank checked.
-at::Tensor read_input(const SafetensorsFile& file, const std::string& name, std::size_t rank,
-                      const std::string& expected, bool required) {
-  const TensorInfo* info = file.find(name);
-  if (info == nullptr) {
-    if (!required) return {};
-    throw Error(ErrorKind::InvalidInput, "inputs " + file.what() + " lack tensor '" + name +
-                                             "' (expected " + expected + ")");
-  }
-  if (info->shape.size() != rank) {
-    throw Error(ErrorKind::InvalidInput, "tensor '" + name + "' has shape " +
-                                             shape_string(info->shape) + ", expected " + expected);
-  }
-  auto values = file.to_f32(*info);  // ModelLoad for a non-float dtype
-  return at::from_blob(values.data(), info->shape, at::kFloat).clone();
-}
-
-}  // namespace
-
 void dit_forward_files(const DitForwardOptions& o) {
   const auto config = load_wan_config(o.config);
   auto inputs = SafetensorsFile::open(o.inputs);
   const std::string c = std::to_string(config.in_dim);
-  auto x = read_input(inputs, "x", 4, "[" + c + ", F, H, W]", true);
-  auto t = read_input(inputs, "t", 1, "[1] (the model timestep)", true);
-  auto context = read_input(
+  auto x = read_input_tensor(inputs, "x", 4, "[" + c + ", F, H, W]", true);
+  auto t = read_input_tensor(inputs, "t", 1, "[1] (the model timestep)", true);
+  auto context = read_input_tensor(
       inputs, "context", 2,
       "[L ≤ " + std::to_string(config.text_len) + ", " + std::to_string(config.text_dim) + "]",
       true);
-  auto clip = read_input(inputs, "clip_fea", 2, "[257, 1280]", config.has_image_attention());
-  auto check = [](const at::Tensor& tensor, const std::string& name, std::int64_t dim,
-                  std::int64_t want, const std::string& expected) {
-    if (tensor.size(dim) != want) {
-      throw Error(ErrorKind::InvalidInput,
-                  "tensor '" + name + "' has shape " +
-                      shape_string({tensor.sizes().begin(), tensor.sizes().end()}) + ", expected " +
-                      expected);
-    }
-  };
-  check(x, "x", 0, config.in_dim, "[" + c + ", F, H, W]");
-  check(context, "context", 1, config.text_dim,
-        "[L ≤ " + std::to_string(config.text_len) + ", " + std::to_string(config.text_dim) + "]");
+  auto clip = read_input_tensor(inputs, "clip_fea", 2, "[257, 1280]", config.has_image_attention());
+  expect_input_dim(x, "x", 0, config.in_dim, "[" + c + ", F, H, W]");
+  expect_input_dim(
+      context, "context", 1, config.text_dim,
+      "[L ≤ " + std::to_string(config.text_len) + ", " + std::to_string(config.text_dim) + "]");
   if (clip.defined()) {
-    check(clip, "clip_fea", 0, 257, "[257, 1280]");
-    check(clip, "clip_fea", 1, 1280, "[257, 1280]");
+    expect_input_dim(clip, "clip_fea", 0, 257, "[257, 1280]");
+    expect_input_dim(clip, "clip_fea", 1, 1280, "[257, 1280]");
   }
   // t [1], or one timestep per token [F/pt · H/ph · W/pw] as TI2V's image mode uses.
   const auto& ps = config.patch_size;
