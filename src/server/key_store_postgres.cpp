@@ -166,6 +166,18 @@ class PostgresKeyStore final : public KeyStore {
                .affected() > 0;
   }
 
+  std::vector<std::string> reserved_jobs(std::int64_t reserved_before_ms,
+                                         std::size_t limit) override {
+    auto c = pool_.acquire();
+    auto r = c->exec(
+        "SELECT job_id FROM reel_key_charges WHERE state = 'reserved' AND updated_ms < "
+        "$1::bigint ORDER BY updated_ms LIMIT $2::bigint",
+        {num(reserved_before_ms), num(static_cast<std::int64_t>(limit))});
+    std::vector<std::string> ids;
+    for (int i = 0; i < r.rows(); ++i) ids.push_back(r.text(i, 0));
+    return ids;
+  }
+
   Usage usage(const std::string& key_id) override {
     auto c = pool_.acquire();
     auto r = c->exec(

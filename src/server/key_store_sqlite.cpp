@@ -198,6 +198,18 @@ class SqliteKeyStore final : public KeyStore {
     return db_.changes() > 0;
   }
 
+  std::vector<std::string> reserved_jobs(std::int64_t reserved_before_ms,
+                                         std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    Stmt st(db_,
+            "SELECT job_id FROM key_charges WHERE state = 'reserved' AND updated_ms < ?1 "
+            "ORDER BY updated_ms LIMIT ?2");
+    st.bind(1, reserved_before_ms).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<std::string> ids;
+    while (st.step()) ids.push_back(st.text(0));
+    return ids;
+  }
+
   Usage usage(const std::string& key_id) override {
     std::lock_guard lock(mutex_);
     Stmt key(db_, "SELECT budget_nanos FROM api_keys WHERE id = ?1");

@@ -62,10 +62,30 @@ struct WorkerLoop::Impl {
   mutable std::mutex m;
   std::condition_variable cv;  // wakes idle slots on stop, and stop() when jobs end
   WorkerStats stats;
+  std::atomic<std::int64_t> last_sweep_ms{0};
+
+  // Slots release reservations that no worker will (see worker.hpp); one slot at a
+  // time, at most every sweep_ms, and a failure only logs: the next sweep tries again.
+  void maybe_sweep() {
+    if (options.keys == nullptr || options.sweep_ms <= 0) return;
+    std::int64_t now = wall_ms();
+    std::int64_t last = last_sweep_ms.load();
+    if (now - last < options.sweep_ms || !last_sweep_ms.compare_exchange_strong(last, now)) return;
+    try {
+      auto n = release_reservations_of_ended_jobs(
+          *options.jobs, *options.keys, now, std::max<std::int64_t>(60'000, 2 * options.lease_ms));
+      if (n > 0)
+        log_info("worker " + env.worker_id + ": released " + std::to_string(n) +
+                 " reservation(s) of jobs that ended without a worker");
+    } catch (const std::exception& e) {
+      log_warn("worker " + env.worker_id + ": reservation sweep failed: " + e.what());
+    }
+  }
 
   void slot() {
     std::int64_t idle_ms = options.poll_ms;
     for (;;) {
+      maybe_sweep();
       std::optional<std::pair<Job, Lease>> claimed;
       {
         std::shared_lock gate(claim_gate);

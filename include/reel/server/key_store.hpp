@@ -64,6 +64,11 @@ class KeyStore {
   virtual bool settle(const std::string& job_id, double actual_usd) = 0;
   // Drops job_id's reservation without a charge (canceled before it ran). Idempotent.
   virtual bool release(const std::string& job_id) = 0;
+  // Jobs still holding a reservation made before `reserved_before_ms` (wall clock), oldest
+  // first, at most `limit`: the sweep in worker.hpp releases those whose job ended without
+  // a worker to release them.
+  virtual std::vector<std::string> reserved_jobs(std::int64_t reserved_before_ms,
+                                                 std::size_t limit) = 0;
   virtual Usage usage(const std::string& key_id) = 0;
 };
 

@@ -47,6 +47,8 @@ struct WorkerOptions {
   std::int64_t lease_ms = 30'000;
   std::int64_t heartbeat_ms = 10'000;  // must be < lease_ms; lease_ms / 3 is the rule
   std::int64_t poll_ms = 200;          // idle wait between claims when the queue is empty
+  // An idle loop runs release_reservations_of_ended_jobs at most this often (0: never).
+  std::int64_t sweep_ms = 30'000;
   // Not owned; must outlive the loop. Both thread-safe (one per process is enough).
   JobStore* jobs = nullptr;
   KeyStore* keys = nullptr;                   // null: no settling (tests of the queue alone)
@@ -95,6 +97,16 @@ class WorkerLoop {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Releases the reservations of jobs that ended without a worker to release them: the
+// store ends a job inside claim() when its lease ran out on the last attempt, or when a
+// cancel was requested and its worker is gone. A job counts as ended once it has been
+// failed or canceled for `grace_ms` (so a live worker settles a canceled job's partial
+// cost first); a reservation whose job does not exist (the server died between admit and
+// enqueue) is released when older than `grace_ms`. Returns how many were released.
+std::size_t release_reservations_of_ended_jobs(JobStore& jobs, KeyStore& keys, std::int64_t now_ms,
+                                               std::int64_t grace_ms = 60'000,
+                                               std::size_t limit = 500);
 
 // Registers the diagnostic models (diag-noop, diag-sleep) when REEL_DIAGNOSTIC_MODELS=1;
 // returns whether it did. Never registered otherwise.
