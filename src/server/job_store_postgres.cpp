@@ -179,6 +179,16 @@ class PostgresJobStore final : public JobStore {
     return read_job(r, 0);
   }
 
+  std::optional<Job> find_idempotent(const std::string& api_key_id,
+                                     const std::string& idempotency_key) override {
+    if (idempotency_key.empty()) return std::nullopt;
+    auto c = pool_.acquire();
+    auto r = c->exec(select_jobs("WHERE api_key_id = $1 AND idempotency_key = $2"),
+                     {api_key_id, idempotency_key});
+    if (r.rows() == 0) return std::nullopt;
+    return read_job(r, 0);
+  }
+
   std::vector<Job> list(std::optional<JobStatus> status, const std::string& after_id_cursor,
                         int limit) override {
     if (limit < 1) return {};

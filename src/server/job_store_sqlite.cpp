@@ -175,6 +175,16 @@ class SqliteJobStore final : public JobStore {
     return get_locked(id);
   }
 
+  std::optional<Job> find_idempotent(const std::string& api_key_id,
+                                     const std::string& idempotency_key) override {
+    if (idempotency_key.empty()) return std::nullopt;
+    std::lock_guard lock(mutex_);
+    Stmt st(db_, select_jobs("WHERE api_key_id = ?1 AND idempotency_key = ?2").c_str());
+    st.bind(1, api_key_id).bind(2, idempotency_key);
+    if (!st.step()) return std::nullopt;
+    return read_job(st);
+  }
+
   std::vector<Job> list(std::optional<JobStatus> status, const std::string& after_id_cursor,
                         int limit) override {
     if (limit < 1) return {};

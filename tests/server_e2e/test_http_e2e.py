@@ -398,6 +398,22 @@ class HttpApi(unittest.TestCase):
         _, u, _ = s.json("GET", "/v1/usage", key=k)
         self.assertEqual((u["jobs_settled"], u["reserved_usd"]), (1, 0))
 
+    def test_idempotent_retry_at_the_concurrency_limit_returns_the_job(self):
+        # The retried submit's own job is what fills the key's only slot: it must be
+        # answered with that job (200), not refused with 429.
+        s = self.server
+        k = create_key(self.store, self.home, "--max-concurrent", "1")["secret"]
+        h = {"Idempotency-Key": "retry-at-limit"}
+        s1, j1, _ = s.json("POST", "/v1/jobs", sleep_job(3000, seed=35), headers=h, key=k)
+        s2, j2, _ = s.json("POST", "/v1/jobs", sleep_job(3000, seed=35), headers=h, key=k)
+        self.assertEqual((s1, s2), (202, 200), j2)
+        self.assertEqual(j1["id"], j2["id"])
+        status, _, data = s.request("POST", "/v1/jobs", sleep_job(3000, seed=36), headers=h, key=k)
+        self.assertProblem(status, data, 422, "idempotency-mismatch")
+        status, _, data = s.request("POST", "/v1/jobs", sleep_job(10, seed=37), key=k)
+        self.assertProblem(status, data, 429, "too-many-jobs")
+        s.json("POST", "/v1/jobs/%s/cancel" % j1["id"], key=k)
+
     def test_tenant_isolation_and_listing(self):
         s = self.server
         a = create_key(self.store, self.home)["secret"]

@@ -74,6 +74,10 @@ class JobStore {
   // body_hash → InvalidInput ("idempotency key reused with a different body").
   virtual std::pair<Job, bool> enqueue(Job job) = 0;
   virtual std::optional<Job> get(const std::string& id) = 0;
+  // The job an API key created with this idempotency key, if any (a retried submit is
+  // answered from it before any limit is checked).
+  virtual std::optional<Job> find_idempotent(const std::string& api_key_id,
+                                             const std::string& idempotency_key) = 0;
   // In enqueue order, after the job named by the cursor (empty: from the start).
   virtual std::vector<Job> list(std::optional<JobStatus> status, const std::string& after_id_cursor,
                                 int limit) = 0;
