@@ -63,7 +63,7 @@ Json key_json(const server::ApiKey& k) {
 }  // namespace
 
 int cmd_serve(const Argv& args) {
-  Args a(args, {},
+  Args a(args, {"--webhook-allow-private"},
          {"--store", "--listen", "--workers", "--threads", "--db-threads", "--artifacts",
           "--header-timeout-ms", "--idle-timeout-ms", "--body-timeout-ms", "--max-connections",
           "--sse-heartbeat-ms", "--shutdown-grace-ms", "--lease-ms", "--auth-cache-ms",
@@ -107,6 +107,7 @@ int cmd_serve(const Argv& args) {
                                              : pipeline::ArtifactStore::default_root();
   pipeline::ArtifactStore artifacts(artifacts_root);
   server::ApiContext ctx{*stores.jobs, *stores.keys, registry, artifacts, stores.engine};
+  ctx.webhook_allow_private = a.flag("--webhook-allow-private");
   server::HttpServer http(ctx, o);
   std::unique_ptr<server::WorkerLoop> loop;
   if (workers > 0) {
@@ -122,6 +123,7 @@ int cmd_serve(const Argv& args) {
     }
     // From the environment, never argv: a secret on a command line shows in `ps`.
     if (const char* secret = std::getenv("REEL_WEBHOOK_SECRET")) w.webhook_secret = secret;
+    w.webhook_allow_private = ctx.webhook_allow_private;
     loop = std::make_unique<server::WorkerLoop>(w);
     loop->start();
   }

@@ -19,8 +19,9 @@ namespace reel::cli {
 int cmd_worker(const Argv& argv) {
   const std::string usage =
       "reel worker --store URL [--concurrency N] [--lease-ms N] [--heartbeat-ms N] "
-      "[--poll-ms N] [--grace-ms N] [--artifacts DIR] [--worker-id ID] [--prices FILE]";
-  Args a(argv, {},
+      "[--poll-ms N] [--grace-ms N] [--artifacts DIR] [--worker-id ID] [--prices FILE] "
+      "[--webhook-allow-private]";
+  Args a(argv, {"--webhook-allow-private"},
          {"--store", "--concurrency", "--lease-ms", "--heartbeat-ms", "--poll-ms", "--grace-ms",
           "--artifacts", "--worker-id", "--prices"});
   a.max_positional(0, usage);
@@ -60,6 +61,7 @@ int cmd_worker(const Argv& argv) {
   if (auto v = a.value("--worker-id")) o.worker_id = *v;
   if (auto v = a.value("--prices")) o.prices = pipeline::PriceSheet::load(*v);
   if (const char* s = std::getenv("REEL_WEBHOOK_SECRET")) o.webhook_secret = s;
+  o.webhook_allow_private = a.flag("--webhook-allow-private");
 
   server::WorkerLoop loop(o);
   loop.start();

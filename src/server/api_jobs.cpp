@@ -8,6 +8,7 @@
 #include "reel/core/hash.hpp"
 #include "reel/pipeline/executor.hpp"
 #include "reel/pipeline/pipeline_file.hpp"
+#include "reel/remote/webhook.hpp"
 #include "server/api_artifacts.hpp"
 #include "server/api_routes.hpp"
 
@@ -171,6 +172,19 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
     priority = body["priority"].get<int>();
   }
 
+  // The webhook is checked now, not when the job ends: a URL the workers would refuse
+  // must not cost the customer a run whose completion they never hear of.
+  if (body.contains("webhook")) {
+    const Json& hook = body["webhook"];
+    if (!hook.is_object() || !hook.contains("url") || !hook["url"].is_string())
+      return problem(422, "invalid-request",
+                     "'webhook' must be an object with a \"url\" string (http or https)");
+    try {
+      remote::check_webhook_url(hook["url"].get<std::string>(), ctx.webhook_allow_private);
+    } catch (const Error& e) {
+      return problem(422, "invalid-request", std::string("webhook url: ") + e.what());
+    }
+  }
   pipeline::Graph graph =
       pipeline::parse_pipeline(pipeline_json.dump(), pipeline::FileFormat::json, "request body");
   graph.base_dir.clear();

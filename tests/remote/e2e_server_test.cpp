@@ -246,18 +246,28 @@ TEST_F(RealServer, CancellingAWaitCancelsTheServersJob) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
 }
 
-TEST_F(RealServer, WebhookToALoopbackReceiverIsRefusedByTheServer) {
-  // The real server delivers through deliver_webhook without allow_private, so a
-  // customer URL on the server's own loopback must never be called.
+TEST_F(RealServer, WebhookToALoopbackReceiverIsRefusedAtSubmit) {
+  // The real server runs without --webhook-allow-private, so a customer URL on the
+  // server's own loopback is refused when the job is submitted (422), before anything
+  // runs or is charged, and never called.
   testing::TestHttpEndpoint receiver([](const auto&, auto& s) { testing::respond(s, 200); });
   ReelClient c = client(server_->create_key("--budget 5"));
   Json task = {{"task", "text_to_image"},
                {"model", "studio-character"},
                {"params", {{"prompt", "owl"}, {"width", 64}, {"height", 64}}},
                {"webhook", {{"url", receiver.url("/hook")}}}};
-  Job job = c.wait(c.submit(task).id());
-  EXPECT_EQ(job.status(), "succeeded");
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  try {
+    c.submit(task);
+    ADD_FAILURE() << "a loopback webhook URL was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find("webhook url"), std::string::npos) << e.what();
+  }
+  task["webhook"] = {{"url", "ftp://example.com/hook"}};
+  EXPECT_THROW(c.submit(task), Error);
+  task["webhook"] = "https://example.com/hook";
+  EXPECT_THROW(c.submit(task), Error);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(receiver.requests().empty());
 }
 

@@ -46,6 +46,9 @@ struct ApiContext {
   const model::Registry& registry;
   pipeline::ArtifactStore& artifacts;
   std::string engine;  // "sqlite" or "postgres" (for /readyz)
+  // Accept webhook URLs on private/loopback addresses (trusted intranets and tests only);
+  // the workers that deliver them need the same setting.
+  bool webhook_allow_private = false;
 };
 
 class HttpServer {
