@@ -11,5 +11,6 @@ int dit_forward(const Argv& args);
 int dit_sample(const Argv& args);
 int vae_encode(const Argv& args);
 int vae_decode(const Argv& args);
+int generate(const Argv& args);
 
 }  // namespace reel::neural_cli

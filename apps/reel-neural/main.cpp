@@ -25,6 +25,8 @@ constexpr Command kCommands[] = {
      "Wan VAE encode: (--vae-config|--version) --weights --inputs --out [--tile --overlap]"},
     {"vae-decode", reel::neural_cli::vae_decode,
      "Wan VAE decode: (--vae-config|--version) --weights --inputs --out [--tile --overlap]"},
+    {"generate", reel::neural_cli::generate,
+     "text/image to video with a Wan checkpoint folder: generate --help for options"},
 };
 
 void usage(std::FILE* to) {

@@ -15,7 +15,8 @@
 
 EXPECTED.safetensors: video F32 [3, T, H, W], frames [T, H, W, 3] (the uint8 values stored as
 F32: safetensors_io writes float and int tensors only); with --perturbed also
-perturbed.<name> (video) for each entry of PERTURBATIONS that applies to the request.
+perturbed.<name> (video) for each entry of PERTURBATIONS that applies to the request; for i2v
+also first_frame_roundtrip [3, H, W] (the image VAE-encoded and decoded alone).
 """
 import argparse
 import json
@@ -105,7 +106,9 @@ def run(folder, req, perturb=None):
         img = np.asarray(Image.open(r["image"]).convert("RGB"), dtype=np.float32)
         assert img.shape[:2] == (r["height"], r["width"]), "the reference takes exact-size images"
         px = torch.from_numpy(img).permute(2, 0, 1)[None, :, None] / 127.5 - 1.0  # [1,3,1,H,W]
-        first = vae.encode(px)[0]  # [z, 1, h, w]
+        # wan_vae.Net (whole-sequence) cannot take a 1-frame video; its encoder is causal,
+        # so latent frame 0 of the image followed by copies is the image's own latent.
+        first = vae.encode(px.expand(-1, -1, 5, -1, -1).contiguous())[0, :, :1]  # [z, 1, h, w]
 
     cfg, w = folder.dit_cfg, folder.dit
 
@@ -116,7 +119,12 @@ def run(folder, req, perturb=None):
     latent = flow_samplers.sample(model, noise, r["steps"], r["shift"], r["guidance"],
                                   r["sampler"], first_frame=first,
                                   patch=tuple(cfg["patch_size"])).float()
-    return vae.decode(latent[None])[0].float()  # [3, T, H, W]
+    video = vae.decode(latent[None])[0].float()  # [3, T, H, W]
+    if first is not None:
+        # The causal decoder makes frame 0 from latent frame 0 alone, so an i2v video's
+        # frame 0 is exactly the VAE round trip of the image.
+        run.roundtrip = vae.decode(first[None])[0, :, 0].float()  # [3, H, W]
+    return video
 
 
 def to_frames(video):
@@ -140,6 +148,8 @@ def main():
         req["frames"] = 1
     video = run(folder, req)
     out = {"video": video.contiguous(), "frames": to_frames(video).float()}
+    if req.get("task") == "i2v":
+        out["first_frame_roundtrip"] = run.roundtrip.contiguous()
     if a.perturbed:
         for name in PERTURBATIONS:
             if name == "no_first_frame" and req.get("task") != "i2v":
