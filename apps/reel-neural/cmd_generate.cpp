@@ -1,10 +1,10 @@
 // reel neural generate: text (or text + image) → video frames with a Wan checkpoint
 // folder. Speaks to its parent in JSON lines on stdout; SIGTERM cancels it.
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -44,14 +44,23 @@ void print_line(const Json& j) {
   std::fflush(stdout);
 }
 
-// SIGTERM/SIGINT are taken by this thread (sigwait; blocked everywhere else, before
-// LibTorch starts its threads). It cancels the token so the run stops at the next step;
-// a stage that does not return within the grace (one DiT step of a large model can take
-// minutes on a CPU) is abandoned with _exit, which is safe because nothing has been
-// written yet: the output is written only in kWriting.
-void watch_signals(sigset_t set, CancelToken cancel) {
-  int sig = 0;
-  if (sigwait(&set, &sig) != 0) return;
+// SIGTERM/SIGINT: a handler (process-wide, since LibTorch may have started threads that
+// would not see a per-thread mask) writes to a pipe; this thread reads it and cancels
+// the token so the run stops at the next step. A stage that does not return within the
+// grace (one DiT step of a large model can take minutes on a CPU) is abandoned with
+// _exit, which is safe because nothing has been written yet: the output is written only
+// in kWriting.
+int g_signal_pipe[2] = {-1, -1};
+
+extern "C" void on_stop_signal(int) {
+  const char byte = 1;
+  [[maybe_unused]] auto n = ::write(g_signal_pipe[1], &byte, 1);
+}
+
+void watch_signals(CancelToken cancel) {
+  char byte = 0;
+  while (::read(g_signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  }
   cancel.cancel();
   const auto deadline = std::chrono::steady_clock::now() + kCancelGrace;
   while (std::chrono::steady_clock::now() < deadline || g_state.load() == kWriting) {
@@ -64,6 +73,18 @@ void watch_signals(sigset_t set, CancelToken cancel) {
   ::_exit(exit_code(ErrorKind::Cancelled));
 }
 
+void install_stop_handler(const CancelToken& cancel) {
+  if (::pipe(g_signal_pipe) != 0)
+    throw Error(ErrorKind::Io, "generate: cannot create the signal pipe");
+  struct sigaction sa = {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  std::thread(watch_signals, cancel).detach();
+}
+
 }  // namespace
 
 int generate(const Argv& argv) {
@@ -73,13 +94,8 @@ int generate(const Argv& argv) {
       return 0;
     }
   }
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   CancelToken cancel;
-  std::thread(watch_signals, stop, cancel).detach();
+  install_stop_handler(cancel);
 
   cli::Args args(argv, {"--debug-float"},
                  {"--folder", "--request", "--out", "--device", "--dtype"});

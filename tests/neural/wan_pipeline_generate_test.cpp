@@ -32,19 +32,19 @@ fs::path script(const std::string& name) {
   return fs::path(REEL_SOURCE_DIR) / "tests" / "reference" / name;
 }
 
-struct Run {
+struct GenerateRun {
   int status = -1;
   std::string output;       // stdout (+ stderr when merged)
   std::vector<Json> lines;  // stdout's JSON lines
 };
 
-Run generate(const fs::path& folder, const fs::path& request, const fs::path& out,
-             const std::string& extra = "--debug-float", bool merge_stderr = false) {
+GenerateRun generate(const fs::path& folder, const fs::path& request, const fs::path& out,
+                     const std::string& extra = "--debug-float", bool merge_stderr = false) {
   const std::string cmd = quote(reference::reel_neural()) + " generate --folder " + quote(folder) +
                           " --request " + quote(request) + " --out " + quote(out) + " " + extra +
                           (merge_stderr ? "" : " 2>/dev/null");
   auto r = reel::testing::run_command(cmd, merge_stderr);
-  Run run{r.status, r.output, {}};
+  GenerateRun run{r.status, r.output, {}};
   std::istringstream in(r.output);
   for (std::string line; std::getline(in, line);)
     if (!line.empty() && line[0] == '{') run.lines.push_back(Json::parse(line));
@@ -98,7 +98,7 @@ class WanGenerate : public ::testing::Test {
                             " --out " + quote(expected) + " --perturbed";
     const auto ref = reel::testing::run_command(cmd, true);
     ASSERT_EQ(ref.status, 0) << cmd << "\n" << ref.output;
-    const Run run = generate(folder(kind), req, out, "--debug-float", true);
+    const GenerateRun run = generate(folder(kind), req, out, "--debug-float", true);
     ASSERT_EQ(run.status, 0) << run.output;
 
     const auto video = reference::load(out, "video");
@@ -133,7 +133,7 @@ class WanGenerate : public ::testing::Test {
 
   static reel::testing::TempDir* dir_;
   reel::testing::TempDir tmp_;
-  Run last_run_;
+  GenerateRun last_run_;
 };
 reel::testing::TempDir* WanGenerate::dir_ = nullptr;
 
@@ -281,29 +281,36 @@ TEST_F(WanGenerate, SameSeedSameBytesOtherSeedOtherVideo) {
 }
 
 TEST_F(WanGenerate, SigtermStopsPromptlyAndWritesNothing) {
-  // Long enough to be mid-sampling after a second (about 4 s per step on 2 cores).
-  const fs::path req = write_request("long.json", {{"prompt", kPrompt},
-                                                   {"width", 512},
-                                                   {"height", 512},
-                                                   {"frames", 41},
-                                                   {"steps", 1000},
-                                                   {"seed", 1}});
-  const fs::path out = tmp_ / "never.safetensors";
-  const std::string cmd = "( " + quote(reference::reel_neural()) + " generate --folder " +
-                          quote(folder("t2v")) + " --request " + quote(req) + " --out " +
-                          quote(out) +
-                          " > /dev/null 2>&1 & pid=$!; sleep 2; kill -TERM $pid; "
-                          "start=$(date +%s%N); wait $pid; rc=$?; end=$(date +%s%N); "
-                          "echo rc=$rc ms=$(( (end - start) / 1000000 )) )";
-  const auto r = reel::testing::run_command(cmd, true);
-  ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("rc=130"), std::string::npos) << r.output;
-  const auto ms = std::stol(r.output.substr(r.output.find("ms=") + 3));
-  std::printf("[ figures ] SIGTERM → exit in %ld ms\n", ms);
-  EXPECT_LT(ms, 2000) << r.output;
-  EXPECT_FALSE(fs::exists(out));
-  for (const auto& e : fs::directory_iterator(tmp_.path()))
-    EXPECT_EQ(e.path().string().find("never"), std::string::npos) << e.path();
+  // Two runs still sampling after two seconds: tiny steps (the loop sees the cancelled
+  // token before its next step) and 512×512×41 steps of several seconds each (the stage
+  // is abandoned after the 0.5 s grace).
+  const Json tiny = {{"prompt", kPrompt}, {"width", 48},   {"height", 32},
+                     {"frames", 5},       {"steps", 1000}, {"seed", 1}};
+  Json large = tiny;
+  large["width"] = 512;
+  large["height"] = 512;
+  large["frames"] = 41;
+  for (const Json& request : {tiny, large}) {
+    SCOPED_TRACE(request.dump());
+    const fs::path req = write_request("long.json", request);
+    const fs::path out = tmp_ / "never.safetensors";
+    const std::string cmd = "( " + quote(reference::reel_neural()) + " generate --folder " +
+                            quote(folder("t2v")) + " --request " + quote(req) + " --out " +
+                            quote(out) +
+                            " > /dev/null 2>&1 & pid=$!; sleep 2; kill -TERM $pid; "
+                            "start=$(date +%s%N); wait $pid; rc=$?; end=$(date +%s%N); "
+                            "echo rc=$rc ms=$(( (end - start) / 1000000 )) )";
+    const auto r = reel::testing::run_command(cmd, true);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("rc=130"), std::string::npos) << r.output;
+    ASSERT_NE(r.output.find("ms="), std::string::npos) << r.output;
+    const auto ms = std::stol(r.output.substr(r.output.find("ms=") + 3));
+    std::printf("[ figures ] SIGTERM → exit in %ld ms\n", ms);
+    EXPECT_LT(ms, 2000) << r.output;
+    EXPECT_FALSE(fs::exists(out));
+    for (const auto& e : fs::directory_iterator(tmp_.path()))
+      EXPECT_EQ(e.path().filename().string().find("never"), std::string::npos) << e.path();
+  }
 }
 
 TEST_F(WanGenerate, MissingFolderFileAndBadRequestAreClearErrors) {
@@ -313,7 +320,7 @@ TEST_F(WanGenerate, MissingFolderFileAndBadRequestAreClearErrors) {
   fs::remove(broken / "Wan2.2_VAE.pth");
   const fs::path req = write_request(
       "r.json", {{"prompt", "x"}, {"width", 64}, {"height", 32}, {"frames", 5}, {"steps", 1}});
-  Run run = generate(broken, req, tmp_ / "o.safetensors", "", true);
+  GenerateRun run = generate(broken, req, tmp_ / "o.safetensors", "", true);
   EXPECT_EQ(run.status, exit_code(ErrorKind::NotFound)) << run.output;
   EXPECT_NE(run.output.find((broken / "Wan2.2_VAE.pth").string()), std::string::npos) << run.output;
   EXPECT_FALSE(fs::exists(tmp_ / "o.safetensors"));
