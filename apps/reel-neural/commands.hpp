@@ -9,5 +9,6 @@ using Argv = std::vector<std::string>;
 
 int dit_forward(const Argv& args);
 int dit_sample(const Argv& args);
+int t5_encode(const Argv& args);
 
 }  // namespace reel::neural_cli

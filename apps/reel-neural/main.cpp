@@ -21,6 +21,8 @@ constexpr Command kCommands[] = {
      "one Wan DiT forward: --config --weights --inputs --out [--device] [--dtype] [--offload]"},
     {"dit-sample", reel::neural_cli::dit_sample,
      "a whole sampling run: dit-sample --help for options"},
+    {"t5-encode", reel::neural_cli::t5_encode,
+     "one prompt through umT5: --weights --tokenizer --prompt --out [--t5-config] [--dtype]"},
 };
 
 void usage(std::FILE* to) {

@@ -242,3 +242,53 @@ TEST(Umt5Buckets, MatchTheOfficialBidirectionalBucketsAtXxlSettings) {
 
 }  // namespace
 }  // namespace reel::neural
+
+namespace reel::neural {
+namespace {
+
+TEST_F(Umt5Parity, T5EncodeToolWritesContextAndIds) {
+  const auto prompts = umt5_test::tricky_prompts();
+  const auto out = *dir_ / "t5_out.safetensors";
+  reference::run_reel_neural(
+      "t5-encode", "--t5-config " + reference::quote(c("t5_config.json")) + " --weights " +
+                       reference::quote(c("weights_bf16.pth")) + " --dtype fp32 --tokenizer " +
+                       reference::quote(*dir_ / "sp.model") + " --prompt " +
+                       reference::quote(prompts[2]) + " --out " + reference::quote(out));
+  const auto context = read(out, "context");
+  const auto ids = read(out, "ids");
+  const auto expected_ids = read(c("prompts.safetensors"), "prompt.2.ids");
+  ASSERT_EQ(ids.size(0), context.size(0));
+  EXPECT_TRUE(at::equal(ids, expected_ids.slice(0, 0, ids.size(0))));
+  // bf16 weights computed in fp32: close to the fp32 reference, but not within 1e-4.
+  const double d = max_diff(context, read(c("prompts.safetensors"), "prompt.2.context"));
+  EXPECT_LT(d, 0.1);
+  const auto meta = SafetensorsFile::open(out).metadata();
+  EXPECT_EQ(meta.at("prompt").get<std::string>(), prompts[2]);
+  EXPECT_EQ(meta.at("dtype").get<std::string>(), "fp32");
+
+  // Refusals: exit status and one line naming what was wrong.
+  auto run = [&](const std::string& args) {
+    return reel::testing::run_command(
+        reference::quote(reference::reel_neural()) + " t5-encode " + args, true);
+  };
+  const std::string base = "--t5-config " + reference::quote(c("t5_config.json")) +
+                           " --tokenizer " + reference::quote(*dir_ / "sp.model") + " --out " +
+                           reference::quote(*dir_ / "never.safetensors");
+  auto r = run(base + " --weights " + reference::quote(*dir_ / "absent.pth") + " --prompt x");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("absent.pth"), std::string::npos) << r.output;
+  r = run(base + " --weights " + reference::quote(c("weights.pth")));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("missing --prompt"), std::string::npos) << r.output;
+  r = run(base + " --weights " + reference::quote(c("weights.pth")) +
+          " --prompt \"$(printf '\\377')\"");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("not valid UTF-8"), std::string::npos) << r.output;
+  r = run(base + " --weights " + reference::quote(c("weights.pth")) + " --prompt x --text-len 0");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--text-len"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "never.safetensors"));
+}
+
+}  // namespace
+}  // namespace reel::neural
