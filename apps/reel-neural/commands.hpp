@@ -12,5 +12,6 @@ int dit_sample(const Argv& args);
 int vae_encode(const Argv& args);
 int vae_decode(const Argv& args);
 int generate(const Argv& args);
+int t5_encode(const Argv& args);
 
 }  // namespace reel::neural_cli

@@ -27,6 +27,8 @@ constexpr Command kCommands[] = {
      "Wan VAE decode: (--vae-config|--version) --weights --inputs --out [--tile --overlap]"},
     {"generate", reel::neural_cli::generate,
      "text/image to video with a Wan checkpoint folder: generate --help for options"},
+    {"t5-encode", reel::neural_cli::t5_encode,
+     "one prompt through umT5: --weights --tokenizer --prompt --out [--t5-config] [--dtype]"},
 };
 
 void usage(std::FILE* to) {

@@ -2,6 +2,7 @@
 // Torch-free entry points for the `reel neural` tools, so the CLI and tests call the
 // engine without LibTorch headers.
 #include <cstdint>
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -41,5 +42,19 @@ struct VaeToolOptions {
 void vae_encode_files(const VaeToolOptions& options);
 // Decode `latent` to `video` [3, 1 + 4(F-1), h·f, w·f] in [-1, 1].
 void vae_decode_files(const VaeToolOptions& options);
+struct T5EncodeOptions {
+  std::filesystem::path t5_config;  // reel t5_config.json; empty → the umT5-XXL constants
+  std::filesystem::path weights;    // official .pth or .safetensors (official or HF names)
+  std::filesystem::path tokenizer;  // spiece.model
+  std::string prompt;               // raw; cleaned as Wan does (clean_prompt)
+  std::filesystem::path out;        // context [length, dim] F32, ids [length] I64
+  std::size_t text_len = 512;
+  Device device = Device::cpu();
+  DType dtype = DType::f32;
+};
+
+// clean_prompt + tokenize_umt5 + the umT5 encoder, written atomically. Metadata: the
+// cleaned prompt, length, device, dtype, load_seconds, encode_seconds.
+void t5_encode_files(const T5EncodeOptions& options);
 
 }  // namespace reel::neural
