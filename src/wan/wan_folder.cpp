@@ -1,5 +1,7 @@
 // Finding a Wan checkpoint folder, checking it holds what a run needs, and the cheap
 // fingerprint that puts the weights' identity into cache keys.
+#include "reel/neural/wan_folder.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -61,11 +63,39 @@ std::vector<fs::path> required_files(const WanSpec& spec, const fs::path& folder
 
 namespace {
 
-std::optional<fs::path> first_missing(const WanSpec& spec, const fs::path& folder) {
+bool is_file(const fs::path& p) {
   std::error_code ec;
-  for (const fs::path& f : required_files(spec, folder))
-    if (!fs::is_regular_file(f, ec)) return f;
+  return fs::is_regular_file(p, ec);
+}
+
+// The first required file absent, allowing the alternatives reel-neural accepts: the
+// sharded DiT index, and a .safetensors of the same stem for the VAE and the T5.
+std::optional<fs::path> first_missing(const WanSpec& spec, const fs::path& folder) {
+  for (const fs::path& f : required_files(spec, folder)) {
+    if (is_file(f)) continue;
+    if (f.extension() == ".pth" && is_file(fs::path(f).replace_extension(".safetensors"))) continue;
+    return f;
+  }
   return std::nullopt;
+}
+
+void check_folder(const WanSpec& spec, const fs::path& folder) {
+  if (auto missing = first_missing(spec, folder)) {
+    std::string hint = missing->filename() == detail::kDiTFile
+                           ? " (or the sharded " + std::string(detail::kDiTIndex) + ")"
+                           : "";
+    throw Error(ErrorKind::NotFound, spec.id + ": weights file not found: " + missing->string() +
+                                         hint + "; download " + spec.folder_name +
+                                         " from the publisher (docs/models.md)");
+  }
+  // The same torch-free check reel-neural makes, and the checkpoint's kind must match.
+  neural::WanFolderFiles files = with_context(spec.id + ": checking " + folder.string(),
+                                              [&] { return neural::locate_wan_folder(folder); });
+  if (files.model_type != spec.model_type)
+    throw Error(ErrorKind::InvalidInput, spec.id + ": " + files.config.string() +
+                                             " says model_type \"" + files.model_type + "\"; " +
+                                             spec.id + " needs a \"" + spec.model_type +
+                                             "\" checkpoint (" + spec.folder_name + ")");
 }
 
 }  // namespace
@@ -79,14 +109,7 @@ void check_checkpoint(const WanSpec& spec, const WanOptions& options) {
                     "/ under $REEL_MODELS, or pass --weights DIR (the folder holding it) or "
                     "--weights " +
                     spec.id + "=DIR (docs/models.md)");
-  if (auto missing = first_missing(spec, *folder)) {
-    std::string hint = missing->filename() == detail::kDiTFile
-                           ? " (or the sharded " + std::string(detail::kDiTIndex) + ")"
-                           : "";
-    throw Error(ErrorKind::NotFound, spec.id + ": weights file not found: " + missing->string() +
-                                         hint + "; download " + spec.folder_name +
-                                         " from the publisher (docs/models.md)");
-  }
+  check_folder(spec, *folder);
 }
 
 std::string weights_status(const WanSpec& spec, const WanOptions& options) {
@@ -96,6 +119,11 @@ std::string weights_status(const WanSpec& spec, const WanOptions& options) {
            " (REEL_MODELS is not set)";
   if (auto missing = first_missing(spec, *folder))
     return "weights: not found, expected at " + missing->string();
+  try {
+    check_folder(spec, *folder);
+  } catch (const Error& e) {
+    return "weights: unusable: " + std::string(e.what());
+  }
   return "weights: found at " + folder->string();
 }
 

@@ -23,6 +23,7 @@ std::vector<WanSpec> make_specs() {
     w.folder_name = "Wan2.1-T2V-1.3B";
     w.name = "Wan2.1 text-to-video 1.3B";
     w.vae_file = "Wan2.1_VAE.pth";
+    w.model_type = "t2v";
     w.tasks = {Task::text_to_video, Task::text_to_image};
     w.defaults = {832, 480, 81, 16, 50, 5.0, 5.0, "unipc"};
     w.size_multiple = 16;
@@ -39,6 +40,7 @@ std::vector<WanSpec> make_specs() {
     w.folder_name = "Wan2.1-T2V-14B";
     w.name = "Wan2.1 text-to-video 14B";
     w.vae_file = "Wan2.1_VAE.pth";
+    w.model_type = "t2v";
     w.tasks = {Task::text_to_video, Task::text_to_image};
     w.defaults = {1280, 720, 81, 16, 50, 5.0, 5.0, "unipc"};
     w.size_multiple = 16;
@@ -55,6 +57,7 @@ std::vector<WanSpec> make_specs() {
     w.folder_name = "Wan2.2-TI2V-5B";
     w.name = "Wan2.2 text/image-to-video 5B";
     w.vae_file = "Wan2.2_VAE.pth";
+    w.model_type = "ti2v";
     w.tasks = {Task::text_to_video, Task::image_to_video, Task::text_to_image};
     w.defaults = {1280, 704, 121, 24, 50, 5.0, 5.0, "unipc"};
     w.size_multiple = 32;

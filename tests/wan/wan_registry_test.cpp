@@ -118,6 +118,25 @@ TEST(WanRegistry, MissingWeightsNameTheExactFileBeforeAnythingRuns) {
   EXPECT_NE(msg.find("Wan2.1-T2V-1.3B"), std::string::npos) << msg;
 }
 
+TEST(WanRegistry, AFolderOfTheWrongKindIsRefusedByName) {
+  TempDir dir;
+  wan::WanOptions o = testing::fake_options(dir);
+  // The 5B model pointed at a Wan2.1 folder.
+  o.folders["wan2.2-ti2v-5b"] = o.models_root / "Wan2.1-T2V-1.3B";
+  std::ofstream(o.models_root / "Wan2.1-T2V-1.3B" / "Wan2.2_VAE.pth") << "x";
+  auto m = wan::make_wan_model(wan::wan_spec("wan2.2-ti2v-5b"), o);
+  model::RunContext ctx;
+  auto r = small_t2v();
+  std::string msg = message_of(
+      [&] {
+        model::as_task<model::TextToVideo>(*m, model::Task::text_to_video).generate_video(r, ctx);
+      },
+      ErrorKind::InvalidInput);
+  EXPECT_NE(msg.find("model_type \"t2v\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("needs a \"ti2v\""), std::string::npos) << msg;
+  EXPECT_NE(m->card().availability.find("unusable"), std::string::npos) << m->card().availability;
+}
+
 TEST(WanRegistry, WeightsArgumentsPickFolders) {
   wan::WanOptions o;
   o.add_weights_arg("/models");
@@ -140,7 +159,8 @@ TEST(WanRegistry, SwappingWeightsChangesTheCardVersionAndSoTheCacheKey) {
       << "other weights, other size";
   const std::string v2 = m->card().version;
   EXPECT_NE(v1, v2);
-  std::ofstream(o.models_root / spec.folder_name / "config.json") << "{\"dim\": 2}";
+  std::ofstream(o.models_root / spec.folder_name / "config.json")
+      << "{\"model_type\": \"t2v\", \"dim\": 2}";
   EXPECT_NE(m->card().version, v2);
 }
 

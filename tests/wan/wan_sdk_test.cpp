@@ -72,7 +72,7 @@ TEST_F(WanSdk, TextToVideoRunsCachesAndCosts) {
 
   // Swapping the weights changes the card version, so the same request runs again.
   std::ofstream(session->options().wan.models_root / "Wan2.1-T2V-1.3B" / "config.json")
-      << "{\"dim\": 12}";
+      << "{\"model_type\": \"t2v\", \"dim\": 12}";
   EXPECT_EQ(session->run(t2v_graph(3)).executed, 1);
 }
 

@@ -23,6 +23,7 @@ inline std::filesystem::path make_placeholder_folder(const std::filesystem::path
         spec.vae_file, std::string("models_t5_umt5-xxl-enc-bf16.pth"),
         std::string("google/umt5-xxl/spiece.model")})
     std::ofstream(dir / name) << "{\"placeholder\": \"" << name << "\"}";
+  std::ofstream(dir / "config.json") << "{\"model_type\": \"" << spec.model_type << "\"}";
   return dir;
 }
 

@@ -50,7 +50,8 @@ struct WanSpec {
   std::string id;           // registry id, e.g. "wan2.1-t2v-1.3b"
   std::string folder_name;  // official repository name, e.g. "Wan2.1-T2V-1.3B"
   std::string name;
-  std::string vae_file;  // "Wan2.1_VAE.pth" or "Wan2.2_VAE.pth"
+  std::string vae_file;    // "Wan2.1_VAE.pth" or "Wan2.2_VAE.pth"
+  std::string model_type;  // config.json's "model_type": "t2v" or "ti2v"
   std::vector<model::Task> tasks;
   WanDefaults defaults;
   int size_multiple = 16;  // VAE stride x DiT patch: 8x2 (2.1) or 16x2 (2.2)
@@ -70,7 +71,8 @@ std::optional<std::filesystem::path> checkpoint_folder(const WanSpec& spec,
 std::vector<std::filesystem::path> required_files(const WanSpec& spec,
                                                   const std::filesystem::path& folder);
 // Throws NotFound naming the exact path of the first missing file, or saying which
-// option to set when no folder is configured at all.
+// option to set when no folder is configured at all; InvalidInput when config.json is
+// not the model's kind (reel-neural's torch-free locate_wan_folder does the reading).
 void check_checkpoint(const WanSpec& spec, const WanOptions& options);
 // "found at DIR" or "not found, expected at PATH" for listings.
 std::string weights_status(const WanSpec& spec, const WanOptions& options);
