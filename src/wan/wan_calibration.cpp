@@ -125,10 +125,10 @@ Calibration calibrate(const WanSpec& spec, const WanOptions& options,
   c.t5_seconds = t.value("t5_seconds", 0.0);
   c.dit_seconds = t.value("dit_seconds", 0.0);
   c.vae_seconds = t.value("vae_seconds", 0.0);
-  c.total_seconds = t.value("total_seconds", 0.0);
+  // The child's own total leaves out its process start; the adapter's wall clock has it.
+  c.total_seconds = std::max(t.value("total_seconds", 0.0), t.value("wall_seconds", 0.0));
   if (c.total_seconds <= 0)
-    throw Error(ErrorKind::Internal,
-                "calibration: reel-neural generate reported no total_seconds timing");
+    throw Error(ErrorKind::Internal, "calibration: the run reported no timings");
   c = derive_calibration(spec, c);
   const fs::path file = calibration_file(options, spec.id);
   fs::create_directories(file.parent_path());

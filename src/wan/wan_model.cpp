@@ -3,6 +3,7 @@
 // folder and reads the frames back (process boundary: reel never links LibTorch).
 #include <stdlib.h>
 
+#include <chrono>
 #include <fstream>
 #include <mutex>
 
@@ -224,6 +225,7 @@ class WanModel final : public model::TextToVideo,
                                   "--request",  request.string(), "--out",    out.string(),
                                   "--device",   options_.device};
     if (!options_.dtype.empty()) argv.insert(argv.end(), {"--dtype", options_.dtype});
+    const auto t0 = std::chrono::steady_clock::now();
     detail::ChildResult r = with_context(spec_.id + ": running reel-neural generate", [&] {
       return detail::run_child(argv, ctx.cancel, options_.kill_grace,
                                [&](double f, std::string_view m) { ctx.progress(f, m); });
@@ -231,6 +233,9 @@ class WanModel final : public model::TextToVideo,
     model::VideoResult result;
     Json timings = Json::object();
     result.video = read_frames(out, job, timings, r.done);
+    // What the run cost from here, child start-up (LibTorch, ~0.5 s) included.
+    timings["wall_seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.notes = std::move(job.notes);
     result.metadata = {
         {"model", spec_.id},         {"task", job.task},         {"width", job.width},

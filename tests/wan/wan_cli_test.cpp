@@ -78,5 +78,35 @@ TEST_F(WanCli, CalibrateStoresTheProfileAndPricesATenSecondClip) {
   EXPECT_NE(r.output.find("s/step"), std::string::npos) << r.output;
 }
 
+TEST_F(WanCli, ExamplePipelineRunsWithWeightsAndIsRefusedByCommercialSafe) {
+  const fs::path neural = REEL_BINARY_DIR "/bin/reel-neural";
+  if (!fs::exists(neural)) GTEST_SKIP() << "reel-neural not built";
+  auto made = testing::run_command("/usr/bin/python3 " REEL_SOURCE_DIR
+                                   "/tests/reference/make_wan_folder.py --kind ti2v --out " +
+                                       (dir / "models" / "Wan2.2-TI2V-5B").string(),
+                                   true);
+  ASSERT_EQ(made.status, 0) << made.output;
+  const std::string file = REEL_SOURCE_DIR "/examples/astronaut_on_mars_wan.yaml";
+  const std::string small =
+      " --set character.width=128 --set character.height=64 --set environment.width=128"
+      " --set environment.height=64 --set film.width=64 --set film.height=64"
+      " --set film.duration=0.2 --set film.extra.steps=2 --no-sign --json --out " +
+      (dir / "wan.mp4").string();
+  // The real child this time: REEL_NEURAL_BIN unset, found beside reel.
+  auto r = testing::run_command("REEL_HOME=" + (dir / "home").string() +
+                                " " REEL_BINARY_DIR "/bin/reel run " + file + " --weights " +
+                                (dir / "models").string() + small + " 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.output;
+  Json j = Json::parse(r.output);
+  EXPECT_EQ(j["cost"]["steps"][2]["model"], "wan2.2-ti2v-5b");
+  // 0.2 s x 24 fps = 5 frames (already 1 + 4k).
+  auto probe = reel("probe " + (dir / "wan.mp4").string() + " --json");
+  EXPECT_EQ(Json::parse(probe.output)["frame_count"], 5) << probe.output;
+
+  r = reel("run " + file + " --dry-run --policy commercial-safe");
+  EXPECT_EQ(r.status, 9) << r.output;  // refused by policy
+  EXPECT_NE(r.output.find("training data 'undisclosed'"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace reel

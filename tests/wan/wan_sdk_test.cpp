@@ -153,6 +153,8 @@ TEST_F(WanSdk, CalibrationFeedsThePlanner) {
   // The test double reports t5 0.5, dit 0.25/step, vae 1.0, total 3 + 0.25 x steps.
   EXPECT_EQ(c.frames, 5);
   EXPECT_DOUBLE_EQ(c.dit_seconds, 0.5);
+  // The test double reports 3.5 s total, far more than its real wall time.
+  EXPECT_DOUBLE_EQ(c.total_seconds, 3.5);
   EXPECT_DOUBLE_EQ(c.profile.setup_seconds, 3.5 - 0.5 - 1.0);
   const double mpf = 64 * 32 / 1e6 * 5;
   EXPECT_NEAR(c.profile.seconds_per_megapixel, 0.25 / mpf * 50 + 1.0 / mpf, 1e-6);

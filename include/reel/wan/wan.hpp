@@ -111,7 +111,8 @@ struct CalibrateRequest {
 std::filesystem::path calibration_file(const WanOptions& options, const std::string& model_id);
 std::optional<Calibration> load_calibration(const WanOptions& options, const std::string& model_id);
 // Derives the profile from measured timings at the model's default steps:
-//   setup = total - dit - vae (process start, loading, T5)
+//   setup = total - dit - vae (process start, loading, T5); total is the larger of the
+//   child's total_seconds and the adapter's wall clock around the child
 //   per megapixel-frame = dit / steps / MPF x default_steps + vae / MPF
 Calibration derive_calibration(const WanSpec& spec, Calibration measured);
 // Runs the small generation through the adapter, derives and stores the profile.
