@@ -119,6 +119,19 @@ TEST_F(WanRealE2E, TextToVideoIsDeterministicPerSeedAndCosted) {
   EXPECT_FALSE(sdk::output_of(other, t2v(12), fresh).video->frames().frames == v.frames);
 }
 
+TEST_F(WanRealE2E, TextToImageIsOneFrame) {
+  Session session(options);
+  StillImage a = character_api::generate({.prompt = "A red fox runs through the snowy forest.",
+                                          .width = 64,
+                                          .height = 48,
+                                          .seed = 3,
+                                          .model = "wan2.1-t2v-1.3b"},
+                                         session);
+  EXPECT_EQ(a.image().width(), 64);
+  EXPECT_EQ(a.image().height(), 48);
+  EXPECT_TRUE(a.image().is_opaque());
+}
+
 TEST_F(WanRealE2E, AnimateFromImageWithTi2v) {
   Session session(options);
   StillImage c = character_api::generate(
