@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,8 +12,6 @@
 #include <thread>
 
 #include "reel/core/error.hpp"
-
-extern char** environ;
 
 namespace reel::wan::detail {
 namespace {
@@ -101,19 +99,42 @@ std::string error_message(const std::string& stderr_text) {
 class Child {
  public:
   Child(const std::vector<std::string>& argv, Fd& out_write, Fd& err_write) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
-    posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
+    // Everything the child needs is prepared before fork: between fork and exec only
+    // async-signal-safe calls are allowed (this process has other threads).
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    const int rc = ::posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0)
-      throw Error(ErrorKind::NotFound, "cannot run " + argv[0] + ": " + std::strerror(rc) +
+    Pipe status = make_pipe();  // CLOEXEC: closes on a successful exec, carries errno if not
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ < 0)
+      throw Error(ErrorKind::Io, std::string("cannot start reel-neural: ") + std::strerror(errno));
+    if (pid_ == 0) {
+      // If reel dies without cancelling (a crash, SIGKILL), the child must not run on
+      // holding a GPU: the kernel sends it SIGTERM. The forking thread stays blocked in
+      // run_child while the child lives, so a thread exit cannot trigger it early.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(127);
+      int null = ::open("/dev/null", O_RDONLY);
+      if (null >= 0) ::dup2(null, 0);
+      ::dup2(out_write.get(), 1);
+      ::dup2(err_write.get(), 2);
+      ::execv(args[0], args.data());
+      const int err = errno;
+      [[maybe_unused]] auto n = ::write(status.write.get(), &err, sizeof err);
+      ::_exit(127);
+    }
+    status.write.reset();
+    int err = 0;
+    ssize_t got;
+    while ((got = ::read(status.read.get(), &err, sizeof err)) < 0 && errno == EINTR) {
+    }
+    if (got == sizeof err) {
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      throw Error(ErrorKind::NotFound, "cannot run " + argv[0] + ": " + std::strerror(err) +
                                            " (set REEL_NEURAL_BIN to the reel-neural binary)");
+    }
   }
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;

@@ -2,7 +2,9 @@
 the real reel-neural child on a tiny checkpoint folder (tests/reference/make_wan_folder.py).
 REEL_NEURAL_BIN is left unset on purpose: the module must find build/bin/reel-neural from
 its own location (build/python). Missing weights are a clear NotFound naming the file."""
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -10,6 +12,7 @@ import unittest
 
 SOURCE = sys.argv[1] if len(sys.argv) > 1 else "."
 MODELS = tempfile.mkdtemp(prefix="reel-wan-py-")
+atexit.register(shutil.rmtree, MODELS, ignore_errors=True)
 for kind, name in (("ti2v", "Wan2.2-TI2V-5B"), ("t2v", "Wan2.1-T2V-1.3B")):
     subprocess.run([sys.executable, os.path.join(SOURCE, "tests/reference/make_wan_folder.py"),
                     "--kind", kind, "--out", os.path.join(MODELS, name), "--seed", "1"],

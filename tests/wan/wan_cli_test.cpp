@@ -78,6 +78,27 @@ TEST_F(WanCli, CalibrateStoresTheProfileAndPricesATenSecondClip) {
   EXPECT_NE(r.output.find("s/step"), std::string::npos) << r.output;
 }
 
+TEST_F(WanCli, KillingReelTakesTheChildWithIt) {
+  // reel is SIGKILLed mid-run (no chance to cancel): the kernel's parent-death signal
+  // must still end reel-neural (here the test double, hanging after its first line).
+  const auto& spec = wan::wan_spec("wan2.1-t2v-1.3b");
+  const fs::path folder = testing::make_placeholder_folder(dir / "models", spec);
+  const fs::path pidfile = dir / "child.pid";
+  auto r = testing::run_command(
+      "mkdir -p " + (dir / "tmp").string() + "; TMPDIR=" + (dir / "tmp").string() +
+      " FAKE_WAN_MODE=hang FAKE_WAN_PIDFILE=" + pidfile.string() + " " + env() +
+      REEL_BINARY_DIR "/bin/reel calibrate wan2.1-t2v-1.3b --weights " + folder.string() +
+      " >/dev/null 2>&1 & REEL=$!; for i in $(seq 100); do [ -s " + pidfile.string() +
+      " ] && break; sleep 0.05; done; sleep 0.2; kill -9 $REEL; wait $REEL 2>/dev/null; "
+      "for i in $(seq 100); do kill -0 $(cat " +
+      pidfile.string() +
+      ") 2>/dev/null || { echo gone; exit 0; }; sleep 0.05; done; kill -9 $(cat " +
+      pidfile.string() + "); echo alive");
+  EXPECT_TRUE(fs::exists(pidfile));
+  EXPECT_EQ(r.output, "gone\n");
+  // reel had no chance to remove its temp folder (it lies in this test's folder).
+}
+
 TEST_F(WanCli, ExamplePipelineRunsWithWeightsAndIsRefusedByCommercialSafe) {
   const fs::path neural = REEL_BINARY_DIR "/bin/reel-neural";
   if (!fs::exists(neural)) GTEST_SKIP() << "reel-neural not built";
