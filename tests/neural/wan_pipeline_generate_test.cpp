@@ -113,9 +113,16 @@ class WanGenerate : public ::testing::Test {
     EXPECT_EQ(shape, want_frames.shape);
     ASSERT_EQ(frames.size(), want_frames.values.size());
     int worst = 0;
-    for (std::size_t i = 0; i < frames.size(); ++i)
-      worst = std::max(worst, std::abs(int(frames[i]) - int(want_frames.values[i])));
+    std::size_t off = 0;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const int d = std::abs(int(frames[i]) - int(want_frames.values[i]));
+      worst = std::max(worst, d);
+      off += d != 0;
+    }
     EXPECT_LE(worst, 1);
+    // Only values within ~1e-4 of a rounding boundary may differ (truncating instead of
+    // rounding would move about half of them).
+    EXPECT_LE(off, frames.size() / 200) << off << " of " << frames.size() << " values differ";
 
     const auto perturbed = reference::names_with_prefix(expected, "perturbed.");
     EXPECT_GE(perturbed.size(), 5u);
