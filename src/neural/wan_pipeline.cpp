@@ -101,6 +101,11 @@ WanVideo WanPipeline::generate(const WanRequest& request, const WanRunOptions& o
   WanVideo out;
   WanTimings& timings = out.timings;
 
+  // The image is read before any model loads, so a bad file fails in milliseconds.
+  at::Tensor image;
+  if (request.task == "i2v")
+    image = image_to_video_tensor(media::read_image(request.image), request.width, request.height);
+
   // 1. Text: both prompts through umT5, then the encoder is freed before the DiT loads.
   check_cancel();
   progress(0.0, "encoding the prompt");
@@ -139,12 +144,9 @@ WanVideo WanPipeline::generate(const WanRequest& request, const WanRunOptions& o
     check_cancel();
     progress(kT5End, "encoding the first frame");
     stage = Clock::now();
-    const at::Tensor image =
-        image_to_video_tensor(media::read_image(request.image), request.width, request.height)
-            .to(device);
     vae.emplace(vae_cfg, device_, compute_);
     vae->load(files_.vae_weights);
-    in.first_frame = vae->encode(image).to(at::kFloat)[0];  // [z, 1, h, w]
+    in.first_frame = vae->encode(image.to(device)).to(at::kFloat)[0];  // [z, 1, h, w]
     vae.reset();  // the DiT comes next; the VAE is loaded again for the decode
     vae_seconds += seconds_since(stage);
   }

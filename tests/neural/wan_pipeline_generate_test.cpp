@@ -340,6 +340,22 @@ TEST_F(WanGenerate, MissingFolderFileAndBadRequestAreClearErrors) {
   EXPECT_EQ(run.status, exit_code(ErrorKind::InvalidInput)) << run.output;
   EXPECT_NE(run.output.find("multiple of 32"), std::string::npos) << run.output;
   EXPECT_FALSE(fs::exists(tmp_ / "o.safetensors"));
+
+  // A first frame that is not an image fails before any model loads (no progress line).
+  write_file_atomic(tmp_ / "not.png", std::string_view("not a png"));
+  run = generate(folder("ti2v"),
+                 write_request("i.json", {{"task", "i2v"},
+                                          {"prompt", "x"},
+                                          {"image", "not.png"},
+                                          {"width", 64},
+                                          {"height", 32},
+                                          {"frames", 5},
+                                          {"steps", 1}}),
+                 tmp_ / "o.safetensors", "", true);
+  EXPECT_EQ(run.status, exit_code(ErrorKind::InvalidInput)) << run.output;
+  EXPECT_NE(run.output.find("not.png"), std::string::npos) << run.output;
+  EXPECT_TRUE(run.lines.empty()) << run.output;
+  EXPECT_FALSE(fs::exists(tmp_ / "o.safetensors"));
 }
 
 }  // namespace
