@@ -3,6 +3,7 @@
 // padded batch, the full prompt path through the tokenizer, and every deliberate mistake
 // in the reference (perturbed.<name>) visibly NOT matched.
 #include <gtest/gtest.h>
+#include <torch/version.h>
 
 #include <cstring>
 #include <fstream>
@@ -204,6 +205,16 @@ TEST_F(Umt5Parity, BadInputsAreRefused) {
   expect_invalid(ok.view({4}), at::ones({4}, at::kLong), "[B, L]");
   expect_invalid(ok, at::full({1, 4}, 2, at::kLong), "0 (pad) or 1");
   expect_invalid(ok.to(at::kFloat), at::ones({1, 4}, at::kLong), "int64 or int32");
+
+  if (TORCH_VERSION_MAJOR < 2) {
+    try {
+      UMT5Encoder half(enc.config(), Device::cpu(), DType::f16);
+      ADD_FAILURE() << "fp16 on the CPU accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+      EXPECT_NE(std::string(e.what()).find("use fp32 or bf16"), std::string::npos);
+    }
+  }
 
   UMT5Encoder empty(enc.config(), Device::cpu(), DType::f32);
   EXPECT_THROW(empty.forward(ok, at::ones({1, 4}, at::kLong)), Error);
