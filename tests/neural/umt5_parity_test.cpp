@@ -303,3 +303,25 @@ TEST_F(Umt5Parity, T5EncodeToolWritesContextAndIds) {
 
 }  // namespace
 }  // namespace reel::neural
+
+namespace reel::neural {
+namespace {
+
+TEST(Umt5Random, InitRandomIsSeededAndDeterministic) {
+  UMT5Config c;
+  c.vocab = 64, c.dim = 16, c.dim_attn = 16, c.dim_ffn = 24, c.num_heads = 2, c.num_layers = 2;
+  auto run = [&](std::uint64_t seed, DType dtype) {
+    UMT5Encoder e(c, Device::cpu(), dtype);
+    e.init_random(seed);
+    return e.forward(at::arange(10, at::kLong).unsqueeze(0), at::ones({1, 10}, at::kLong));
+  };
+  const auto a = run(5, DType::f32);
+  EXPECT_TRUE(at::equal(a, run(5, DType::f32)));
+  EXPECT_FALSE(at::equal(a, run(6, DType::f32)));
+  EXPECT_TRUE(at::isfinite(a).all().item<bool>());
+  // Same seed in bf16: the same weights rounded, so close to the fp32 run.
+  EXPECT_LT((run(5, DType::bf16) - a).abs().max().item<double>(), 0.2);
+}
+
+}  // namespace
+}  // namespace reel::neural
