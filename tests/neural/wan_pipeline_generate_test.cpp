@@ -276,6 +276,12 @@ TEST_F(WanGenerate, SameSeedSameBytesOtherSeedOtherVideo) {
   ASSERT_EQ(generate(folder("t2v"), req, tmp_ / "a2.safetensors", "").status, 0);
   const auto a1 = u8_tensor(tmp_ / "a1.safetensors", "frames");
   EXPECT_EQ(a1, u8_tensor(tmp_ / "a2.safetensors", "frames"));
+  // Block offload moves weights, not numerics; a tiled decode keeps the shape.
+  ASSERT_EQ(generate(folder("t2v"), req, tmp_ / "a3.safetensors", "--offload").status, 0);
+  EXPECT_EQ(a1, u8_tensor(tmp_ / "a3.safetensors", "frames"));
+  ASSERT_EQ(generate(folder("t2v"), req, tmp_ / "a4.safetensors", "--tile 32 --overlap 16").status,
+            0);
+  EXPECT_EQ(a1.size(), u8_tensor(tmp_ / "a4.safetensors", "frames").size());
   request["seed"] = 124;
   ASSERT_EQ(
       generate(folder("t2v"), write_request("b.json", request), tmp_ / "b.safetensors", "").status,
