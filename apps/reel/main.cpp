@@ -27,6 +27,7 @@ constexpr const char* kUsage =
     "  serve [--store URL] [--listen HOST:PORT] [--workers N]  the HTTP API (docs/api.md)\n"
     "  worker --store URL [--concurrency N]             run queued jobs (docs/server.md)\n"
     "  neural dit-forward|dit-sample|t5-encode ...      check Wan weights (docs/neural.md)\n"
+    "  neural generate --folder DIR --request REQ.json --out OUT  text/image → video frames\n"
     "  contact-sheet VIDEO PNG [--columns N] [--rows N]  a grid of frames\n"
     "\n"
     "exit codes: 0 ok, 2 invalid input, 3 I/O, 4 not found, 5 model load, 6 out of memory,\n"
