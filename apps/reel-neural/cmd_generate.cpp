@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -23,7 +24,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: reel neural generate --folder DIR --request REQ.json --out OUT.safetensors "
-    "[--device cpu|cuda[:N]] [--dtype fp32|bf16|fp16] [--debug-float]\n"
+    "[--device cpu|cuda[:N]] [--dtype fp32|bf16|fp16] [--offload] [--tile PX [--overlap PX]] "
+    "[--debug-float]\n"
     "  DIR: a Wan checkpoint folder in the publisher's layout (docs/neural.md)\n"
     "  REQ.json: {\"task\": \"t2v\"|\"i2v\"|\"t2i\", \"prompt\", \"negative_prompt\", \"width\", "
     "\"height\", \"frames\", \"steps\", \"shift\", \"guidance\", \"sampler\": \"unipc\"|\"euler\", "
@@ -97,8 +99,8 @@ int generate(const Argv& argv) {
   CancelToken cancel;
   install_stop_handler(cancel);
 
-  cli::Args args(argv, {"--debug-float"},
-                 {"--folder", "--request", "--out", "--device", "--dtype"});
+  cli::Args args(argv, {"--debug-float", "--offload"},
+                 {"--folder", "--request", "--out", "--device", "--dtype", "--tile", "--overlap"});
   args.max_positional(0, kUsage);
   const auto need = [&](const std::string& name) {
     auto v = args.value(name);
@@ -112,9 +114,15 @@ int generate(const Argv& argv) {
   o.device = neural::parse_device(args.value("--device").value_or("cpu"));
   o.dtype = neural::parse_compute_dtype(args.value("--dtype").value_or("fp32"));
   o.debug_float = args.flag("--debug-float");
+  o.offload = args.flag("--offload");
+  if (auto v = args.value("--tile"))
+    o.vae_tile = static_cast<int>(cli::parse_integer(*v, "--tile", 1, 16384));
+  if (auto v = args.value("--overlap"))
+    o.vae_overlap = static_cast<int>(cli::parse_integer(*v, "--overlap", 0, 16384));
   o.cancel = cancel;
   o.on_progress = [](double fraction, const std::string& message) {
-    print_line(Json{{"progress", fraction}, {"message", message}});
+    // Four decimals: enough for a progress bar, and 0.2325 reads better than 0.23249999999999998.
+    print_line(Json{{"progress", std::round(fraction * 1e4) / 1e4}, {"message", message}});
   };
   o.on_writing = [] { g_state.store(kWriting); };
 

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "neural/runtime.hpp"
+#include "neural/torch_compat.hpp"
 #include "reel/core/error.hpp"
 
 namespace reel::neural {
@@ -66,6 +67,11 @@ at::Tensor umt5_position_buckets(std::int64_t lq, std::int64_t lk, int num_bucke
 UMT5Encoder::UMT5Encoder(UMT5Config config, Device device, DType compute)
     : config_(config), device_(device), compute_(compute) {
   config_.validate("umT5 config");
+  if (compute == DType::f16 && !device.is_cuda() && !compat::kHasCpuHalfKernels) {
+    throw Error(ErrorKind::Unsupported,
+                "fp16 compute on the CPU is not supported by this LibTorch (1.13 has no fp16 "
+                "CPU matmul); use fp32 or bf16");
+  }
   init_threads();
   torch_device_ = to_torch(device);
   scalar_ = to_scalar_type(compute);

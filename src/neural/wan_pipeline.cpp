@@ -70,11 +70,16 @@ at::Tensor image_to_video_tensor(const media::Image& image, int width, int heigh
       .contiguous();
 }
 
-WanPipeline::WanPipeline(WanFolderFiles files, Device device, DType compute)
+WanPipeline::WanPipeline(WanFolderFiles files, Device device, DType compute,
+                         WanPipelineOptions options)
     : files_(std::move(files)),
       configs_(load_wan_folder_configs(files_)),
       device_(device),
-      compute_(compute) {}
+      compute_(compute),
+      options_(options) {
+  // Refused now rather than after the DiT has run (InvalidInput from the VAE's own check).
+  WanVAE(configs_.vae, Device::cpu(), DType::f32).set_tiling(options_.vae_tiling);
+}
 
 int WanPipeline::spatial_multiple() const {
   return configs_.vae.spatial_factor() *
@@ -100,6 +105,11 @@ WanVideo WanPipeline::generate(const WanRequest& request, const WanRunOptions& o
   const auto device = to_torch(device_);
   WanVideo out;
   WanTimings& timings = out.timings;
+
+  // The image is read before any model loads, so a bad file fails in milliseconds.
+  at::Tensor image;
+  if (request.task == "i2v")
+    image = image_to_video_tensor(media::read_image(request.image), request.width, request.height);
 
   // 1. Text: both prompts through umT5, then the encoder is freed before the DiT loads.
   check_cancel();
@@ -139,12 +149,9 @@ WanVideo WanPipeline::generate(const WanRequest& request, const WanRunOptions& o
     check_cancel();
     progress(kT5End, "encoding the first frame");
     stage = Clock::now();
-    const at::Tensor image =
-        image_to_video_tensor(media::read_image(request.image), request.width, request.height)
-            .to(device);
     vae.emplace(vae_cfg, device_, compute_);
     vae->load(files_.vae_weights);
-    in.first_frame = vae->encode(image).to(at::kFloat)[0];  // [z, 1, h, w]
+    in.first_frame = vae->encode(image.to(device)).to(at::kFloat)[0];  // [z, 1, h, w]
     vae.reset();  // the DiT comes next; the VAE is loaded again for the decode
     vae_seconds += seconds_since(stage);
   }
@@ -154,7 +161,7 @@ WanVideo WanPipeline::generate(const WanRequest& request, const WanRunOptions& o
   stage = Clock::now();
   at::Tensor latent;
   {
-    WanDiT dit(configs_.dit, device_, compute_);
+    WanDiT dit(configs_.dit, device_, compute_, WanDiTOptions{options_.offload_blocks});
     dit.load(files_.dit_weights);
     FlowSampleOptions opt;
     opt.solver = parse_flow_solver(request.sampler);
@@ -179,6 +186,7 @@ WanVideo WanPipeline::generate(const WanRequest& request, const WanRunOptions& o
   stage = Clock::now();
   vae.emplace(vae_cfg, device_, compute_);
   vae->load(files_.vae_weights);
+  vae->set_tiling(options_.vae_tiling);
   const auto on_chunk = [&](int done, int total) {
     check_cancel();
     if (total > 0)

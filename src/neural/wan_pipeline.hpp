@@ -40,10 +40,15 @@ struct WanRunOptions {
   std::optional<CancelToken> cancel;  // checked between stages, steps and VAE chunks
 };
 
+struct WanPipelineOptions {
+  bool offload_blocks = false;  // WanDiTOptions::offload_blocks
+  WanVaeTiling vae_tiling;      // for the decode (large frames on a small device)
+};
+
 class WanPipeline {
  public:
   // Reads the configurations (cheap); ModelLoad when they do not fit together.
-  WanPipeline(WanFolderFiles files, Device device, DType compute);
+  WanPipeline(WanFolderFiles files, Device device, DType compute, WanPipelineOptions options = {});
 
   // Width and height must be multiples of this: the VAE's spatial factor × the patch.
   int spatial_multiple() const;
@@ -58,6 +63,7 @@ class WanPipeline {
   WanFolderConfigs configs_;
   Device device_;
   DType compute_;
+  WanPipelineOptions options_;
 };
 
 // The initial noise: N(0, 1) fp32 of `shape` from a CPU generator seeded with `seed`

@@ -35,7 +35,10 @@ WanGenerateReport wan_generate_files(const WanGenerateOptions& o) {
   } catch (Error& e) {
     throw std::move(e.add_context("reading " + o.request.string()));
   }
-  WanPipeline pipeline(files, o.device, o.dtype);
+  WanPipelineOptions popt;
+  popt.offload_blocks = o.offload;
+  if (o.vae_tile > 0) popt.vae_tiling = {true, o.vae_tile, o.vae_overlap};
+  WanPipeline pipeline(files, o.device, o.dtype, popt);
   pipeline.validate(request);
 
   // 2. The run.

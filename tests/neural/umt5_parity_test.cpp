@@ -3,6 +3,7 @@
 // padded batch, the full prompt path through the tokenizer, and every deliberate mistake
 // in the reference (perturbed.<name>) visibly NOT matched.
 #include <gtest/gtest.h>
+#include <torch/version.h>
 
 #include <cstring>
 #include <fstream>
@@ -205,6 +206,16 @@ TEST_F(Umt5Parity, BadInputsAreRefused) {
   expect_invalid(ok, at::full({1, 4}, 2, at::kLong), "0 (pad) or 1");
   expect_invalid(ok.to(at::kFloat), at::ones({1, 4}, at::kLong), "int64 or int32");
 
+  if (TORCH_VERSION_MAJOR < 2) {
+    try {
+      UMT5Encoder half(enc.config(), Device::cpu(), DType::f16);
+      ADD_FAILURE() << "fp16 on the CPU accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+      EXPECT_NE(std::string(e.what()).find("use fp32 or bf16"), std::string::npos);
+    }
+  }
+
   UMT5Encoder empty(enc.config(), Device::cpu(), DType::f32);
   EXPECT_THROW(empty.forward(ok, at::ones({1, 4}, at::kLong)), Error);
 
@@ -288,6 +299,28 @@ TEST_F(Umt5Parity, T5EncodeToolWritesContextAndIds) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("--text-len"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "never.safetensors"));
+}
+
+}  // namespace
+}  // namespace reel::neural
+
+namespace reel::neural {
+namespace {
+
+TEST(Umt5Random, InitRandomIsSeededAndDeterministic) {
+  UMT5Config c;
+  c.vocab = 64, c.dim = 16, c.dim_attn = 16, c.dim_ffn = 24, c.num_heads = 2, c.num_layers = 2;
+  auto run = [&](std::uint64_t seed, DType dtype) {
+    UMT5Encoder e(c, Device::cpu(), dtype);
+    e.init_random(seed);
+    return e.forward(at::arange(10, at::kLong).unsqueeze(0), at::ones({1, 10}, at::kLong));
+  };
+  const auto a = run(5, DType::f32);
+  EXPECT_TRUE(at::equal(a, run(5, DType::f32)));
+  EXPECT_FALSE(at::equal(a, run(6, DType::f32)));
+  EXPECT_TRUE(at::isfinite(a).all().item<bool>());
+  // Same seed in bf16: the same weights rounded, so close to the fp32 run.
+  EXPECT_LT((run(5, DType::bf16) - a).abs().max().item<double>(), 0.2);
 }
 
 }  // namespace

@@ -113,9 +113,16 @@ class WanGenerate : public ::testing::Test {
     EXPECT_EQ(shape, want_frames.shape);
     ASSERT_EQ(frames.size(), want_frames.values.size());
     int worst = 0;
-    for (std::size_t i = 0; i < frames.size(); ++i)
-      worst = std::max(worst, std::abs(int(frames[i]) - int(want_frames.values[i])));
+    std::size_t off = 0;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const int d = std::abs(int(frames[i]) - int(want_frames.values[i]));
+      worst = std::max(worst, d);
+      off += d != 0;
+    }
     EXPECT_LE(worst, 1);
+    // Only values within ~1e-4 of a rounding boundary may differ (truncating instead of
+    // rounding would move about half of them).
+    EXPECT_LE(off, frames.size() / 200) << off << " of " << frames.size() << " values differ";
 
     const auto perturbed = reference::names_with_prefix(expected, "perturbed.");
     EXPECT_GE(perturbed.size(), 5u);
@@ -269,6 +276,12 @@ TEST_F(WanGenerate, SameSeedSameBytesOtherSeedOtherVideo) {
   ASSERT_EQ(generate(folder("t2v"), req, tmp_ / "a2.safetensors", "").status, 0);
   const auto a1 = u8_tensor(tmp_ / "a1.safetensors", "frames");
   EXPECT_EQ(a1, u8_tensor(tmp_ / "a2.safetensors", "frames"));
+  // Block offload moves weights, not numerics; a tiled decode keeps the shape.
+  ASSERT_EQ(generate(folder("t2v"), req, tmp_ / "a3.safetensors", "--offload").status, 0);
+  EXPECT_EQ(a1, u8_tensor(tmp_ / "a3.safetensors", "frames"));
+  ASSERT_EQ(generate(folder("t2v"), req, tmp_ / "a4.safetensors", "--tile 32 --overlap 16").status,
+            0);
+  EXPECT_EQ(a1.size(), u8_tensor(tmp_ / "a4.safetensors", "frames").size());
   request["seed"] = 124;
   ASSERT_EQ(
       generate(folder("t2v"), write_request("b.json", request), tmp_ / "b.safetensors", "").status,
@@ -332,6 +345,22 @@ TEST_F(WanGenerate, MissingFolderFileAndBadRequestAreClearErrors) {
       tmp_ / "o.safetensors", "", true);
   EXPECT_EQ(run.status, exit_code(ErrorKind::InvalidInput)) << run.output;
   EXPECT_NE(run.output.find("multiple of 32"), std::string::npos) << run.output;
+  EXPECT_FALSE(fs::exists(tmp_ / "o.safetensors"));
+
+  // A first frame that is not an image fails before any model loads (no progress line).
+  write_file_atomic(tmp_ / "not.png", std::string_view("not a png"));
+  run = generate(folder("ti2v"),
+                 write_request("i.json", {{"task", "i2v"},
+                                          {"prompt", "x"},
+                                          {"image", "not.png"},
+                                          {"width", 64},
+                                          {"height", 32},
+                                          {"frames", 5},
+                                          {"steps", 1}}),
+                 tmp_ / "o.safetensors", "", true);
+  EXPECT_EQ(run.status, exit_code(ErrorKind::InvalidInput)) << run.output;
+  EXPECT_NE(run.output.find("not.png"), std::string::npos) << run.output;
+  EXPECT_TRUE(run.lines.empty()) << run.output;
   EXPECT_FALSE(fs::exists(tmp_ / "o.safetensors"));
 }
 

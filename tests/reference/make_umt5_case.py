@@ -6,7 +6,8 @@
 DIR/t5_config.json          reel's t5 config (dim 32, 2 layers, 4 heads, 32 buckets)
 DIR/weights.pth             F32 state dict under the official Wan names (torch.save)
 DIR/weights_bf16.pth        the same weights in BF16 (what Wan ships)
-DIR/weights.safetensors     F32 under the Hugging Face UMT5 names
+DIR/weights.safetensors     F32 under the Hugging Face UMT5 names (with the tied
+                            encoder.embed_tokens.weight as well as shared.weight)
 DIR/inputs.safetensors      ids [2, 160] int64, mask [2, 160] (row 1 padded after 37 tokens)
 DIR/expected.safetensors    y [2, 160, 32] fp32, y_bf16 (the reference run in BF16),
                             perturbed.<name> (y with one deliberate mistake)
@@ -83,8 +84,10 @@ def main():
     torch.save(w, os.path.join(args.out, "weights.pth"))
     w16 = {k: v.to(torch.bfloat16) for k, v in w.items()}
     torch.save(w16, os.path.join(args.out, "weights_bf16.pth"))
-    safetensors_io.save(os.path.join(args.out, "weights.safetensors"),
-                        {umt5.hf_name(k): v for k, v in w.items()})
+    hf = {umt5.hf_name(k): v for k, v in w.items()}
+    # Hugging Face files may also hold the tied copy of the embedding.
+    hf["encoder.embed_tokens.weight"] = w["token_embedding.weight"]
+    safetensors_io.save(os.path.join(args.out, "weights.safetensors"), hf)
 
     # Row 0 is 160 real tokens (distances past max_distance reach the clamped buckets);
     # row 1 is padded after 37 tokens, with garbage ids in the padding.

@@ -2,6 +2,7 @@
 """Writes one tiny, seeded Wan VAE test case for reel's parity tests.
 
   make_vae_case.py --version 2.1|2.2 --out DIR [--seed N] [--frames T] [--size PX] [--pth]
+                   [--no-perturbed] [--official (2.1 full-size shapes)]
 
 DIR/vae_config.json          reel's VAE config (tiny dims, official latent constants)
 DIR/weights.safetensors      F32 weights under the official names
@@ -29,6 +30,12 @@ STD21 = [2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708, 2.6052, 2.0743,
          3.2687, 2.1526, 2.8652, 1.5579, 1.6382, 1.1253, 2.8251, 1.9160]
 
 
+def official_config_21():
+    return {"version": "2.1", "dim": 96, "decoder_dim": 96, "dim_mult": [1, 2, 4, 4],
+            "num_res_blocks": 2, "temporal_downsample": [False, True, True], "z_dim": 16,
+            "mean": MEAN21, "std": STD21}
+
+
 def tiny_config(version, gen):
     if version == "2.1":
         z = 4
@@ -53,11 +60,15 @@ def main():
     ap.add_argument("--size", type=int, default=0, help="square frame side (default 32 / 64)")
     ap.add_argument("--pth", action="store_true", help="also write the weights with torch.save")
     ap.add_argument("--no-perturbed", action="store_true")
+    ap.add_argument("--official", action="store_true",
+                    help="Wan2.1's full-size shapes (127M parameters, 508 MB of weights)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(a.out, exist_ok=True)
     gen = torch.Generator().manual_seed(a.seed)
-    cfg = tiny_config(a.version, gen)
+    if a.official and a.version != "2.1":
+        ap.error("--official is implemented for --version 2.1 only")
+    cfg = official_config_21() if a.official else tiny_config(a.version, gen)
     f = 16 if a.version == "2.2" else 8
     size = a.size or (64 if a.version == "2.2" else 32)
     weights = wan_vae.random_weights(cfg, gen)

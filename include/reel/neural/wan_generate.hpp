@@ -17,6 +17,9 @@ struct WanGenerateOptions {
   std::filesystem::path out;      // frames U8 [T, H, W, 3], written atomically
   Device device = Device::cpu();
   DType dtype = DType::f32;
+  bool offload = false;      // DiT blocks kept on the CPU, each copied to the device to run
+  int vae_tile = 0;          // > 0: decode in spatial tiles of this many pixels
+  int vae_overlap = 64;      // tile overlap in pixels (with vae_tile)
   bool debug_float = false;  // also `video` F32 [3, T, H, W] in [-1, 1], before rounding
   std::function<void(double, const std::string&)> on_progress;
   std::optional<CancelToken> cancel;
