@@ -17,9 +17,11 @@ namespace reel::cli {
 int cmd_calibrate(const Argv& argv) {
   const std::string usage =
       "reel calibrate MODEL [--weights DIR|MODEL=DIR] [--device cpu|cuda] [--dtype T] "
-      "[--width N --height N] [--frames N] [--steps N] [--prices FILE] [--json]";
-  Args a(argv, {"--json"},
-         {"--device", "--dtype", "--width", "--height", "--frames", "--steps", "--prices"},
+      "[--offload] [--tile PX [--overlap PX]] [--width N --height N] [--frames N] [--steps N] "
+      "[--prices FILE] [--json]";
+  Args a(argv, {"--json", "--offload"},
+         {"--device", "--dtype", "--width", "--height", "--frames", "--steps", "--prices", "--tile",
+          "--overlap"},
          {"--weights"});
   a.max_positional(1, usage);
   const wan::WanSpec& spec = wan::wan_spec(a.need(0, "a Wan model id; usage: " + usage));
@@ -39,6 +41,9 @@ int cmd_calibrate(const Argv& argv) {
     o.device = *d;
   }
   if (auto t = a.value("--dtype")) o.dtype = *t;
+  if (a.flag("--offload")) o.offload = true;
+  if (auto v = a.value("--tile")) o.vae_tile = int(parse_integer(*v, "--tile", 1, 16384));
+  if (auto v = a.value("--overlap")) o.vae_overlap = int(parse_integer(*v, "--overlap", 0, 16384));
   wan::CalibrateRequest req;
   if (auto v = a.value("--width")) req.width = int(parse_integer(*v, "--width", 16, 4096));
   if (auto v = a.value("--height")) req.height = int(parse_integer(*v, "--height", 16, 4096));

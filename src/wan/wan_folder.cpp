@@ -21,6 +21,19 @@ WanOptions WanOptions::from_env() {
   if (const char* d = std::getenv("REEL_WAN_DEVICE"); d && *d) o.device = d;
   if (const char* t = std::getenv("REEL_WAN_DTYPE"); t && *t) o.dtype = t;
   if (const char* b = std::getenv("REEL_NEURAL_BIN"); b && *b) o.neural_bin = b;
+  if (const char* f = std::getenv("REEL_WAN_OFFLOAD")) o.offload = std::string(f) == "1";
+  auto pixels = [](const char* name) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return 0;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (*end != '\0' || n < 0 || n > 16384)
+      throw Error(ErrorKind::InvalidInput,
+                  std::string(name) + "=" + v + " is not a pixel count in 0..16384");
+    return static_cast<int>(n);
+  };
+  o.vae_tile = pixels("REEL_WAN_TILE");
+  o.vae_overlap = pixels("REEL_WAN_OVERLAP");
   return o;
 }
 

@@ -178,6 +178,12 @@ class WanModel final : public model::TextToVideo,
     c.id = spec_.id;
     // The weights' identity is part of the version, so cache keys change with them.
     c.version = "1+w" + detail::weights_fingerprint(folder.value_or(fs::path()));
+    // A tiled VAE decode blends tiles: other pixels, so another cache identity. The dtype
+    // changes pixels too; offload does not (bit-identical, reel-neural's tests).
+    if (options_.vae_tile > 0)
+      c.version +=
+          "+t" + std::to_string(options_.vae_tile) + "o" + std::to_string(options_.vae_overlap);
+    if (!options_.dtype.empty()) c.version += "+" + options_.dtype;
     c.name = spec_.name;
     c.publisher = "Wan-AI (Alibaba)";
     c.tasks = spec_.tasks;
@@ -225,6 +231,12 @@ class WanModel final : public model::TextToVideo,
                                   "--request",  request.string(), "--out",    out.string(),
                                   "--device",   options_.device};
     if (!options_.dtype.empty()) argv.insert(argv.end(), {"--dtype", options_.dtype});
+    if (options_.offload) argv.push_back("--offload");
+    if (options_.vae_tile > 0) {
+      argv.insert(argv.end(), {"--tile", std::to_string(options_.vae_tile)});
+      if (options_.vae_overlap > 0)
+        argv.insert(argv.end(), {"--overlap", std::to_string(options_.vae_overlap)});
+    }
     const auto t0 = std::chrono::steady_clock::now();
     detail::ChildResult r = with_context(spec_.id + ": running reel-neural generate", [&] {
       return detail::run_child(argv, ctx.cancel, options_.kill_grace,

@@ -4,7 +4,7 @@
 adapter's process handling can be tested on its own:
 
   fake_reel_neural.py generate --folder DIR --request REQ.json --out OUT.safetensors
-                      --device D [--dtype T]
+                      --device D [--dtype T] [--offload] [--tile PX [--overlap PX]]
 
 Frames are a seeded pattern (same seed, same frames); for i2v, frame 0 is the PNG the
 request names (later frames shift it), so a test can check what the adapter composited. FAKE_WAN_MODE picks a
@@ -50,6 +50,9 @@ def main():
     for a in ("--folder", "--request", "--out", "--device"):
         p.add_argument(a, required=True)
     p.add_argument("--dtype")
+    p.add_argument("--offload", action="store_true")
+    p.add_argument("--tile", type=int)
+    p.add_argument("--overlap", type=int)
     args = p.parse_args(sys.argv[2:])
     mode = os.environ.get("FAKE_WAN_MODE", "ok")
     if os.environ.get("FAKE_WAN_PIDFILE"):

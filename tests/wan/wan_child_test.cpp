@@ -78,6 +78,24 @@ TEST_F(WanChild, TextToVideoStreamsProgressAndReadsFrames) {
   EXPECT_EQ(argv[argv.size() - 1], "cpu");
 }
 
+TEST_F(WanChild, OffloadAndTilingReachTheChildAndTilingTheCacheIdentity) {
+  const std::string plain = model()->card().version;
+  options.offload = true;
+  EXPECT_EQ(model()->card().version, plain);  // offload gives the same pixels
+  options.vae_tile = 256;
+  options.vae_overlap = 64;
+  auto m = model();
+  EXPECT_NE(m->card().version, plain);
+  const fs::path args = dir / "argv.json";
+  ScopedEnv record("FAKE_WAN_ARGS", args.string());
+  model::RunContext ctx;
+  t2v(*m, request(), ctx);
+  std::ifstream in(args);
+  const std::string argv = Json::parse(in).dump();
+  EXPECT_NE(argv.find("\"--offload\",\"--tile\",\"256\",\"--overlap\",\"64\""), std::string::npos)
+      << argv;
+}
+
 TEST_F(WanChild, SameSeedSameFramesOtherSeedOtherFrames) {
   auto m = model();
   model::RunContext ctx;

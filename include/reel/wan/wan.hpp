@@ -21,14 +21,18 @@ struct WanOptions {
   std::filesystem::path models_root;
   // Model id → its checkpoint folder; wins over models_root.
   std::map<std::string, std::filesystem::path> folders;
-  std::string device = "cpu";             // reel-neural --device: "cpu", "cuda" or "cuda:N"
-  std::string dtype;                      // reel-neural --dtype; empty = the child's default
+  std::string device = "cpu";  // reel-neural --device: "cpu", "cuda" or "cuda:N"
+  std::string dtype;           // reel-neural --dtype; empty = the child's default
+  bool offload = false;        // reel-neural --offload: DiT blocks moved to the device in turn
+  int vae_tile = 0;            // reel-neural --tile PX (0 = untiled VAE decode)
+  int vae_overlap = 0;         // reel-neural --overlap PX (0 = the child's default)
   std::filesystem::path neural_bin;       // empty = find_reel_neural()
   std::filesystem::path calibration_dir;  // empty = reel_home() / "calibration"
   // After SIGTERM the child gets this long to exit before SIGKILL.
   std::chrono::milliseconds kill_grace{3000};
 
-  // REEL_MODELS (models_root), REEL_WAN_DEVICE, REEL_WAN_DTYPE, REEL_NEURAL_BIN.
+  // REEL_MODELS (models_root), REEL_WAN_DEVICE, REEL_WAN_DTYPE, REEL_WAN_OFFLOAD=1,
+  // REEL_WAN_TILE, REEL_WAN_OVERLAP, REEL_NEURAL_BIN.
   static WanOptions from_env();
   // Applies one `--weights` value: "DIR" (a models root) or "MODEL=DIR" (one model's
   // checkpoint folder). An unknown model id is InvalidInput listing the Wan ids.
