@@ -9,5 +9,9 @@ using Argv = std::vector<std::string>;
 
 int dit_forward(const Argv& args);
 int dit_sample(const Argv& args);
+int vae_encode(const Argv& args);
+int vae_decode(const Argv& args);
+int generate(const Argv& args);
+int t5_encode(const Argv& args);
 
 }  // namespace reel::neural_cli

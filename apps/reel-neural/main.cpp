@@ -21,6 +21,14 @@ constexpr Command kCommands[] = {
      "one Wan DiT forward: --config --weights --inputs --out [--device] [--dtype] [--offload]"},
     {"dit-sample", reel::neural_cli::dit_sample,
      "a whole sampling run: dit-sample --help for options"},
+    {"vae-encode", reel::neural_cli::vae_encode,
+     "Wan VAE encode: (--vae-config|--version) --weights --inputs --out [--tile --overlap]"},
+    {"vae-decode", reel::neural_cli::vae_decode,
+     "Wan VAE decode: (--vae-config|--version) --weights --inputs --out [--tile --overlap]"},
+    {"generate", reel::neural_cli::generate,
+     "text/image to video with a Wan checkpoint folder: generate --help for options"},
+    {"t5-encode", reel::neural_cli::t5_encode,
+     "one prompt through umT5: --weights --tokenizer --prompt --out [--t5-config] [--dtype]"},
 };
 
 void usage(std::FILE* to) {

@@ -1,4 +1,5 @@
 // Read-only commands: models, cache, probe, cost, contact-sheet.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -16,24 +17,34 @@ namespace reel::cli {
 namespace fs = std::filesystem;
 
 int cmd_models(const Argv& argv) {
-  Args a(argv, {"--json"}, {});
-  a.max_positional(0, "reel models [--json]");
-  sdk::Session session;
+  Args a(argv, {"--json"}, {}, {"--weights"});
+  a.max_positional(0, "reel models [--weights DIR|MODEL=DIR]... [--json]");
+  sdk::SessionOptions so;
+  for (const auto& w : a.values("--weights")) so.wan.add_weights_arg(w);
+  sdk::Session session(so);
   Json all = Json::array();
   for (const auto& m : session.registry().models()) all.push_back(m->card().to_json());
   if (a.flag("--json")) {
     print_json(all.dump(2));
     return 0;
   }
-  std::printf("%-20s %-16s %-11s %-13s %s\n", "model", "tasks", "licence", "training data",
+  auto tasks_of = [](const model::ModelCard& c) {
+    std::string tasks;
+    for (auto t : c.tasks) tasks += (tasks.empty() ? "" : ",") + std::string(model::to_string(t));
+    return tasks;
+  };
+  int tw = 16;  // the tasks column fits its longest entry
+  for (const auto& m : session.registry().models())
+    tw = std::max(tw, static_cast<int>(tasks_of(m->card()).size()));
+  std::printf("%-20s %-*s %-11s %-13s %s\n", "model", tw, "tasks", "licence", "training data",
               "devices");
   for (const auto& m : session.registry().models()) {
     const auto& c = m->card();
-    std::string tasks, devices;
-    for (auto t : c.tasks) tasks += (tasks.empty() ? "" : ",") + std::string(model::to_string(t));
+    std::string tasks = tasks_of(c), devices;
     for (auto& d : c.devices) devices += (devices.empty() ? "" : ",") + d;
-    std::printf("%-20s %-16s %-11s %-13s %s\n", c.id.c_str(), tasks.c_str(), c.licence.c_str(),
+    std::printf("%-20s %-*s %-11s %-13s %s\n", c.id.c_str(), tw, tasks.c_str(), c.licence.c_str(),
                 model::to_string(c.training_data).c_str(), devices.c_str());
+    if (!c.availability.empty()) std::printf("%-20s %s\n", "", c.availability.c_str());
   }
   return 0;
 }

@@ -38,7 +38,7 @@ int cmd_run(const Argv& argv) {
   Args a(argv, {"--dry-run", "--json", "--no-cache", "--no-sign", "--quiet"},
          {"--out", "--seed", "--prices", "--policy", "--contact-sheet", "--crf", "--preset",
           "--training-mining", "--server", "--api-key"},
-         {"--set"});
+         {"--set", "--weights"});
   a.max_positional(1, usage);
   const fs::path file = a.need(0, "the pipeline file; usage: " + usage);
   pipeline::Graph graph = pipeline::load_pipeline(file);
@@ -50,6 +50,7 @@ int cmd_run(const Argv& argv) {
   if (auto p = a.value("--prices")) so.prices = pipeline::PriceSheet::load(*p);
   if (auto p = a.value("--policy")) so.policy = *p;
   so.use_cache = !a.flag("--no-cache");
+  for (const auto& w : a.values("--weights")) so.wan.add_weights_arg(w);
   // --server runs the whole pipeline on a reel server (docs/remote.md); the key comes
   // from --api-key or REEL_API_KEY, so it need not appear in shell history.
   if (auto server = a.value("--server")) {

@@ -14,6 +14,7 @@
 #include "reel/server/stores.hpp"
 #include "reel/server/worker.hpp"
 #include "reel/studio/studio.hpp"
+#include "reel/wan/wan.hpp"
 
 namespace reel::cli {
 
@@ -101,6 +102,7 @@ int cmd_serve(const Argv& args) {
   server::ServerStores stores = server::open_server_stores(store_url);
   model::Registry registry;
   studio::register_models(registry);
+  wan::register_models(registry);  // REEL_MODELS etc.; without weights a run is NotFound
   server::register_diagnostic_models_from_env(registry);
   std::filesystem::path artifacts_root = a.value("--artifacts")
                                              ? std::filesystem::path(*a.value("--artifacts"))

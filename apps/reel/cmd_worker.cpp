@@ -13,6 +13,7 @@
 #include "reel/server/stores.hpp"
 #include "reel/server/worker.hpp"
 #include "reel/studio/studio.hpp"
+#include "reel/wan/wan.hpp"
 
 namespace reel::cli {
 
@@ -41,6 +42,7 @@ int cmd_worker(const Argv& argv) {
   server::ServerStores stores = server::open_server_stores(*url);
   model::Registry registry;
   studio::register_models(registry);
+  wan::register_models(registry);  // REEL_MODELS etc.; without weights a run is NotFound
   bool diag = server::register_diagnostic_models_from_env(registry);
 
   server::WorkerOptions o;

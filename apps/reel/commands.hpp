@@ -20,6 +20,7 @@ int cmd_neural(const Argv& args);    // cmd_neural.cpp: dit-forward and friends 
 int cmd_serve(const Argv& args);     // cmd_serve.cpp: the HTTP API (issue 7)
 int cmd_worker(const Argv& args);    // cmd_serve.cpp: a queue worker (issue 7)
 int cmd_api_keys(const Argv& args);  // cmd_serve.cpp: keys create|list|revoke (issue 7)
+int cmd_calibrate(const Argv& args);  // cmd_calibrate.cpp: measure a Wan model's cost profile
 
 // Prints JSON to stdout (one document, newline-terminated).
 void print_json(const std::string& json);

@@ -17,7 +17,10 @@ constexpr const char* kUsage =
     "           [--prices FILE] [--no-cache] [--policy NAME|FILE] [--no-sign]\n"
     "           [--contact-sheet PNG] [--training-mining allowed|notAllowed|constrained]\n"
     "           [--crf N] [--preset P] [--quiet]      run a pipeline file (YAML or JSON)\n"
-    "  models [--json]                                 list models with licences and data\n"
+    "           [--weights DIR|MODEL=DIR]             where Wan checkpoints are (docs/models.md)\n"
+    "  models [--weights DIR|MODEL=DIR]... [--json]   list models with licences and data\n"
+    "  calibrate MODEL [--weights DIR|MODEL=DIR] [--device cpu|cuda] [--dtype T] [--json]\n"
+    "                                                  measure a Wan model's cost profile\n"
     "  cache ls|gc|clear [--max-bytes N] [--json]      inspect or trim the artifact store\n"
     "  probe FILE [--json]                             describe a video or image file\n"
     "  cost FILE [--json]                              show a clip's cost report\n"
@@ -26,7 +29,8 @@ constexpr const char* kUsage =
     "  keys create|list|revoke --store URL             API keys of reel serve (docs/api.md)\n"
     "  serve [--store URL] [--listen HOST:PORT] [--workers N]  the HTTP API (docs/api.md)\n"
     "  worker --store URL [--concurrency N]             run queued jobs (docs/server.md)\n"
-    "  neural dit-forward|dit-sample ...                check a Wan checkpoint (docs/neural.md)\n"
+    "  neural dit-forward|dit-sample|t5-encode ...      check Wan weights (docs/neural.md)\n"
+    "  neural generate --folder DIR --request REQ.json --out OUT  text/image → video frames\n"
     "  contact-sheet VIDEO PNG [--columns N] [--rows N]  a grid of frames\n"
     "\n"
     "exit codes: 0 ok, 2 invalid input, 3 I/O, 4 not found, 5 model load, 6 out of memory,\n"
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") return cmd_run(args);
     if (command == "models") return cmd_models(args);
+    if (command == "calibrate") return cmd_calibrate(args);
     if (command == "cache") return cmd_cache(args);
     if (command == "probe") return cmd_probe(args);
     if (command == "cost") return cmd_cost(args);
@@ -70,8 +75,8 @@ int main(int argc, char** argv) {
     if (command == "worker") return cmd_worker(args);
     throw reel::Error(reel::ErrorKind::InvalidInput,
                       "unknown command '" + command +
-                          "'; commands: run, models, cache, probe, cost, verify, keys, "
-                          "contact-sheet, neural, serve, worker (reel --help)");
+                          "'; commands: run, models, calibrate, cache, probe, cost, verify, "
+                          "keys, contact-sheet, neural, serve, worker (reel --help)");
   } catch (const reel::Error& e) {
     if (wants_json(argc, argv))
       std::fprintf(stderr, "%s\n", e.to_json().c_str());

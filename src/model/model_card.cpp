@@ -52,6 +52,7 @@ Json ModelCard::to_json() const {
                        {"seconds_per_megapixel", cost.seconds_per_megapixel},
                        {"measured_on", cost.measured_on}};
   j["description"] = description;
+  if (!availability.empty()) j["availability"] = availability;
   return j;
 }
 

@@ -11,6 +11,8 @@
 namespace reel::neural::compat {
 
 inline constexpr bool kHasFusedAttention = TORCH_VERSION_MAJOR >= 2;
+// 1.13's CPU kernels have no fp16 matmul or tanh ("addmm_impl_cpu_" not implemented).
+inline constexpr bool kHasCpuHalfKernels = TORCH_VERSION_MAJOR >= 2;
 
 // softmax(q kᵀ / √d) v for q [B, H, Lq, D], k and v [B, H, Lk, D], no mask.
 // 2.x: the fused kernel (flash / memory-efficient on CUDA). 1.13: the same math,

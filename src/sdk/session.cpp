@@ -45,6 +45,7 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
     throw Error(ErrorKind::InvalidInput, "training-mining setting '" + tm +
                                              "' is not one of: notAllowed, allowed, constrained");
   studio::register_models(registry_);
+  wan::register_models(registry_, options_.wan);
   store_ = std::make_unique<pipeline::ArtifactStore>(
       options_.store_root.empty() ? pipeline::ArtifactStore::default_root() : options_.store_root);
   if (!options_.server.empty())

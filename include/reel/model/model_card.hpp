@@ -42,6 +42,9 @@ struct ModelCard {
   std::vector<std::string> devices;  // "cpu", "cuda"
   CostProfile cost;
   std::string description;
+  // Whether it can run here, for listings (e.g. "weights: not found, expected at ...");
+  // empty for models that need nothing (the studio models).
+  std::string availability;
 
   bool supports(Task t) const;
   Json to_json() const;

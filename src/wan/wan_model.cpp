@@ -1,0 +1,277 @@
+// A Wan checkpoint as a registry model: validates and maps the request, checks the
+// weights before anything runs, then runs `reel-neural generate` in a private temp
+// folder and reads the frames back (process boundary: reel never links LibTorch).
+#include <stdlib.h>
+
+#include <chrono>
+#include <fstream>
+#include <mutex>
+
+#include "reel/core/error.hpp"
+#include "reel/media/png.hpp"
+#include "reel/model/limits.hpp"
+#include "reel/neural/safetensors.hpp"
+#include "reel/studio/animator.hpp"
+#include "wan/wan_child.hpp"
+#include "wan/wan_internal.hpp"
+#include "wan/wan_request.hpp"
+
+namespace reel::wan {
+namespace fs = std::filesystem;
+using detail::GenerateJob;
+
+namespace {
+
+// A private folder for one run's request, image and output; removed on every exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "reel-wan-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data()))
+      throw Error(ErrorKind::Io,
+                  "cannot create a temp folder under " + fs::temp_directory_path().string());
+    path_ = tmpl;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+double timing(const Json& done, const Json& metadata, const char* key) {
+  if (auto it = done.find(key); it != done.end() && it->is_number()) return it->get<double>();
+  if (auto it = metadata.find(key); it != metadata.end() && it->is_string()) {
+    try {
+      return std::stod(it->get<std::string>());
+    } catch (const std::exception&) {
+    }
+  }
+  return 0.0;
+}
+
+media::Video read_frames(const fs::path& out, const GenerateJob& job, Json& timings,
+                         const Json& done) {
+  auto file = neural::SafetensorsFile::open(out);
+  const neural::TensorInfo* t = file.find("frames");
+  if (!t)
+    throw Error(ErrorKind::Internal,
+                "reel-neural generate wrote no 'frames' tensor to " + out.string());
+  const std::vector<std::int64_t> want{job.frames, job.height, job.width, 3};
+  if (t->dtype != neural::DType::u8 || t->shape != want) {
+    std::string got;
+    for (auto d : t->shape) got += (got.empty() ? "" : ", ") + std::to_string(d);
+    throw Error(ErrorKind::Internal, "reel-neural generate returned frames " +
+                                         std::string(neural::dtype_name(t->dtype)) + " [" + got +
+                                         "]; expected U8 [" + std::to_string(job.frames) + ", " +
+                                         std::to_string(job.height) + ", " +
+                                         std::to_string(job.width) + ", 3]");
+  }
+  auto bytes = file.data(*t);
+  media::Video v;
+  v.fps = media::fps_to_rational(job.fps);
+  const std::size_t px = std::size_t(job.width) * job.height;
+  for (int f = 0; f < job.frames; ++f) {
+    media::Image img(job.width, job.height);
+    const std::uint8_t* src = bytes.data() + f * px * 3;
+    std::uint8_t* dst = img.u8();
+    for (std::size_t i = 0; i < px; ++i, src += 3, dst += 4) {
+      dst[0] = src[0], dst[1] = src[1], dst[2] = src[2], dst[3] = 255;
+    }
+    v.frames.push_back(std::move(img));
+  }
+  for (const char* k : {"t5_seconds", "dit_seconds", "dit_steps", "vae_seconds", "total_seconds"})
+    timings[k] = timing(done, file.metadata(), k);
+  return v;
+}
+
+// The i2v first frame: studio-animator's frame 0 for the same image and background at
+// the target size, so Wan starts from exactly the composite studio-animator shows.
+media::Image composite_first_frame(const model::ImageToVideoRequest& r, int width, int height) {
+  static const std::shared_ptr<model::Model> animator = studio::make_animator_model();
+  model::ImageToVideoRequest still;
+  still.image = r.image;
+  still.background = r.background;
+  still.motion = "still";
+  still.fps = 25;
+  still.duration_seconds = 0.04;  // one frame
+  still.width = width;
+  still.height = height;
+  still.seed = r.seed;
+  still.params = Json{{"ambient_weather", false}};
+  model::RunContext quiet;
+  quiet.cancel = CancelToken();
+  auto v = model::as_task<model::ImageToVideo>(*animator, model::Task::image_to_video)
+               .animate(still, quiet);
+  return v.video.frames.at(0).to_u8();
+}
+
+class WanModel final : public model::TextToVideo,
+                       public model::ImageToVideo,
+                       public model::TextToImage {
+ public:
+  WanModel(const WanSpec& spec, WanOptions options) : spec_(spec), options_(std::move(options)) {}
+
+  const model::ModelCard& card() const override {
+    const auto folder = checkpoint_folder(spec_, options_);
+    std::string state = detail::weights_fingerprint(folder.value_or(fs::path()));
+    std::error_code ec;
+    const fs::path cal = calibration_file(options_, spec_.id);
+    state += "|" + std::to_string(fs::last_write_time(cal, ec).time_since_epoch().count());
+    state += "|" + weights_status(spec_, options_);
+    std::lock_guard lock(mutex_);
+    if (cards_.empty() || state != state_) {
+      // Older cards stay alive: callers may hold references to them.
+      cards_.push_back(std::make_unique<model::ModelCard>(make_card(folder)));
+      state_ = state;
+    }
+    return *cards_.back();
+  }
+
+  model::VideoResult generate_video(const model::TextToVideoRequest& r,
+                                    model::RunContext& ctx) override {
+    GenerateJob job = text_job(r.prompt, r.negative_prompt, r.seed, r.params);
+    job.task = "t2v";
+    detail::resolve_size(spec_, r.width, r.height, false, job);
+    detail::resolve_frames(spec_, r.duration_seconds, r.fps, job);
+    return run(job, ctx);
+  }
+
+  model::VideoResult animate(const model::ImageToVideoRequest& r, model::RunContext& ctx) override {
+    if (!card().supports(model::Task::image_to_video))
+      throw Error(ErrorKind::InvalidInput, spec_.id + " does not do image_to_video; use " +
+                                               "wan2.2-ti2v-5b or studio-animator");
+    if (r.image.image.empty())
+      throw Error(ErrorKind::InvalidInput, spec_.id + ": the image to animate is empty");
+    GenerateJob job = text_job(r.motion, "", r.seed, r.params);
+    job.task = "i2v";
+    const media::Image& shape = r.background ? r.background->image : r.image.image;
+    detail::resolve_size(spec_, r.width, r.height, shape.height() > shape.width(), job);
+    detail::resolve_frames(spec_, r.duration_seconds, r.fps, job);
+    check_checkpoint(spec_, options_);  // before compositing: fail before spending anything
+    job.first_frame = composite_first_frame(r, job.width, job.height);
+    return run(job, ctx);
+  }
+
+  model::ImageResult generate(const model::TextToImageRequest& r, model::RunContext& ctx) override {
+    GenerateJob job = text_job(r.prompt, r.negative_prompt, r.seed, r.params);
+    job.task = "t2i";
+    detail::resolve_size(spec_, r.width, r.height, false, job);
+    job.frames = 1;
+    job.fps = spec_.defaults.fps;
+    model::VideoResult v = run(job, ctx);
+    model::ImageResult out;
+    out.image = std::move(v.video.frames.at(0));
+    out.notes = std::move(v.notes);
+    out.metadata = std::move(v.metadata);
+    return out;
+  }
+
+ private:
+  model::ModelCard make_card(const std::optional<fs::path>& folder) const {
+    model::ModelCard c;
+    c.id = spec_.id;
+    // The weights' identity is part of the version, so cache keys change with them.
+    c.version = "1+w" + detail::weights_fingerprint(folder.value_or(fs::path()));
+    // A tiled VAE decode blends tiles: other pixels, so another cache identity. The dtype
+    // changes pixels too; offload does not (bit-identical, reel-neural's tests).
+    if (options_.vae_tile > 0)
+      c.version +=
+          "+t" + std::to_string(options_.vae_tile) + "o" + std::to_string(options_.vae_overlap);
+    if (!options_.dtype.empty()) c.version += "+" + options_.dtype;
+    c.name = spec_.name;
+    c.publisher = "Wan-AI (Alibaba)";
+    c.tasks = spec_.tasks;
+    c.licence = "Apache-2.0";
+    c.training_data = model::TrainingData::undisclosed;
+    c.training_data_note = "not disclosed by the publisher";
+    // The executor prices a run on the first device listed: the one runs use.
+    const std::string kind = detail::device_kind(options_.device);
+    c.devices = {kind, kind == "cuda" ? "cpu" : "cuda"};
+    auto cal = load_calibration(options_, spec_.id);
+    c.cost = cal ? cal->profile : spec_.published_cost;
+    c.description = spec_.description;
+    c.availability = weights_status(spec_, options_);
+    return c;
+  }
+
+  GenerateJob text_job(const std::string& prompt, const std::string& negative, std::uint64_t seed,
+                       const Json& params) const {
+    const auto& limits = model::default_limits();
+    model::check_prompt(prompt, limits, spec_.id, /*required=*/false);
+    model::check_prompt(negative, limits, spec_.id + " negative prompt", false);
+    GenerateJob job;
+    job.prompt = prompt;
+    job.negative_prompt = negative;
+    job.seed = seed;
+    detail::apply_params(spec_, params, job);
+    return job;
+  }
+
+  model::VideoResult run(GenerateJob& job, model::RunContext& ctx) {
+    check_checkpoint(spec_, options_);
+    const fs::path bin = find_reel_neural(options_);
+    const fs::path folder = *checkpoint_folder(spec_, options_);
+    ctx.check_cancelled();
+    TempDir dir;
+    const fs::path request = dir.path() / "request.json", image = dir.path() / "first_frame.png",
+                   out = dir.path() / "out.safetensors";
+    if (job.first_frame) media::write_png(image, *job.first_frame);
+    {
+      std::ofstream f(request);
+      f << job.to_request(image.string()).dump(2);
+      if (!f) throw Error(ErrorKind::Io, "cannot write " + request.string());
+    }
+    std::vector<std::string> argv{bin.string(), "generate",       "--folder", folder.string(),
+                                  "--request",  request.string(), "--out",    out.string(),
+                                  "--device",   options_.device};
+    if (!options_.dtype.empty()) argv.insert(argv.end(), {"--dtype", options_.dtype});
+    if (options_.offload) argv.push_back("--offload");
+    if (options_.vae_tile > 0) {
+      argv.insert(argv.end(), {"--tile", std::to_string(options_.vae_tile)});
+      if (options_.vae_overlap > 0)
+        argv.insert(argv.end(), {"--overlap", std::to_string(options_.vae_overlap)});
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    detail::ChildResult r = with_context(spec_.id + ": running reel-neural generate", [&] {
+      return detail::run_child(argv, ctx.cancel, options_.kill_grace,
+                               [&](double f, std::string_view m) { ctx.progress(f, m); });
+    });
+    model::VideoResult result;
+    Json timings = Json::object();
+    result.video = read_frames(out, job, timings, r.done);
+    // What the run cost from here, child start-up (LibTorch, ~0.5 s) included.
+    timings["wall_seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    result.notes = std::move(job.notes);
+    result.metadata = {
+        {"model", spec_.id},         {"task", job.task},         {"width", job.width},
+        {"height", job.height},      {"frames", job.frames},     {"steps", job.steps},
+        {"shift", job.shift},        {"guidance", job.guidance}, {"sampler", job.sampler},
+        {"device", options_.device}, {"timings", timings}};
+    return result;
+  }
+
+  const WanSpec& spec_;
+  WanOptions options_;
+  mutable std::mutex mutex_;
+  mutable std::string state_;
+  mutable std::vector<std::unique_ptr<model::ModelCard>> cards_;
+};
+
+}  // namespace
+
+std::shared_ptr<model::Model> make_wan_model(const WanSpec& spec, WanOptions options) {
+  return std::make_shared<WanModel>(spec, std::move(options));
+}
+
+void register_models(model::Registry& registry, const WanOptions& options) {
+  for (const WanSpec& spec : wan_specs()) registry.add(make_wan_model(spec, options));
+}
+
+}  // namespace reel::wan
