@@ -92,8 +92,12 @@ at::Tensor vae_resample(const at::Tensor& x, const VaeResample& r, VaeCache& cac
   switch (r.mode) {
     case ResampleMode::up2d:
     case ResampleMode::up3d: {
-      // nearest-exact ×2 is plain pixel doubling at an integer factor.
-      auto up = y.repeat_interleave(2, 3).repeat_interleave(2, 4);
+      // nearest-exact ×2 is plain pixel doubling at an integer factor: one broadcast copy
+      // (repeat_interleave measured 13× slower here).
+      const auto B = y.size(0), C = y.size(1), T = y.size(2), H = y.size(3), W = y.size(4);
+      auto up = y.reshape({B, C, T, H, 1, W, 1})
+                    .expand({B, C, T, H, 2, W, 2})
+                    .reshape({B, C, T, 2 * H, 2 * W});
       y = per_frame_conv(up, r.conv, 1, 1);
       break;
     }
@@ -142,7 +146,9 @@ at::Tensor vae_avg_down(const at::Tensor& x, int out_channels, int ft, int fs) {
 at::Tensor vae_dup_up(const at::Tensor& x, int out_channels, int ft, int fs, bool first_chunk) {
   const auto B = x.size(0), C = x.size(1), T = x.size(2), H = x.size(3), W = x.size(4);
   const std::int64_t factor = std::int64_t{ft} * fs * fs;
-  auto v = x.repeat_interleave(out_channels * factor / C, 1)
+  const std::int64_t repeats = out_channels * factor / C;  // each channel, repeats times in a row
+  auto v = x.reshape({B, C, 1, T, H, W})
+               .expand({B, C, repeats, T, H, W})
                .reshape({B, out_channels, ft, fs, fs, T, H, W})
                .permute({0, 1, 5, 2, 6, 3, 7, 4})
                .reshape({B, out_channels, T * ft, H * fs, W * fs});
