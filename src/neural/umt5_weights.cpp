@@ -105,7 +105,8 @@ struct Checkpoint {
       return *file_dtype == dtype ? t : t.to(dtype);
     }
     auto values = s.pth != nullptr ? pth->to_f32(*s.pth) : st->to_f32(s.key);
-    return at::from_blob(values.data(), s.shape, at::kFloat).to(dtype);
+    // copy=true: `values` dies here, so even an fp32 result must own its memory.
+    return at::from_blob(values.data(), s.shape, at::kFloat).to(dtype, false, true);
   }
 };
 

@@ -82,7 +82,7 @@ TEST_F(Umt5Parity, Fp32MatchesReferenceFromPthAndSafetensorsAndMissesEveryPertur
   const auto mask = read(c("inputs.safetensors"), "mask");
   ASSERT_EQ(mask[1].sum().item<std::int64_t>(), 37);  // row 1 is padded
   const auto expected = read(c("expected.safetensors"), "y");
-  for (const char* weights : {"weights.pth", "weights.safetensors"}) {
+  for (const char* weights : {"weights.pth", "weights.safetensors", "weights_strided.pth"}) {
     auto enc = encoder(weights);
     const auto y = enc.forward(ids, mask);
     ASSERT_EQ(y.scalar_type(), at::kFloat);

@@ -6,6 +6,7 @@
 DIR/t5_config.json          reel's t5 config (dim 32, 2 layers, 4 heads, 32 buckets)
 DIR/weights.pth             F32 state dict under the official Wan names (torch.save)
 DIR/weights_bf16.pth        the same weights in BF16 (what Wan ships)
+DIR/weights_strided.pth     F32, the attention projections stored as transposed views
 DIR/weights.safetensors     F32 under the Hugging Face UMT5 names (with the tied
                             encoder.embed_tokens.weight as well as shared.weight)
 DIR/inputs.safetensors      ids [2, 160] int64, mask [2, 160] (row 1 padded after 37 tokens)
@@ -82,6 +83,15 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
     w = random_weights(cfg, gen)
     torch.save(w, os.path.join(args.out, "weights.pth"))
+    # The same values with the attention projections stored as transposed views
+    # (non-contiguous: reel gathers them through their strides).
+    strided = {}
+    for k, v in w.items():
+        if ".attn." in k:
+            strided[k] = v.t().contiguous().t()
+        else:
+            strided[k] = v
+    torch.save(strided, os.path.join(args.out, "weights_strided.pth"))
     w16 = {k: v.to(torch.bfloat16) for k, v in w.items()}
     torch.save(w16, os.path.join(args.out, "weights_bf16.pth"))
     hf = {umt5.hf_name(k): v for k, v in w.items()}
