@@ -61,8 +61,10 @@ extern "C" void on_stop_signal(int) {
 
 void watch_signals(CancelToken cancel) {
   char byte = 0;
-  while (::read(g_signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  ssize_t got = 0;
+  while ((got = ::read(g_signal_pipe[0], &byte, 1)) < 0 && errno == EINTR) {
   }
+  if (got != 1) return;  // the pipe failed: no signal was seen, so nothing to cancel
   cancel.cancel();
   const auto deadline = std::chrono::steady_clock::now() + kCancelGrace;
   while (std::chrono::steady_clock::now() < deadline || g_state.load() == kWriting) {

@@ -45,6 +45,47 @@ at::Tensor ramp(std::int64_t length, std::int64_t rise, std::int64_t fall) {
   return at::tensor(w, at::kFloat);
 }
 
+// Runs `fn` on overlapping spatial tiles of `input` and blends the results. The tile grid is
+// in latent pixels (`tile`, `overlap`); `in_unit` / `out_unit` are how many input / output
+// pixels one latent pixel spans (decode: 1 / f, encode: f / 1). Each tile is weighted by
+// linear ramps over its overlaps with neighbouring tiles (the frame's own border keeps
+// weight 1) and the sum normalised by the summed weights.
+at::Tensor run_tiled(const at::Tensor& input, std::int64_t tile, std::int64_t overlap,
+                     std::int64_t in_unit, std::int64_t out_unit,
+                     const std::function<at::Tensor(const at::Tensor&, int, int)>& fn) {
+  const auto h = input.size(3) / in_unit, w = input.size(4) / in_unit;
+  const auto hs = tile_spans(h, tile, overlap), ws = tile_spans(w, tile, overlap);
+  const int tiles = static_cast<int>(hs.size() * ws.size());
+  auto before = [](const auto& spans, std::size_t i) {
+    return i > 0 ? spans[i - 1].second - spans[i].first : std::int64_t{0};
+  };
+  auto after = [](const auto& spans, std::size_t i) {
+    return i + 1 < spans.size() ? spans[i].second - spans[i + 1].first : std::int64_t{0};
+  };
+  const std::int64_t u = out_unit;
+  at::Tensor acc, wsum;
+  int index = 0;
+  for (std::size_t i = 0; i < hs.size(); ++i) {
+    for (std::size_t j = 0; j < ws.size(); ++j) {
+      const auto [h0, h1] = hs[i];
+      const auto [w0, w1] = ws[j];
+      auto part =
+          fn(input.slice(3, h0 * in_unit, h1 * in_unit).slice(4, w0 * in_unit, w1 * in_unit),
+             index++, tiles);
+      if (!acc.defined()) {
+        acc = at::zeros({part.size(0), part.size(1), part.size(2), h * u, w * u}, part.options());
+        wsum = at::zeros({h * u, w * u}, part.options());
+      }
+      auto rh = ramp((h1 - h0) * u, before(hs, i) * u, after(hs, i) * u);
+      auto rw = ramp((w1 - w0) * u, before(ws, j) * u, after(ws, j) * u);
+      auto mask = (rh.unsqueeze(1) * rw.unsqueeze(0)).to(part.device());
+      acc.slice(3, h0 * u, h1 * u).slice(4, w0 * u, w1 * u).add_(part * mask);
+      wsum.slice(0, h0 * u, h1 * u).slice(1, w0 * u, w1 * u).add_(mask);
+    }
+  }
+  return acc / wsum.clamp_min(1e-6);
+}
+
 }  // namespace
 
 WanVAE::WanVAE(WanVaeConfig config, Device device, DType compute)
@@ -107,15 +148,23 @@ at::Tensor WanVAE::encode(const at::Tensor& video, const std::function<void(int,
   }
   at::NoGradGuard no_grad;
   auto x = video.to(to_torch(device_), scalar_);
-  if (config_.is_v22()) x = vae_patchify(x);
-  const int chunks = static_cast<int>(1 + (T - 1) / ft);
+  if (tiling_.enabled) return encode_tiled(x, on_chunk);
+  return encode_whole(x, on_chunk, 0, static_cast<int>(1 + (T - 1) / ft));
+}
+
+at::Tensor WanVAE::encode_whole(const at::Tensor& video,
+                                const std::function<void(int, int)>& on_chunk, int chunk_offset,
+                                int chunk_total) {
+  const int ft = config_.temporal_factor();
+  auto x = config_.is_v22() ? vae_patchify(video) : video;
+  const int chunks = static_cast<int>(1 + (x.size(2) - 1) / ft);
   VaeCache cache;
   std::vector<at::Tensor> outs;
   for (int i = 0; i < chunks; ++i) {
     // The official chunking: the first frame alone, then one latent frame's worth.
     auto chunk = i == 0 ? x.slice(2, 0, 1) : x.slice(2, 1 + ft * (i - 1), 1 + ft * i);
     outs.push_back(vae_encoder_chunk(chunk, weights_->encoder, cache));
-    if (on_chunk) on_chunk(i + 1, chunks);
+    if (on_chunk) on_chunk(chunk_offset + i + 1, chunk_total);
   }
   auto out = at::cat(outs, 2);
   outs.clear();
@@ -163,37 +212,21 @@ at::Tensor WanVAE::decode_whole(const at::Tensor& z, const std::function<void(in
 at::Tensor WanVAE::decode_tiled(const at::Tensor& z,
                                 const std::function<void(int, int)>& on_chunk) {
   const int f = config_.spatial_factor();
-  const std::int64_t tile = tiling_.tile / f, overlap = tiling_.overlap / f;
-  const auto h = z.size(3), w = z.size(4);
-  const auto hs = tile_spans(h, tile, overlap), ws = tile_spans(w, tile, overlap);
-  const int total = static_cast<int>(hs.size() * ws.size() * z.size(2));
-  at::Tensor acc, wsum;
-  int done = 0;
-  // Ramp only the edges that meet another tile; the frame's own border keeps weight 1.
-  auto before = [](const auto& spans, std::size_t i) {
-    return i > 0 ? spans[i - 1].second - spans[i].first : std::int64_t{0};
-  };
-  auto after = [](const auto& spans, std::size_t i) {
-    return i + 1 < spans.size() ? spans[i].second - spans[i + 1].first : std::int64_t{0};
-  };
-  for (std::size_t i = 0; i < hs.size(); ++i) {
-    for (std::size_t j = 0; j < ws.size(); ++j) {
-      const auto [h0, h1] = hs[i];
-      const auto [w0, w1] = ws[j];
-      auto part = decode_whole(z.slice(3, h0, h1).slice(4, w0, w1), on_chunk, done, total);
-      done += static_cast<int>(z.size(2));
-      if (!acc.defined()) {
-        acc = at::zeros({part.size(0), part.size(1), part.size(2), h * f, w * f}, part.options());
-        wsum = at::zeros({h * f, w * f}, part.options());
-      }
-      auto rh = ramp((h1 - h0) * f, before(hs, i) * f, after(hs, i) * f);
-      auto rw = ramp((w1 - w0) * f, before(ws, j) * f, after(ws, j) * f);
-      auto mask = (rh.unsqueeze(1) * rw.unsqueeze(0)).to(part.device());
-      acc.slice(3, h0 * f, h1 * f).slice(4, w0 * f, w1 * f).add_(part * mask);
-      wsum.slice(0, h0 * f, h1 * f).slice(1, w0 * f, w1 * f).add_(mask);
-    }
-  }
-  return acc / wsum.clamp_min(1e-6);
+  const int chunks = static_cast<int>(z.size(2));
+  return run_tiled(z, tiling_.tile / f, tiling_.overlap / f, 1, f,
+                   [&](const at::Tensor& part, int index, int tiles) {
+                     return decode_whole(part, on_chunk, index * chunks, tiles * chunks);
+                   });
+}
+
+at::Tensor WanVAE::encode_tiled(const at::Tensor& video,
+                                const std::function<void(int, int)>& on_chunk) {
+  const int f = config_.spatial_factor();
+  const int chunks = static_cast<int>(1 + (video.size(2) - 1) / config_.temporal_factor());
+  return run_tiled(video, tiling_.tile / f, tiling_.overlap / f, f, 1,
+                   [&](const at::Tensor& part, int index, int tiles) {
+                     return encode_whole(part, on_chunk, index * chunks, tiles * chunks);
+                   });
 }
 
 }  // namespace reel::neural

@@ -39,6 +39,7 @@ struct WanVaeConfig {
   bool is_v22() const { return version == Version::v2_2; }
 };
 
+// Spatial tiling for decode and encode (tiles blended with linear ramps over the overlap).
 struct WanVaeTiling {
   bool enabled = false;
   int tile = 256;    // pixels
@@ -68,6 +69,9 @@ class WanVAE {
   at::Tensor decode_whole(const at::Tensor& z, const std::function<void(int, int)>& on_chunk,
                           int chunk_offset, int chunk_total);
   at::Tensor decode_tiled(const at::Tensor& z, const std::function<void(int, int)>& on_chunk);
+  at::Tensor encode_whole(const at::Tensor& video, const std::function<void(int, int)>& on_chunk,
+                          int chunk_offset, int chunk_total);
+  at::Tensor encode_tiled(const at::Tensor& video, const std::function<void(int, int)>& on_chunk);
 
   WanVaeConfig config_;
   Device device_;

@@ -179,5 +179,20 @@ TEST(WanVae, CausalAndDeterministic) {
   }
 }
 
+// Progress: one call per chunk, (done, total), tiles multiplying the chunk count.
+TEST(WanVae, ReportsEveryChunk) {
+  WanVAE vae(tiny(false), Device::cpu(), DType::f32);
+  vae.init_random(2);
+  std::vector<std::pair<int, int>> calls;
+  auto record = [&](int done, int total) { calls.emplace_back(done, total); };
+  vae.encode(seeded({1, 3, 9, 16, 16}, 1, 0.5), record);
+  EXPECT_EQ(calls, (std::vector<std::pair<int, int>>{{1, 3}, {2, 3}, {3, 3}}));
+  calls.clear();
+  vae.set_tiling({true, 16, 8});  // 4×4 latent px → 3 × 3 tiles of 2
+  vae.decode(seeded({1, 4, 2, 4, 4}, 2), record);
+  ASSERT_EQ(calls.size(), 18u);
+  EXPECT_EQ(calls.back(), (std::pair<int, int>{18, 18}));
+}
+
 }  // namespace
 }  // namespace reel::neural
