@@ -8,7 +8,16 @@ namespace reel::server {
 
 ApiResponse get_models(ApiState& state) {
   Json models = Json::array();
-  for (const auto& m : state.ctx.registry.models()) models.push_back(m->card().to_json());
+  for (const auto& m : state.ctx.registry.models()) {
+    Json card = m->card().to_json();
+    // Availability text names the server's folders ("weights: found at /srv/..."): API
+    // clients get only whether the model can run.
+    if (card.contains("availability")) {
+      card["available"] = card["availability"].get<std::string>().rfind("weights: found", 0) == 0;
+      card.erase("availability");
+    }
+    models.push_back(std::move(card));
+  }
   return ApiResponse::json(200, {{"models", models}});
 }
 

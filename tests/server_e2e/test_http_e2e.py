@@ -235,6 +235,17 @@ class HttpApi(unittest.TestCase):
         status, _, _ = s.request("GET", film["url"], headers={"If-None-Match": h["etag"] if "etag" in h else '"%s"' % film["hash"]}, key=self.key)
         self.assertEqual(status, 304)
 
+    def test_models_say_whether_they_can_run_without_naming_server_paths(self):
+        k = create_key(self.store, self.home)["secret"]
+        status, data, _ = self.server.json("GET", "/v1/models", key=k)
+        self.assertEqual(status, 200)
+        cards = {m["id"]: m for m in data["models"]}
+        self.assertIn("studio-character", cards)
+        self.assertIn("wan2.1-t2v-1.3b", cards)
+        self.assertIs(cards["wan2.1-t2v-1.3b"]["available"], False)
+        self.assertNotIn("availability", cards["wan2.1-t2v-1.3b"])
+        self.assertNotIn("REEL_MODELS", json.dumps(data))
+
     def test_sse_heartbeats_while_idle(self):
         s = self.server
         k = create_key(self.store, self.home)["secret"]
