@@ -1,8 +1,8 @@
 #pragma once
 // Torch-free entry points for the `reel neural` tools, so the CLI and tests call the
 // engine without LibTorch headers.
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
