@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "neural/checkpoint_check.hpp"
+
 #if __has_include(<cuda_runtime_api.h>) && __has_include(<c10/cuda/CUDAFunctions.h>)
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime_api.h>
@@ -86,17 +88,9 @@ c10::Device to_torch(Device device) {
 }
 
 at::ScalarType to_scalar_type(DType dtype) {
-  switch (dtype) {
-    case DType::f32:
-      return at::kFloat;
-    case DType::bf16:
-      return at::kBFloat16;
-    case DType::f16:
-      return at::kHalf;
-    default:
-      compute_dtype_name(dtype);  // throws the InvalidInput
-      return at::kFloat;
-  }
+  if (auto t = torch_float_dtype(dtype)) return *t;
+  compute_dtype_name(dtype);  // throws the InvalidInput
+  return at::kFloat;
 }
 
 std::optional<std::uint64_t> available_bytes(Device device) {

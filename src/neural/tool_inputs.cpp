@@ -4,12 +4,6 @@
 
 namespace reel::neural {
 
-std::string shape_string(const std::vector<std::int64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 at::Tensor read_input_tensor(const SafetensorsFile& file, const std::string& name, std::size_t rank,
                              const std::string& expected, bool required) {
   const TensorInfo* info = file.find(name);

@@ -7,11 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "neural/checkpoint_check.hpp"  // shape_string
 #include "reel/neural/safetensors.hpp"
 
 namespace reel::neural {
-
-std::string shape_string(const std::vector<std::int64_t>& shape);
 
 // A float tensor from the file, widened to fp32 on the CPU, with its rank checked; an
 // undefined tensor when absent and not required. `expected` is the shape named in messages.

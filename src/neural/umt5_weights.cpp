@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "neural/checkpoint_check.hpp"
 #include "reel/core/atomic_file.hpp"
 #include "reel/core/error.hpp"
 #include "reel/core/json.hpp"
@@ -22,32 +23,6 @@ using Shape = std::vector<std::int64_t>;
 
 [[noreturn]] void invalid(std::string_view what, const std::string& message) {
   throw Error(ErrorKind::InvalidInput, std::string(what) + ": " + message);
-}
-
-std::string list_capped(const std::vector<std::string>& items, std::size_t cap = 12) {
-  std::string s;
-  for (std::size_t i = 0; i < items.size() && i < cap; ++i) s += (i ? ", " : "") + items[i];
-  if (items.size() > cap) s += ", ... (" + std::to_string(items.size() - cap) + " more)";
-  return s;
-}
-
-std::string shape_string(const Shape& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-std::optional<at::ScalarType> torch_dtype(DType dtype) {
-  switch (dtype) {
-    case DType::f32:
-      return at::kFloat;
-    case DType::bf16:
-      return at::kBFloat16;
-    case DType::f16:
-      return at::kHalf;
-    default:
-      return std::nullopt;
-  }
 }
 
 // Hugging Face T5/UMT5 encoder names, after "encoder.block.N.", → official names after
@@ -96,7 +71,7 @@ struct Checkpoint {
   // The tensor's values as a CPU tensor of `dtype`: one copy out of the mapping when the
   // file already holds `dtype` (offsets in the mapping need not be aligned for it).
   at::Tensor read(const Source& s, at::ScalarType dtype) const {
-    const auto file_dtype = torch_dtype(s.dtype);
+    const auto file_dtype = torch_float_dtype(s.dtype);
     const bool dense = s.pth == nullptr || s.pth->is_contiguous();
     if (file_dtype && dense) {
       auto bytes = s.pth != nullptr ? pth->data(*s.pth) : st->data(s.key);
@@ -120,12 +95,12 @@ Binding bind_params(const Checkpoint& checkpoint, const std::vector<UMT5Param>& 
   for (std::size_t i = 0; i < params.size(); ++i) by_name.emplace(params[i].name, i);
   Binding b;
   b.source.assign(params.size(), nullptr);
-  std::vector<std::string> unexpected, misshaped, duplicated, bad_dtype;
+  CheckpointMismatch mismatch;
   for (const auto& s : checkpoint.sources) {
     auto name = umt5_official_name(s.key);
     auto it = by_name.find(name);
     if (it == by_name.end()) {
-      unexpected.push_back(s.key);
+      mismatch.unexpected.push_back(s.key);
       continue;
     }
     const auto& p = params[it->second];
@@ -133,37 +108,21 @@ Binding bind_params(const Checkpoint& checkpoint, const std::vector<UMT5Param>& 
       // Hugging Face files may hold the tied embedding under both names; equal shapes are
       // the same tensor, so the first one is used.
       if (name == "token_embedding.weight" && s.shape == b.source[it->second]->shape) continue;
-      duplicated.push_back(s.key + " (also " + b.source[it->second]->key + ")");
+      mismatch.duplicated.push_back(s.key + " (also " + b.source[it->second]->key + ")");
       continue;
     }
     b.source[it->second] = &s;
     if (s.shape != p.shape) {
-      misshaped.push_back(s.key + " " + shape_string(s.shape) + " (expected " +
-                          shape_string(p.shape) + ")");
+      mismatch.add_misshaped(s.key, s.shape, p.shape);
     }
-    if (!torch_dtype(s.dtype) && (s.pth != nullptr || s.dtype != DType::f8_e4m3)) {
-      bad_dtype.push_back(s.key + " " + std::string(dtype_name(s.dtype)));
+    if (!torch_float_dtype(s.dtype) && (s.pth != nullptr || s.dtype != DType::f8_e4m3)) {
+      mismatch.add_bad_dtype(s.key, s.dtype);
     }
   }
-  std::vector<std::string> missing;
   for (std::size_t i = 0; i < params.size(); ++i) {
-    if (b.source[i] == nullptr) missing.push_back(params[i].name);
+    if (b.source[i] == nullptr) mismatch.missing.push_back(params[i].name);
   }
-  if (!missing.empty() || !unexpected.empty() || !misshaped.empty() || !duplicated.empty() ||
-      !bad_dtype.empty()) {
-    std::string message = "checkpoint does not match the umT5 config";
-    auto section = [&](const char* label, const std::vector<std::string>& items) {
-      if (!items.empty()) {
-        message += "; " + std::to_string(items.size()) + " " + label + ": " + list_capped(items);
-      }
-    };
-    section("missing", missing);
-    section("unexpected", unexpected);
-    section("mis-shaped", misshaped);
-    section("given twice", duplicated);
-    section("not float (allowed F32, F16, BF16; F8_E4M3 in safetensors)", bad_dtype);
-    throw Error(ErrorKind::ModelLoad, message).add_context(what);
-  }
+  mismatch.throw_if_any("umT5", "F32, F16, BF16; F8_E4M3 in safetensors", what);
   return b;
 }
 

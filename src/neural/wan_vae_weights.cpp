@@ -6,7 +6,7 @@
 #include <functional>
 #include <map>
 
-#include "neural/tool_inputs.hpp"
+#include "neural/checkpoint_check.hpp"
 #include "reel/core/error.hpp"
 #include "reel/neural/pth.hpp"
 #include "reel/neural/safetensors.hpp"
@@ -160,17 +160,6 @@ void decoder(Builder& b, const WanVaeConfig& c, VaeCoder& d) {
   b.middle_and_head("decoder", d, dims[0], dims.back(), v22 ? 12 : 3);
 }
 
-std::string list_capped(const std::vector<std::string>& items, std::size_t cap = 12) {
-  std::string s;
-  for (std::size_t i = 0; i < items.size() && i < cap; ++i) s += (i ? ", " : "") + items[i];
-  if (items.size() > cap) s += ", ... (" + std::to_string(items.size() - cap) + " more)";
-  return s;
-}
-
-bool is_float(DType d) {
-  return d == DType::f32 || d == DType::f16 || d == DType::bf16;
-}
-
 // One checkpoint entry, whichever container it came from.
 struct Entry {
   DType dtype;
@@ -225,35 +214,22 @@ void load_wan_vae_weights(const std::filesystem::path& path, std::vector<VaePara
 
   std::map<std::string, std::size_t, std::less<>> by_name;
   for (std::size_t i = 0; i < params.size(); ++i) by_name.emplace(params[i].name, i);
-  std::vector<std::string> missing, unexpected, misshaped, bad_dtype;
+  CheckpointMismatch mismatch;
   for (const auto& [name, e] : entries) {
     auto it = by_name.find(name);
     if (it == by_name.end()) {
-      unexpected.push_back(name);
+      mismatch.unexpected.push_back(name);
       continue;
     }
     if (e.shape != params[it->second].shape) {
-      misshaped.push_back(name + " " + shape_string(e.shape) + " (expected " +
-                          shape_string(params[it->second].shape) + ")");
+      mismatch.add_misshaped(name, e.shape, params[it->second].shape);
     }
-    if (!is_float(e.dtype)) bad_dtype.push_back(name + " " + std::string(dtype_name(e.dtype)));
+    if (!torch_float_dtype(e.dtype)) mismatch.add_bad_dtype(name, e.dtype);
   }
   for (const auto& p : params) {
-    if (entries.find(p.name) == entries.end()) missing.push_back(p.name);
+    if (entries.find(p.name) == entries.end()) mismatch.missing.push_back(p.name);
   }
-  if (!missing.empty() || !unexpected.empty() || !misshaped.empty() || !bad_dtype.empty()) {
-    std::string message = "checkpoint does not match the Wan VAE config";
-    auto section = [&](const char* label, const std::vector<std::string>& items) {
-      if (!items.empty()) {
-        message += "; " + std::to_string(items.size()) + " " + label + ": " + list_capped(items);
-      }
-    };
-    section("missing", missing);
-    section("unexpected", unexpected);
-    section("mis-shaped", misshaped);
-    section("not float (allowed F32, F16, BF16)", bad_dtype);
-    throw Error(ErrorKind::ModelLoad, message).add_context(what);
-  }
+  mismatch.throw_if_any("Wan VAE", "F32, F16, BF16", what);
   for (auto& p : params) {
     auto values = entries.at(p.name).values();
     *p.slot = at::from_blob(values.data(), p.shape, at::kFloat).to(device, dtype, false, true);

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "neural/checkpoint_check.hpp"
 #include "neural/runtime.hpp"
 #include "reel/core/error.hpp"
 #include "reel/neural/safetensors.hpp"
@@ -92,19 +93,6 @@ std::string translate(std::string_view key, const auto& aliases) {
   return std::string(key);
 }
 
-std::string list_capped(const std::vector<std::string>& items, std::size_t cap = 12) {
-  std::string s;
-  for (std::size_t i = 0; i < items.size() && i < cap; ++i) s += (i ? ", " : "") + items[i];
-  if (items.size() > cap) s += ", ... (" + std::to_string(items.size() - cap) + " more)";
-  return s;
-}
-
-std::string shape_string(const std::vector<std::int64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 bool offloaded(const WanParam& p, const WanPlacement& placement) {
   return placement.offload_blocks && p.block >= 0;
 }
@@ -124,19 +112,6 @@ at::Tensor place(at::Tensor cpu, const WanParam& p, const WanPlacement& placemen
     return converted;
   }
   return converted.to(options.device());
-}
-
-std::optional<at::ScalarType> torch_dtype(DType dtype) {
-  switch (dtype) {
-    case DType::f32:
-      return at::kFloat;
-    case DType::bf16:
-      return at::kBFloat16;
-    case DType::f16:
-      return at::kHalf;
-    default:
-      return std::nullopt;
-  }
 }
 
 }  // namespace
@@ -216,54 +191,38 @@ void load_wan_weights(const std::filesystem::path& path, std::vector<WanParam>& 
   for (std::size_t i = 0; i < params.size(); ++i) by_name.emplace(params[i].name, i);
 
   std::vector<const TensorInfo*> source(params.size(), nullptr);
-  std::vector<std::string> unexpected, misshaped, duplicated, bad_dtype;
+  CheckpointMismatch mismatch;
   for (const auto& key : checkpoint.names()) {
     auto name = official_name(key);
     auto it = by_name.find(name);
     if (it == by_name.end()) {
-      unexpected.push_back(key);
+      mismatch.unexpected.push_back(key);
       continue;
     }
     const TensorInfo* info = checkpoint.find(key);
     if (source[it->second] != nullptr) {
-      duplicated.push_back(key + " (also " + source[it->second]->name + ")");
+      mismatch.duplicated.push_back(key + " (also " + source[it->second]->name + ")");
       continue;
     }
     source[it->second] = info;
     const auto& p = params[it->second];
     if (info->shape != p.shape) {
-      misshaped.push_back(key + " " + shape_string(info->shape) + " (expected " +
-                          shape_string(p.shape) + ")");
+      mismatch.add_misshaped(key, info->shape, p.shape);
     }
-    if (!torch_dtype(info->dtype) && info->dtype != DType::f8_e4m3) {
-      bad_dtype.push_back(key + " " + std::string(dtype_name(info->dtype)));
+    if (!torch_float_dtype(info->dtype) && info->dtype != DType::f8_e4m3) {
+      mismatch.add_bad_dtype(key, info->dtype);
     }
   }
-  std::vector<std::string> missing;
   for (std::size_t i = 0; i < params.size(); ++i) {
-    if (source[i] == nullptr) missing.push_back(params[i].name);
+    if (source[i] == nullptr) mismatch.missing.push_back(params[i].name);
   }
-  if (!missing.empty() || !unexpected.empty() || !misshaped.empty() || !duplicated.empty() ||
-      !bad_dtype.empty()) {
-    std::string message = "checkpoint does not match the Wan config";
-    auto section = [&](const char* label, const std::vector<std::string>& items) {
-      if (!items.empty()) {
-        message += "; " + std::to_string(items.size()) + " " + label + ": " + list_capped(items);
-      }
-    };
-    section("missing", missing);
-    section("unexpected", unexpected);
-    section("mis-shaped", misshaped);
-    section("given twice", duplicated);
-    section("not float (allowed F32, F16, BF16, F8_E4M3)", bad_dtype);
-    throw Error(ErrorKind::ModelLoad, message).add_context(what);
-  }
+  mismatch.throw_if_any("Wan", "F32, F16, BF16, F8_E4M3", what);
 
   for (std::size_t i = 0; i < params.size(); ++i) {
     const auto& p = params[i];
     const TensorInfo& info = *source[i];
     at::Tensor cpu;
-    if (auto dt = torch_dtype(info.dtype)) {
+    if (auto dt = torch_float_dtype(info.dtype)) {
       // Copy out of the mapping: safetensors offsets need not be aligned for the dtype.
       cpu = at::empty(p.shape, at::TensorOptions().dtype(*dt));
       auto bytes = checkpoint.data(info.name);
