@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reel/neural/file_bytes.hpp"
 #include "reel/neural/safetensors.hpp"  // DType, dtype_size, dtype_name
 
 namespace reel::neural {
@@ -41,11 +42,11 @@ class PthFile {
   // Same validation on bytes in memory; `what` names them in messages. Keeps a copy.
   static PthFile parse(std::span<const std::uint8_t> bytes, std::string what);
 
-  PthFile(PthFile&& other) noexcept;
-  PthFile& operator=(PthFile&& other) noexcept;
+  PthFile(PthFile&& other) noexcept = default;
+  PthFile& operator=(PthFile&& other) noexcept = default;
   PthFile(const PthFile&) = delete;
   PthFile& operator=(const PthFile&) = delete;
-  ~PthFile();
+  ~PthFile() = default;
 
   const std::string& what() const { return what_; }
   // The archive folder inside the zip (torch uses the file's stem).
@@ -70,7 +71,6 @@ class PthFile {
 
  private:
   PthFile() = default;
-  void release() noexcept;
   void validate();
 
   struct Record {
@@ -83,10 +83,8 @@ class PthFile {
   const Record& record_of(const PthTensor& tensor) const;
 
   std::string what_;
-  void* map_ = nullptr;  // mmap'd file, or null when the bytes live in copy_
-  std::size_t map_size_ = 0;
-  std::vector<std::uint8_t> copy_;
-  std::span<const std::uint8_t> bytes_;  // the whole file
+  FileBytes file_;
+  std::span<const std::uint8_t> bytes_;  // file_'s bytes: the whole file
   std::string archive_;
   std::string nested_under_;
   std::vector<Record> records_;                                     // every zip entry

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "reel/core/json.hpp"
+#include "reel/neural/file_bytes.hpp"
 
 namespace reel::neural {
 
@@ -43,11 +44,11 @@ class SafetensorsFile {
   // Same validation on bytes in memory; `what` names them in messages. Keeps a copy.
   static SafetensorsFile parse(std::span<const std::uint8_t> bytes, std::string what);
 
-  SafetensorsFile(SafetensorsFile&& other) noexcept;
-  SafetensorsFile& operator=(SafetensorsFile&& other) noexcept;
+  SafetensorsFile(SafetensorsFile&& other) noexcept = default;
+  SafetensorsFile& operator=(SafetensorsFile&& other) noexcept = default;
   SafetensorsFile(const SafetensorsFile&) = delete;
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
-  ~SafetensorsFile();
+  ~SafetensorsFile() = default;
 
   const std::string& what() const { return what_; }
   const std::vector<TensorInfo>& tensors() const { return tensors_; }  // sorted by name
@@ -60,14 +61,11 @@ class SafetensorsFile {
 
  private:
   SafetensorsFile() = default;
-  void release() noexcept;
   void validate();
 
   std::string what_;
-  void* map_ = nullptr;  // mmap'd file, or null when the bytes live in copy_
-  std::size_t map_size_ = 0;
-  std::vector<std::uint8_t> copy_;
-  std::span<const std::uint8_t> bytes_;  // the whole file
+  FileBytes file_;
+  std::span<const std::uint8_t> bytes_;  // file_'s bytes: the whole file
   std::uint64_t data_offset_ = 0;        // 8 + header length
   std::vector<TensorInfo> tensors_;
   Json metadata_ = Json::object();

@@ -1,13 +1,7 @@
 #include "reel/neural/pth.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <utility>
 
@@ -140,27 +134,10 @@ bool PthTensor::is_contiguous() const {
 PthFile PthFile::open(const std::filesystem::path& path) {
   PthFile file;
   file.what_ = path.string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    fail(file.what_, std::string("cannot open: ") + std::strerror(errno) +
-                         "; expected a readable PyTorch .pth checkpoint");
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(file.what_, "is not a regular file; expected a PyTorch .pth checkpoint");
-  }
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    fail(file.what_, "is empty; expected a PyTorch zip checkpoint");
-  }
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) fail(file.what_, std::string("cannot map: ") + std::strerror(errno));
-  file.map_ = map;
-  file.map_size_ = size;
-  file.bytes_ = std::span(static_cast<const std::uint8_t*>(map), size);
+  file.file_ =
+      FileBytes::map(path, "a readable PyTorch .pth checkpoint", "a PyTorch .pth checkpoint");
+  file.bytes_ = file.file_.bytes();
+  if (file.bytes_.empty()) fail(file.what_, "is empty; expected a PyTorch zip checkpoint");
   file.validate();
   return file;
 }
@@ -168,8 +145,8 @@ PthFile PthFile::open(const std::filesystem::path& path) {
 PthFile PthFile::parse(std::span<const std::uint8_t> bytes, std::string what) {
   PthFile file;
   file.what_ = std::move(what);
-  file.copy_.assign(bytes.begin(), bytes.end());
-  file.bytes_ = file.copy_;
+  file.file_ = FileBytes::copy_of(bytes);
+  file.bytes_ = file.file_.bytes();
   file.validate();
   return file;
 }
@@ -312,38 +289,6 @@ void PthFile::validate() {
       fail(what_, "names tensor \"" + tensors_[i].name + "\" twice; names must be unique");
     }
   }
-}
-
-PthFile::PthFile(PthFile&& other) noexcept {
-  *this = std::move(other);
-}
-
-PthFile& PthFile::operator=(PthFile&& other) noexcept {
-  if (this == &other) return *this;
-  release();
-  what_ = std::move(other.what_);
-  map_ = std::exchange(other.map_, nullptr);
-  map_size_ = std::exchange(other.map_size_, 0);
-  copy_ = std::move(other.copy_);  // moves the buffer, so bytes_ stays valid
-  bytes_ = std::exchange(other.bytes_, {});
-  archive_ = std::move(other.archive_);
-  nested_under_ = std::move(other.nested_under_);
-  records_ = std::move(other.records_);
-  storage_record_ = std::move(other.storage_record_);
-  tensors_ = std::move(other.tensors_);
-  other.copy_.clear();
-  return *this;
-}
-
-PthFile::~PthFile() {
-  release();
-}
-
-void PthFile::release() noexcept {
-  if (map_ != nullptr) ::munmap(map_, map_size_);
-  map_ = nullptr;
-  map_size_ = 0;
-  bytes_ = {};
 }
 
 const PthTensor* PthFile::find(std::string_view name) const {

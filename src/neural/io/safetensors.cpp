@@ -1,14 +1,8 @@
 #include "reel/neural/safetensors.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -190,30 +184,12 @@ std::uint64_t TensorInfo::element_count() const {
 SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   SafetensorsFile file;
   file.what_ = path.string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    fail(file.what_, std::string("cannot open: ") + std::strerror(errno) +
-                         "; expected a readable .safetensors file");
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(file.what_, "is not a regular file; expected a .safetensors file");
-  }
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  if (size < 8) {
-    ::close(fd);
-    fail(file.what_, "is " + std::to_string(size) +
+  file.file_ = FileBytes::map(path, "a readable .safetensors file", "a .safetensors file");
+  file.bytes_ = file.file_.bytes();
+  if (file.bytes_.size() < 8) {
+    fail(file.what_, "is " + std::to_string(file.bytes_.size()) +
                          " bytes; a safetensors file is at least 8 (the header length)");
   }
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) {
-    fail(file.what_, std::string("cannot map: ") + std::strerror(errno));
-  }
-  file.map_ = map;
-  file.map_size_ = size;
-  file.bytes_ = std::span(static_cast<const std::uint8_t*>(map), size);
   file.validate();
   return file;
 }
@@ -225,8 +201,8 @@ SafetensorsFile SafetensorsFile::parse(std::span<const std::uint8_t> bytes, std:
     fail(file.what_, "is " + std::to_string(bytes.size()) +
                          " bytes; a safetensors file is at least 8 (the header length)");
   }
-  file.copy_.assign(bytes.begin(), bytes.end());
-  file.bytes_ = file.copy_;
+  file.file_ = FileBytes::copy_of(bytes);
+  file.bytes_ = file.file_.bytes();
   file.validate();
   return file;
 }
@@ -310,36 +286,6 @@ void SafetensorsFile::validate() {
   // nlohmann objects iterate sorted by key, but sort explicitly: find() relies on it.
   std::sort(tensors_.begin(), tensors_.end(),
             [](const TensorInfo& a, const TensorInfo& b) { return a.name < b.name; });
-}
-
-SafetensorsFile::SafetensorsFile(SafetensorsFile&& other) noexcept {
-  *this = std::move(other);
-}
-
-SafetensorsFile& SafetensorsFile::operator=(SafetensorsFile&& other) noexcept {
-  if (this == &other) return *this;
-  release();
-  what_ = std::move(other.what_);
-  map_ = std::exchange(other.map_, nullptr);
-  map_size_ = std::exchange(other.map_size_, 0);
-  copy_ = std::move(other.copy_);  // moves the buffer, so bytes_ stays valid
-  bytes_ = std::exchange(other.bytes_, {});
-  data_offset_ = other.data_offset_;
-  tensors_ = std::move(other.tensors_);
-  metadata_ = std::move(other.metadata_);
-  other.copy_.clear();
-  return *this;
-}
-
-SafetensorsFile::~SafetensorsFile() {
-  release();
-}
-
-void SafetensorsFile::release() noexcept {
-  if (map_ != nullptr) ::munmap(map_, map_size_);
-  map_ = nullptr;
-  map_size_ = 0;
-  bytes_ = {};
 }
 
 const TensorInfo* SafetensorsFile::find(std::string_view name) const {
