@@ -120,20 +120,7 @@ class SqliteJobStore final : public JobStore {
   }
 
   std::pair<Job, bool> enqueue(Job job) override {
-    if (job.max_attempts < 1)
-      throw Error(
-          ErrorKind::InvalidInput,
-          "job max_attempts is " + std::to_string(job.max_attempts) + "; it must be at least 1");
-    if (job.id.empty()) job.id = store::random_hex(16);
-    if (job.created_ms == 0) job.created_ms = store::wall_clock_ms();
-    job.updated_ms = job.created_ms;
-    job.status = JobStatus::queued;
-    job.attempts = 0;
-    job.error.clear();
-    job.result = nullptr;
-    job.progress = nullptr;
-    job.cancel_requested = false;
-    job.worker_id.clear();
+    store::prepare_for_enqueue(job);
 
     std::lock_guard lock(mutex_);
     Transaction tx(db_);

@@ -102,4 +102,20 @@ bool same_digest(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+void prepare_for_enqueue(Job& job) {
+  if (job.max_attempts < 1)
+    throw Error(ErrorKind::InvalidInput, "job max_attempts is " + std::to_string(job.max_attempts) +
+                                             "; it must be at least 1");
+  if (job.id.empty()) job.id = random_hex(16);
+  if (job.created_ms == 0) job.created_ms = wall_clock_ms();
+  job.updated_ms = job.created_ms;
+  job.status = JobStatus::queued;
+  job.attempts = 0;
+  job.error.clear();
+  job.result = nullptr;
+  job.progress = nullptr;
+  job.cancel_requested = false;
+  job.worker_id.clear();
+}
+
 }  // namespace reel::server::store

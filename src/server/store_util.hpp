@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "reel/core/json.hpp"
+#include "reel/server/job_store.hpp"
 #include "reel/server/key_store.hpp"
 
 namespace reel::server::store {
@@ -14,6 +15,11 @@ namespace reel::server::store {
 // bytes random bytes as lowercase hex (job ids, lease tokens, key ids and secrets).
 std::string random_hex(int bytes);
 std::int64_t wall_clock_ms();
+
+// What both engines do to a job before inserting it: InvalidInput for max_attempts < 1,
+// an id and created_ms when missing, and a fresh queued state (no attempts, error,
+// result, progress, cancel or worker).
+void prepare_for_enqueue(Job& job);
 
 // Throws InvalidInput when the document cannot be stored as text (a string that is not
 // UTF-8): the caller's input error, not a crash.
