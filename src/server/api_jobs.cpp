@@ -172,6 +172,18 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
     priority = body["priority"].get<int>();
   }
 
+  // A retried submit (same Idempotency-Key) is answered from the job it created, before
+  // any planning and even when the key is now at its concurrency limit: that job is one
+  // of the active ones.
+  const std::string idempotency_key = request.header("idempotency-key");
+  const std::string body_hash = xxh3_128(canonical_json(body)).hex();
+  if (!idempotency_key.empty() && idempotency_key.size() <= 255)
+    if (auto existing = ctx.jobs.find_idempotent(key.id, idempotency_key)) {
+      if (existing->body_hash != body_hash)
+        return problem(422, "idempotency-mismatch",
+                       "idempotency key '" + idempotency_key + "' was used with a different body");
+      return ApiResponse::json(200, job_json(*existing));
+    }
   // The webhook is checked now, not when the job ends: a URL the workers would refuse
   // must not cost the customer a run whose completion they never hear of.
   if (body.contains("webhook")) {
@@ -195,16 +207,6 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
   pipeline::Executor executor(ctx.registry, ctx.artifacts);
   pipeline::RunPlan plan = executor.plan(graph);
 
-  // A retried submit (same Idempotency-Key) is answered from the job it created, even when
-  // the key is now at its concurrency limit: that job is one of the active ones.
-  const std::string idempotency_key = request.header("idempotency-key");
-  if (!idempotency_key.empty() && idempotency_key.size() <= 255)
-    if (auto existing = ctx.jobs.find_idempotent(key.id, idempotency_key)) {
-      if (existing->body_hash != xxh3_128(canonical_json(body)).hex())
-        return problem(422, "idempotency-mismatch",
-                       "idempotency key '" + idempotency_key + "' was used with a different body");
-      return ApiResponse::json(200, job_json(*existing));
-    }
   if (key.max_concurrent > 0 && ctx.jobs.count_active(key.id) >= key.max_concurrent)
     return with_header(problem(429, "too-many-jobs",
                                "this key may have " + std::to_string(key.max_concurrent) +
@@ -230,7 +232,7 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
   job.idempotency_key = idempotency_key;
   if (job.idempotency_key.size() > 255)
     return problem(422, "invalid-request", "Idempotency-Key is longer than 255 characters");
-  job.body_hash = xxh3_128(canonical_json(body)).hex();
+  job.body_hash = body_hash;
 
   switch (ctx.keys.admit(key.id, job.id, plan.usd)) {
     case Admission::admitted:
