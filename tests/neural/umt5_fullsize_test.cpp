@@ -1,12 +1,13 @@
-// umT5-XXL at full size, within CI limits (RAM < 8 GB, disk < 3 GB, < 3 min):
+// umT5-XXL at full size (RAM ~12 GB, disk 11.4 GB, ~3.5 min; runs alone in neural_fullsize):
 // - the complete XXL key set and shapes (24 layers, vocab 256384, 242 tensors) under the
 //   official and the Hugging Face names, from 11.4 GB BF16 safetensors files written
-//   sparse (header only; no disk blocks for the data): the binding and shape check a real
-//   checkpoint goes through, without its data;
-// - a real load and forward at XXL widths (dim 4096, 64 heads, ffn 10240, the full
-//   256384-row embedding) with 2 layers in BF16 (2.9 GB), against the Python reference
-//   run in BF16, with the resident anonymous memory after loading ≈ the weights once.
-// The dense files are written by tests/reference/make_umt5_fullsize.py at test time.
+//   sparse (header only; no disk blocks for the data): the binding and shape check of
+//   both name sets, and refusals of near-miss configs;
+// - the real thing: a 24-layer XXL checkpoint of random BF16 values in the official
+//   layout (an 11.4 GB torch.save .pth, so a ZIP64 archive as the published file is),
+//   loaded and run in BF16 against the Python reference run in BF16 on the same weights,
+//   with the resident anonymous memory after loading ≈ the weights once.
+// The dense .pth is written by tests/reference/make_umt5_fullsize.py at test time.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -104,7 +105,7 @@ class Umt5Fullsize : public ::testing::Test {
     dir_ = new TempDir();
     const auto start = std::chrono::steady_clock::now();
     const std::string cmd = "/usr/bin/python3 '" REEL_SOURCE_DIR
-                            "/tests/reference/make_umt5_fullsize.py' --out '" +
+                            "/tests/reference/make_umt5_fullsize.py' --layers 24 --out '" +
                             dir_->path().string() + "'";
     const auto r = reel::testing::run_command(cmd, true);
     ASSERT_EQ(r.status, 0) << cmd << "\n" << r.output;
@@ -154,10 +155,14 @@ TEST_F(Umt5Fullsize, OfficialXxlKeySetAndShapesBind) {
   refused(c, "shared.weight [256384, 4096] (expected [32128, 4096])");
 }
 
-TEST_F(Umt5Fullsize, XxlWidthsLoadOnceAndMatchTheReferenceInBf16) {
+TEST_F(Umt5Fullsize, FullXxlCheckpointLoadsOnceAndMatchesTheReferenceInBf16) {
   const auto config = UMT5Config::from_json_file(*dir_ / "dense_config.json");
   ASSERT_EQ(config.dim, 4096);
   ASSERT_EQ(config.vocab, 256384);
+  ASSERT_EQ(config.num_layers, 24);
+  ASSERT_EQ(config.parameter_count(), UMT5Config::xxl().parameter_count());
+  // Over 4 GiB: torch.save wrote a ZIP64 archive, which PthFile must follow.
+  EXPECT_GT(std::filesystem::file_size(*dir_ / "dense.pth"), 11'000'000'000u);
   const std::uint64_t weight_bytes = static_cast<std::uint64_t>(config.parameter_count()) * 2;
   const auto before = rss_anon_bytes();
   UMT5Encoder enc(config, Device::cpu(), DType::bf16);
@@ -173,19 +178,32 @@ TEST_F(Umt5Fullsize, XxlWidthsLoadOnceAndMatchTheReferenceInBf16) {
 
   const auto ids = read(*dir_ / "dense_expected.safetensors", "ids");
   const auto mask = read(*dir_ / "dense_expected.safetensors", "mask");
-  const auto expected = read(*dir_ / "dense_expected.safetensors", "y");
+  const auto ref_bf16 = read(*dir_ / "dense_expected.safetensors", "y");
+  const auto ref_fp32 = read(*dir_ / "dense_expected.safetensors", "y_fp32");
   start = std::chrono::steady_clock::now();
   const auto y = enc.forward(ids, mask);
   const double fwd_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double diff = (y - expected).abs().max().item<double>();
-  const double scale = expected.abs().max().item<double>();
+  ASSERT_EQ(y.sizes(), ref_fp32.sizes());
+  ASSERT_TRUE(y.isfinite().all().item<bool>());
+  // Relative RMS error against the fp32 computation on the same weights. Over 24 BF16
+  // layers any two BF16 runs drift apart (kernels round differently), so the bar is the
+  // reference's own BF16 drift: reel in BF16 must be about as close to fp32 as it is.
+  auto rel = [](const at::Tensor& a, const at::Tensor& b) {
+    return ((a - b).norm() / b.norm()).item<double>();
+  };
+  const double reel_err = rel(y, ref_fp32), ref_err = rel(ref_bf16, ref_fp32);
+  const double cross = rel(y, ref_bf16);
   std::printf(
-      "[ measured ] forward [2, 24] in %.2f s; max |reel - reference bf16| = %.3g "
+      "[ measured ] forward [2, 24] in %.2f s; relative RMS error vs fp32: reel bf16 %.4f, "
+      "reference bf16 %.4f; reel vs reference bf16 %.4f; max |reel - fp32| %.3g "
       "(output max %.3g)\n",
-      fwd_s, diff, scale);
-  EXPECT_GT(scale, 1.0);
-  EXPECT_LE(diff, 0.02 * scale);
+      fwd_s, reel_err, ref_err, cross, (y - ref_fp32).abs().max().item<double>(),
+      ref_fp32.abs().max().item<double>());
+  EXPECT_GT(ref_fp32.abs().max().item<double>(), 1.0);
+  // Measured: 0.0185 for both, and 0.0060 between them (2-core VM).
+  EXPECT_LE(reel_err, 1.25 * ref_err + 1e-3);
+  EXPECT_LE(cross, ref_err);
 }
 
 }  // namespace

@@ -3,11 +3,13 @@
 
   make_umt5_fullsize.py --out DIR [--layers N]
 
-DIR/dense.pth             BF16, XXL widths (dim 4096, 64 heads, ffn 10240, vocab 256384) but
-                          only N layers (default 2): 2.9 GB, real random values
+DIR/dense.pth             BF16 random weights in the official layout and names, XXL widths
+                          (dim 4096, 64 heads, ffn 10240, vocab 256384) and N layers (default
+                          24, the real encoder: 11.4 GB, a ZIP64 archive; 2 gives 2.9 GB)
 DIR/dense_config.json     reel t5 config for dense.pth
-DIR/dense_expected.safetensors   ids, mask [2, 24] and y [2, 24, 4096] from the reference in BF16
-Peak memory ~3.5 GB (the BF16 weights plus one fp32 chunk).
+DIR/dense_expected.safetensors   ids, mask [2, 24]; y [2, 24, 4096] from the reference in BF16
+                          and y_fp32 from it in fp32 on the same (BF16-valued) weights
+Peak memory: the BF16 weights (11.4 GB at 24 layers) plus one fp32 chunk.
 """
 import argparse
 import json
@@ -52,7 +54,7 @@ def randn_bf16(shape, std, mean, gen, rows=8192):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
-    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--layers", type=int, default=24)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_grad_enabled(False)
@@ -67,6 +69,11 @@ def main():
             std, mean = 1.0, 0.0
         elif name.endswith("pos_embedding.embedding.weight"):
             std, mean = 1.0, 0.0
+        elif name.endswith("attn.q.weight") or name.endswith("attn.k.weight"):
+            # T5 does not scale attention: unit-variance q and k would give logits of std 8,
+            # a one-hot softmax, and a chaotic net where BF16 rounding alone decides the
+            # output after 24 layers. Trained weights keep logits moderate; so do these (std 0.5).
+            std, mean = 0.25 * shape[1] ** -0.5, 0.0
         else:
             std, mean = shape[1] ** -0.5, 0.0
         w[name] = randn_bf16(shape, std, mean, gen)
@@ -79,8 +86,31 @@ def main():
     mask = torch.ones(2, 24, dtype=torch.long)
     mask[1, 9:] = 0
     y = umt5.encode(w, cfg, ids, mask)
+    # The same weights computed in fp32 (each upcast when used, never all at once): the
+    # yardstick for how far any BF16 run may drift over 24 layers.
+    y32 = umt5.encode(_Fp32View(w), cfg, ids, mask)
     safetensors_io.save(os.path.join(args.out, "dense_expected.safetensors"),
-                        {"ids": ids, "mask": mask, "y": y})
+                        {"ids": ids, "mask": mask, "y": y, "y_fp32": y32})
+
+
+class _Rows:
+    def __init__(self, t):
+        self.t = t
+
+    def __getitem__(self, index):
+        return self.t[index].float()
+
+
+class _Fp32View:
+    """Read-only view of BF16 weights that hands out fp32 copies (the embedding by rows)."""
+
+    def __init__(self, w):
+        self.w = w
+
+    def __getitem__(self, name):
+        if name == "token_embedding.weight":
+            return _Rows(self.w[name])
+        return self.w[name].float()
 
 
 if __name__ == "__main__":
