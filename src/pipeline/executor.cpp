@@ -181,15 +181,15 @@ RunPlan Executor::plan(const Graph& graph, const RunOptions& options) const {
     for (auto& [slot, ref] : n.input_steps) input_mp[slot] = mp_by_step[ref];
     for (auto& [slot, a] : n.fixed_inputs)
       if (a.image) input_mp[slot] = a.image->image.pixel_count() / 1e6;
-    double mp = step_megapixels(*n.step, input_mp);
-    mp_by_step[n.step->id] = is_video_task(n.step->task) ? 0 : mp;
+    const model::PlannedCall call = planned_call(*n.step, input_mp);
+    mp_by_step[n.step->id] = is_video_task(n.step->task) ? 0 : call.megapixels;
     const auto& card = n.model->card();
     PlanStep ps;
     ps.step = n.step->id;
     ps.model = card.id;
     ps.key = n.key.hex();
     ps.cached = n.cached;
-    ps.seconds = card.cost.setup_seconds + card.cost.seconds_per_megapixel * mp;
+    ps.seconds = n.model->estimate_seconds(call);
     ps.usd = options.prices.price(device_of(card), Seconds(ps.seconds), cores).value;
     if (!ps.cached) {
       plan.seconds += ps.seconds;

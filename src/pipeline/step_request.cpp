@@ -38,10 +38,14 @@ void fill_common(Request& r, const Json& p, std::uint64_t seed, const Json& extr
   r.params = extra;
 }
 
+// A clip's timing when the step does not say (the request types' own defaults).
+constexpr double kDefaultDuration = 5.0;
+constexpr double kDefaultFps = 24.0;
+
 template <class Request>
 void fill_timing(Request& r, const Json& p) {
-  r.duration_seconds = param<double>(p, "duration", 5.0);
-  r.fps = param<double>(p, "fps", 24.0);
+  r.duration_seconds = param<double>(p, "duration", kDefaultDuration);
+  r.fps = param<double>(p, "fps", kDefaultFps);
 }
 
 }  // namespace
@@ -104,10 +108,14 @@ StepOutput run_step_model(const Step& step, model::Model& m, std::uint64_t seed,
   return out;
 }
 
-double step_megapixels(const Step& step, const std::map<std::string, double>& input_mp) {
+model::PlannedCall planned_call(const Step& step, const std::map<std::string, double>& input_mp) {
   const Json& p = step.params;
-  int w = param<int>(p, "width", 0), h = param<int>(p, "height", 0);
-  double mp = w && h ? w * double(h) / 1e6 : 0.0;
+  model::PlannedCall call;
+  call.task = step.task;
+  call.width = param<int>(p, "width", 0);
+  call.height = param<int>(p, "height", 0);
+  call.params = param<Json>(p, "extra", Json::object());
+  double mp = call.width && call.height ? call.width * double(call.height) / 1e6 : 0.0;
   if (step.task == model::Task::text_to_image && mp == 0)
     mp = param<std::string>(p, "style", "") == "4k" ? 3840.0 * 2160 / 1e6 : 1280.0 * 720 / 1e6;
   if (mp == 0) {
@@ -120,10 +128,12 @@ double step_megapixels(const Step& step, const std::map<std::string, double>& in
     if (mp == 0) mp = 1280.0 * 720 / 1e6;
   }
   if (model::output_type(step.task) == model::ValueType::video) {
-    double frames = std::round(param<double>(p, "duration", 5.0) * param<double>(p, "fps", 24.0));
-    mp *= std::max(1.0, frames);
+    call.duration_seconds = param<double>(p, "duration", kDefaultDuration);
+    call.fps = param<double>(p, "fps", kDefaultFps);
+    mp *= std::max(1.0, std::round(call.duration_seconds * call.fps));
   }
-  return mp;
+  call.megapixels = mp;
+  return call;
 }
 
 }  // namespace reel::pipeline

@@ -99,6 +99,21 @@ Calibration derive_calibration(const WanSpec& spec, Calibration m) {
   return m;
 }
 
+double estimate_seconds(const WanSpec& spec, const std::optional<Calibration>& calibration,
+                        const WanWork& work) {
+  const double mpf = work.width * double(work.height) / 1e6 * std::max(1, work.frames);
+  const double passes = work.guided ? 1.0 : 0.5;  // relative to the guided runs measured
+  if (calibration && calibration->steps > 0 && calibration->width > 0 && calibration->height > 0) {
+    const Calibration& c = *calibration;
+    const double cal_mpf = c.width * double(c.height) / 1e6 * std::max(1, c.frames);
+    const double dit = c.dit_seconds / c.steps / cal_mpf * work.steps * passes;
+    return c.profile.setup_seconds + (dit + c.vae_seconds / cal_mpf) * mpf;
+  }
+  const model::CostProfile& p = spec.published_cost;
+  const double scale = work.steps / double(std::max(1, spec.defaults.steps)) * passes;
+  return p.setup_seconds + p.seconds_per_megapixel * mpf * scale;
+}
+
 Calibration calibrate(const WanSpec& spec, const WanOptions& options,
                       const CalibrateRequest& request, model::RunContext& ctx) {
   auto model = make_wan_model(spec, options);

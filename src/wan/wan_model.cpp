@@ -133,6 +133,25 @@ class WanModel final : public model::TextToVideo,
     return *cards_.back();
   }
 
+  // The run as the adapter will resolve it: the model's own default size and 1 + 4k
+  // frames, the asked sampling steps and guidance, priced by the calibration if any.
+  double estimate_seconds(const model::PlannedCall& call) const override {
+    GenerateJob job;
+    try {
+      detail::apply_params(spec_, call.params, job);
+      detail::resolve_size(spec_, call.width, call.height, false, job);
+      if (call.task == model::Task::text_to_image)
+        job.frames = 1;
+      else
+        detail::resolve_frames(spec_, call.duration_seconds, call.fps, job);
+    } catch (const Error&) {
+      return Model::estimate_seconds(call);  // the run itself refuses it, with the reason
+    }
+    return wan::estimate_seconds(
+        spec_, load_calibration(options_, spec_.id),
+        {job.width, job.height, job.frames, job.steps, job.guidance != 1.0});
+  }
+
   model::VideoResult generate_video(const model::TextToVideoRequest& r,
                                     model::RunContext& ctx) override {
     GenerateJob job = text_job(r.prompt, r.negative_prompt, r.seed, r.params);

@@ -168,11 +168,37 @@ TEST_F(WanSdk, CalibrationFeedsThePlanner) {
   const model::ModelCard& card = session->registry().get(spec.id)->card();
   EXPECT_NE(card.cost.seconds_per_megapixel, published);
   EXPECT_DOUBLE_EQ(card.cost.seconds_per_megapixel, c.profile.seconds_per_megapixel);
+  // The graph asks 1 s at 16 fps (17 frames once rounded to 1 + 4k) and 2 steps; the
+  // calibration measured 0.25 s per step and 1.0 s of VAE on 5 frames.
   pipeline::RunPlan plan = session->plan(t2v_graph(1));
-  const double frames = 16;  // the planner counts duration x fps
-  EXPECT_NEAR(plan.seconds,
-              c.profile.setup_seconds + c.profile.seconds_per_megapixel * 64 * 32 / 1e6 * frames,
-              1e-6);
+  const double run_mpf = 64 * 32 / 1e6 * 17;
+  EXPECT_NEAR(plan.seconds, c.profile.setup_seconds + (0.25 * 2 + 1.0) / mpf * run_mpf, 1e-6);
+}
+
+// Estimates follow what will run: sampling steps and guidance from the step's params,
+// and the model's own default size and frame count when the step does not ask.
+TEST_F(WanSdk, PlannerFollowsStepsGuidanceAndTheModelsDefaults) {
+  const auto& spec = wan::wan_spec("wan2.1-t2v-1.3b");
+  ASSERT_FALSE(wan::load_calibration(session->options().wan, spec.id));
+  auto with_extra = [&](Json extra, bool sized = true) {
+    pipeline::Graph g = t2v_graph(1);
+    g.steps[0].params["extra"] = std::move(extra);
+    if (!sized) {
+      g.steps[0].params.erase("width");
+      g.steps[0].params.erase("height");
+      g.steps[0].params["duration"] = 81 / 16.0;
+    }
+    return session->plan(g).seconds;
+  };
+  const double fifty = with_extra({{"steps", 50}});
+  EXPECT_GT(fifty, 0.0);
+  EXPECT_NEAR(with_extra({{"steps", 5}}), fifty / 10, 1e-9);
+  EXPECT_NEAR(with_extra({{"steps", 50}, {"guidance", 1.0}}), fifty / 2, 1e-9);
+  // Nothing asked: 832x480, 81 frames, 50 steps, guided: the publisher's own run, so the
+  // estimate is its published 261.4 s (the planner alone would count 1280x720).
+  EXPECT_NEAR(with_extra(Json::object(), false), 261.4, 1e-6);
+  // A param the model refuses leaves the planner's generic estimate (the run says why).
+  EXPECT_GT(with_extra({{"steps", "many"}}), 0.0);
 }
 
 }  // namespace

@@ -90,10 +90,32 @@ struct MattingRequest {
   Json params = Json::object();
 };
 
+// What the planner knows of a call before it runs: the size as asked (0 = the model's
+// default), the clip timing (videos), the model-specific params ("extra"), and the
+// planner's own reckoning of the output in megapixels (width x height x frames / 1e6,
+// with the pipeline's defaults for what was not asked).
+struct PlannedCall {
+  Task task = Task::text_to_image;
+  int width = 0;
+  int height = 0;
+  double duration_seconds = 0;
+  double fps = 0;
+  Json params = Json::object();
+  double megapixels = 0;
+};
+
 class Model {
  public:
   virtual ~Model() = default;
   virtual const ModelCard& card() const = 0;
+  // Seconds the call is expected to take on the card's first device; budgets reserve
+  // this. By default the card's linear profile over the planner's megapixels. A model
+  // whose cost depends on its params (sampling steps) or on defaults of its own (its
+  // native size and frame count) overrides it, so estimates follow what will run.
+  virtual double estimate_seconds(const PlannedCall& call) const {
+    const CostProfile& c = card().cost;
+    return c.setup_seconds + c.seconds_per_megapixel * call.megapixels;
+  }
 };
 
 class TextToImage : public virtual Model {

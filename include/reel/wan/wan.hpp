@@ -119,6 +119,19 @@ std::optional<Calibration> load_calibration(const WanOptions& options, const std
 //   child's total_seconds and the adapter's wall clock around the child
 //   per megapixel-frame = dit / steps / MPF x default_steps + vae / MPF
 Calibration derive_calibration(const WanSpec& spec, Calibration measured);
+// The work of one run, as the adapter resolves it (the model's defaults filled in).
+struct WanWork {
+  int width = 0, height = 0, frames = 1, steps = 0;
+  bool guided = true;  // guidance != 1: two DiT passes per step (conditional, unconditional)
+};
+// Seconds a run is expected to take. Calibrated: setup + (DiT seconds per step per
+// megapixel-frame x steps x passes + VAE seconds per megapixel-frame) x megapixel-frames,
+// from the measured split (the calibration run is guided, at the default guidance).
+// Uncalibrated: the publisher's end-to-end figure per megapixel-frame, scaled by steps /
+// default steps and passes (its DiT and VAE shares are not published). Linear in
+// megapixel-frames, so attention's quadratic term is not modelled.
+double estimate_seconds(const WanSpec& spec, const std::optional<Calibration>& calibration,
+                        const WanWork& work);
 // Runs the small generation through the adapter, derives and stores the profile.
 Calibration calibrate(const WanSpec& spec, const WanOptions& options,
                       const CalibrateRequest& request, model::RunContext& ctx);
