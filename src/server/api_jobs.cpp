@@ -22,12 +22,6 @@ std::string random_id() {
   return h.hex();
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 void require_keys(const Json& body, const std::set<std::string>& allowed, const char* form) {
   for (auto& [k, v] : body.items())
     if (!allowed.count(k)) {

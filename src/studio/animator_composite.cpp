@@ -127,8 +127,8 @@ void prepare_warp(CharacterStage& s, const StageInputs& in, const model::Box& bb
   s.mode = CharacterStage::Mode::warp;
   const media::Image& img = in.image->image;
   const int W = in.width, H = in.height;
-  float scale;           // still pixels → frame pixels
-  float ox = 0, oy = 0;  // still pixel that lands on the layer's top-left
+  float scale;   // still pixels → frame pixels
+  float oy = 0;  // still row that lands on the layer's top edge
   if (in.background) {
     scale = s.height / bbox.height();
     const int lw = std::max(1, static_cast<int>(std::lround(bbox.width() * scale)));
@@ -137,7 +137,6 @@ void prepare_warp(CharacterStage& s, const StageInputs& in, const model::Box& bb
     s.layer_x = s.foot_x - lw * 0.5f;
     s.layer_y = s.foot_y - lh;
     s.width = static_cast<float>(lw);
-    ox = static_cast<float>(bbox.x0);
     oy = static_cast<float>(bbox.y0);
   } else {
     // No background: the still is the frame, scaled to fit inside it and

@@ -130,8 +130,9 @@ TEST(Executor, FailingStepFailsTheRunNamingTheStepAndStoresNothingForIt) {
   // Nothing half-written: every object folder in the store is complete.
   for (auto& e : fs::recursive_directory_iterator(f.store->root() / "objects")) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
-    if (e.is_directory() && e.path().parent_path().parent_path() == f.store->root() / "objects")
+    if (e.is_directory() && e.path().parent_path().parent_path() == f.store->root() / "objects") {
       EXPECT_TRUE(fs::exists(e.path() / "meta.json")) << e.path();
+    }
   }
 }
 

@@ -18,7 +18,7 @@ inline std::filesystem::path make_placeholder_folder(const std::filesystem::path
                                                      const wan::WanSpec& spec) {
   const auto dir = root / spec.folder_name;
   std::filesystem::create_directories(dir / "google" / "umt5-xxl");
-  for (const std::string name :
+  for (const std::string& name :
        {std::string("config.json"), std::string("diffusion_pytorch_model.safetensors"),
         spec.vae_file, std::string("models_t5_umt5-xxl-enc-bf16.pth"),
         std::string("google/umt5-xxl/spiece.model")})
