@@ -66,8 +66,10 @@ int cmd_calibrate(const Argv& argv) {
   // A 10-second clip at the model's default size and frame rate, frames rounded to 1 + 4k.
   const auto& d = spec.defaults;
   const long frames = 1 + 4 * std::lround((10.0 * d.fps - 1) / 4.0);
-  const double mpf = d.width * double(d.height) / 1e6 * frames;
-  const double seconds = c.profile.setup_seconds + c.profile.seconds_per_megapixel * mpf;
+  // Priced as the planner prices a run (FLOP-scaled DiT, so the quadratic attention of
+  // the full-size clip counts), not by the linear per-megapixel profile.
+  const double seconds = wan::estimate_seconds(
+      spec, c, {d.width, d.height, static_cast<int>(frames), d.steps, d.guidance != 1.0});
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const Usd usd = prices.price(c.profile.device, Seconds(seconds), cores);
   if (json) {

@@ -99,19 +99,34 @@ Calibration derive_calibration(const WanSpec& spec, Calibration m) {
   return m;
 }
 
+double dit_flops_per_step(const WanSpec& spec, const WanWork& work) {
+  const int m = std::max(1, spec.size_multiple);  // VAE stride x patch 2: pixels per token side
+  const double latent_frames = 1 + (std::max(1, work.frames) - 1) / 4;
+  const double L = latent_frames * (work.height / m) * (work.width / m);
+  const double d = spec.dit.dim, f = spec.dit.ffn_dim, C = spec.dit.text_len;
+  const double block = 2 * L * d * d * 4     // self-attention q, k, v, o
+                       + 2 * 2 * L * L * d   // scores and mixing
+                       + 2 * L * d * d * 2   // cross-attention q, o
+                       + 2 * C * d * d * 2   // cross-attention k, v of the text
+                       + 2 * 2 * L * C * d   // cross-attention scores and mixing
+                       + 2 * L * d * f * 2;  // FFN in and out
+  return block * spec.dit.num_layers * (work.guided ? 2 : 1);
+}
+
 double estimate_seconds(const WanSpec& spec, const std::optional<Calibration>& calibration,
                         const WanWork& work) {
   const double mpf = work.width * double(work.height) / 1e6 * std::max(1, work.frames);
-  const double passes = work.guided ? 1.0 : 0.5;  // relative to the guided runs measured
+  const double dit_flops = dit_flops_per_step(spec, work) * work.steps;
   if (calibration && calibration->steps > 0 && calibration->width > 0 && calibration->height > 0) {
     const Calibration& c = *calibration;
+    const WanWork measured{c.width, c.height, c.frames, c.steps, true};
+    const double per_flop = c.dit_seconds / (dit_flops_per_step(spec, measured) * c.steps);
     const double cal_mpf = c.width * double(c.height) / 1e6 * std::max(1, c.frames);
-    const double dit = c.dit_seconds / c.steps / cal_mpf * work.steps * passes;
-    return c.profile.setup_seconds + (dit + c.vae_seconds / cal_mpf) * mpf;
+    return c.profile.setup_seconds + per_flop * dit_flops + c.vae_seconds / cal_mpf * mpf;
   }
-  const model::CostProfile& p = spec.published_cost;
-  const double scale = work.steps / double(std::max(1, spec.defaults.steps)) * passes;
-  return p.setup_seconds + p.seconds_per_megapixel * mpf * scale;
+  const WanWork& run = spec.published_run;
+  const double per_flop = spec.published_seconds / (dit_flops_per_step(spec, run) * run.steps);
+  return per_flop * dit_flops;
 }
 
 Calibration calibrate(const WanSpec& spec, const WanOptions& options,

@@ -8,11 +8,14 @@ namespace {
 
 using model::Task;
 
-// Seconds per output megapixel-frame implied by a published end-to-end time.
-model::CostProfile published(double seconds, int w, int h, int frames, std::string source) {
-  const double mpf = w * double(h) / 1e6 * frames;
-  return {"cuda", 0.0, seconds / mpf,
-          "published, not measured here (run `reel calibrate`): " + std::move(source)};
+// A published end-to-end time of one run (50 steps, guided) and the profile it implies
+// (seconds per output megapixel-frame, for listings; estimates use FLOPs).
+void published(WanSpec& w, double seconds, int width, int height, int frames, std::string source) {
+  w.published_run = {width, height, frames, 50, true};
+  w.published_seconds = seconds;
+  const double mpf = width * double(height) / 1e6 * frames;
+  w.published_cost = {"cuda", 0.0, seconds / mpf,
+                      "published, not measured here (run `reel calibrate`): " + std::move(source)};
 }
 
 std::vector<WanSpec> make_specs() {
@@ -27,8 +30,8 @@ std::vector<WanSpec> make_specs() {
     w.tasks = {Task::text_to_video, Task::text_to_image};
     w.defaults = {832, 480, 81, 16, 50, 5.0, 5.0, "unipc"};
     w.size_multiple = 16;
-    w.published_cost =
-        published(261.4, 832, 480, 81, "Wan2.1 README, RTX 4090, 832x480x81, 50 steps");
+    w.dit = {1536, 8960, 30};
+    published(w, 261.4, 832, 480, 81, "Wan2.1 README, RTX 4090, 832x480x81, 50 steps");
     w.description =
         "Wan-AI's 1.3B flow-matching video DiT (umT5 text encoder, Wan2.1 VAE), run natively by "
         "reel-neural; 480p";
@@ -44,8 +47,8 @@ std::vector<WanSpec> make_specs() {
     w.tasks = {Task::text_to_video, Task::text_to_image};
     w.defaults = {1280, 720, 81, 16, 50, 5.0, 5.0, "unipc"};
     w.size_multiple = 16;
-    w.published_cost =
-        published(1837.9, 1280, 720, 81, "Wan2.1 README, one H100/H800, 1280x720x81, 50 steps");
+    w.dit = {5120, 13824, 40};
+    published(w, 1837.9, 1280, 720, 81, "Wan2.1 README, one H100/H800, 1280x720x81, 50 steps");
     w.description =
         "Wan-AI's 14B flow-matching video DiT (umT5 text encoder, Wan2.1 VAE), run natively by "
         "reel-neural; 480p and 720p";
@@ -61,8 +64,8 @@ std::vector<WanSpec> make_specs() {
     w.tasks = {Task::text_to_video, Task::image_to_video, Task::text_to_image};
     w.defaults = {1280, 704, 121, 24, 50, 5.0, 5.0, "unipc"};
     w.size_multiple = 32;
-    w.published_cost =
-        published(534.7, 1280, 704, 121, "Wan2.2 README, RTX 4090, 1280x704x121, 50 steps");
+    w.dit = {3072, 14336, 30};
+    published(w, 534.7, 1280, 704, 121, "Wan2.2 README, RTX 4090, 1280x704x121, 50 steps");
     w.description =
         "Wan-AI's 5B text- and image-to-video DiT with the 16x16 Wan2.2 VAE, run natively by "
         "reel-neural; 720p at 24 fps; the image is the first frame";

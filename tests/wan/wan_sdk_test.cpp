@@ -169,10 +169,42 @@ TEST_F(WanSdk, CalibrationFeedsThePlanner) {
   EXPECT_NE(card.cost.seconds_per_megapixel, published);
   EXPECT_DOUBLE_EQ(card.cost.seconds_per_megapixel, c.profile.seconds_per_megapixel);
   // The graph asks 1 s at 16 fps (17 frames once rounded to 1 + 4k) and 2 steps; the
-  // calibration measured 0.25 s per step and 1.0 s of VAE on 5 frames.
+  // calibration measured 0.25 s per step and 1.0 s of VAE on 5 frames. The DiT scales
+  // by FLOPs (5 latent frames against 2), the VAE by megapixel-frames.
   pipeline::RunPlan plan = session->plan(t2v_graph(1));
   const double run_mpf = 64 * 32 / 1e6 * 17;
-  EXPECT_NEAR(plan.seconds, c.profile.setup_seconds + (0.25 * 2 + 1.0) / mpf * run_mpf, 1e-6);
+  const double flops_ratio = wan::dit_flops_per_step(spec, {64, 32, 17, 2, true}) /
+                             wan::dit_flops_per_step(spec, {64, 32, 5, 2, true});
+  // 2.5x the tokens, but at 16 vs 40 tokens the text's k/v projections (a constant)
+  // weigh most; the quadratic term shows at real sizes (WanCost below).
+  EXPECT_GT(flops_ratio, 1.2);
+  EXPECT_NEAR(plan.seconds, c.profile.setup_seconds + 0.25 * 2 * flops_ratio + 1.0 / mpf * run_mpf,
+              1e-6);
+  // The calibration's own run is estimated at what it measured.
+  EXPECT_NEAR(wan::estimate_seconds(spec, c, {64, 32, 5, 2, true}), c.total_seconds, 1e-9);
+}
+
+// DiT FLOPs per step, by hand for Wan2.1-1.3B at its default 832x480x81: 21 latent
+// frames x 30 x 52 patches = 32,760 tokens; dim 1536, FFN 8960, 30 blocks, 512 text
+// tokens; per block 8Ld^2 (q,k,v,o) + 4L^2d (attention) + 4Ld^2 (cross q,o) + 4Cd^2
+// (cross k,v) + 4LCd (cross attention) + 4Ldf (FFN); x2 passes when guided.
+TEST(WanCost, DitFlopsCountAttentionQuadratically) {
+  const auto& spec = wan::wan_spec("wan2.1-t2v-1.3b");
+  const double L = 32760, d = 1536, f = 8960, C = 512;
+  const double block =
+      8 * L * d * d + 4 * L * L * d + 4 * L * d * d + 4 * C * d * d + 4 * L * C * d + 4 * L * d * f;
+  EXPECT_DOUBLE_EQ(wan::dit_flops_per_step(spec, {832, 480, 81, 50, true}), block * 30 * 2);
+  EXPECT_DOUBLE_EQ(wan::dit_flops_per_step(spec, {832, 480, 81, 50, false}), block * 30);
+  // Half the side is a quarter of the tokens but far less than a quarter of the work.
+  EXPECT_GT(wan::dit_flops_per_step(spec, {832, 480, 81, 50, true}) /
+                wan::dit_flops_per_step(spec, {416, 240, 81, 50, true}),
+            8.0);
+  // Wan2.2's VAE compresses 16x16 and its patch is 2: 1280x704 is 40 x 22 tokens a frame.
+  const auto& ti2v = wan::wan_spec("wan2.2-ti2v-5b");
+  const double l5 = 31 * 22 * 40, d5 = 3072, f5 = 14336;
+  const double block5 = 8 * l5 * d5 * d5 + 4 * l5 * l5 * d5 + 4 * l5 * d5 * d5 + 4 * C * d5 * d5 +
+                        4 * l5 * C * d5 + 4 * l5 * d5 * f5;
+  EXPECT_DOUBLE_EQ(wan::dit_flops_per_step(ti2v, {1280, 704, 121, 50, true}), block5 * 30 * 2);
 }
 
 // Estimates follow what will run: sampling steps and guidance from the step's params,

@@ -50,6 +50,18 @@ struct WanDefaults {
   std::string sampler = "unipc";
 };
 
+// The work of one run, as the adapter resolves it (the model's defaults filled in).
+struct WanWork {
+  int width = 0, height = 0, frames = 1, steps = 0;
+  bool guided = true;  // guidance != 1: two DiT passes per step (conditional, unconditional)
+};
+
+// The DiT's shape as cost estimates need it (the official config.json values).
+struct WanDitShape {
+  int dim = 0, ffn_dim = 0, num_layers = 0;
+  int text_len = 512;  // context tokens every cross-attention reads
+};
+
 struct WanSpec {
   std::string id;           // registry id, e.g. "wan2.1-t2v-1.3b"
   std::string folder_name;  // official repository name, e.g. "Wan2.1-T2V-1.3B"
@@ -59,8 +71,12 @@ struct WanSpec {
   std::vector<model::Task> tasks;
   WanDefaults defaults;
   int size_multiple = 16;  // VAE stride x DiT patch: 8x2 (2.1) or 16x2 (2.2)
-  // Used until `reel calibrate` measures one: derived from the publisher's timings.
+  WanDitShape dit;
+  // Used until `reel calibrate` measures one: derived from the publisher's timing of
+  // one run (published_run, published_seconds end to end).
   model::CostProfile published_cost;
+  WanWork published_run;
+  double published_seconds = 0;
   std::string description;
 };
 
@@ -119,17 +135,20 @@ std::optional<Calibration> load_calibration(const WanOptions& options, const std
 //   child's total_seconds and the adapter's wall clock around the child
 //   per megapixel-frame = dit / steps / MPF x default_steps + vae / MPF
 Calibration derive_calibration(const WanSpec& spec, Calibration measured);
-// The work of one run, as the adapter resolves it (the model's defaults filled in).
-struct WanWork {
-  int width = 0, height = 0, frames = 1, steps = 0;
-  bool guided = true;  // guidance != 1: two DiT passes per step (conditional, unconditional)
-};
-// Seconds a run is expected to take. Calibrated: setup + (DiT seconds per step per
-// megapixel-frame x steps x passes + VAE seconds per megapixel-frame) x megapixel-frames,
-// from the measured split (the calibration run is guided, at the default guidance).
-// Uncalibrated: the publisher's end-to-end figure per megapixel-frame, scaled by steps /
-// default steps and passes (its DiT and VAE shares are not published). Linear in
-// megapixel-frames, so attention's quadratic term is not modelled.
+// Multiply-adds x 2 of the DiT for one sampling step of `work` (both passes when
+// guided): per block, the q/k/v/o and cross-attention q/o projections and the FFN
+// (linear in the L latent tokens), self-attention scores and mixing (L^2), and
+// cross-attention over text_len tokens. Patch embedding, head and norms are left out
+// (under 1% at any size that matters).
+double dit_flops_per_step(const WanSpec& spec, const WanWork& work);
+// Seconds a run is expected to take:
+//   setup + DiT seconds per FLOP x dit_flops_per_step x steps + VAE s/megapixel-frame x MPF
+// Calibrated, every rate comes from the measured run (it is guided, at the default
+// guidance), so the estimate of the calibration's own run is its measured total.
+// Uncalibrated, the publisher's end-to-end time of its run is taken as all DiT (its
+// split is not published), so its own run is estimated at exactly the published time.
+// FLOPs, not pixels: attention grows with the square of the tokens, so a 720p clip costs
+// far more than 4x a 360p one, and a small calibration run still extrapolates.
 double estimate_seconds(const WanSpec& spec, const std::optional<Calibration>& calibration,
                         const WanWork& work);
 // Runs the small generation through the adapter, derives and stores the profile.
