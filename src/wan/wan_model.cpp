@@ -1,8 +1,11 @@
 // A Wan checkpoint as a registry model: validates and maps the request, checks the
 // weights before anything runs, then runs `reel-neural generate` in a private temp
 // folder and reads the frames back (process boundary: reel never links LibTorch).
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <mutex>
@@ -22,14 +25,39 @@ using detail::GenerateJob;
 
 namespace {
 
-// A private folder for one run's request, image and output; removed on every exit.
+constexpr std::string_view kTempPrefix = "reel-wan-";
+
+// Removes run folders left by reel processes that died without unwinding (SIGKILL,
+// OOM kill): reel-wan-<pid>-XXXXXX whose pid is gone. A live pid (or one reused by
+// another process) keeps its folder; a folder of another user cannot be removed anyway.
+void sweep_orphaned_run_folders(const fs::path& root) {
+  std::error_code ec;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with(kTempPrefix)) continue;
+    const std::string rest = name.substr(kTempPrefix.size());
+    const auto dash = rest.find('-');
+    if (dash == std::string::npos || dash == 0 || rest.find_first_not_of("0123456789") != dash)
+      continue;  // not a name this code makes
+    const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive
+    std::error_code ignored;
+    fs::remove_all(it->path(), ignored);
+  }
+}
+
+// A private folder for one run's request, image and output; removed on every exit but
+// SIGKILL, after which the next run's sweep removes it.
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "reel-wan-XXXXXX").string();
+    const fs::path root = fs::temp_directory_path();
+    sweep_orphaned_run_folders(root);
+    std::string tmpl =
+        (root / (std::string(kTempPrefix) + std::to_string(::getpid()) + "-XXXXXX")).string();
     if (!::mkdtemp(tmpl.data()))
-      throw Error(ErrorKind::Io,
-                  "cannot create a temp folder under " + fs::temp_directory_path().string());
+      throw Error(ErrorKind::Io, "cannot create a temp folder under " + root.string());
     path_ = tmpl;
   }
   TempDir(const TempDir&) = delete;

@@ -3,6 +3,8 @@
 // errors and cancellation (the child must be gone, not just abandoned).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <future>
@@ -76,6 +78,30 @@ TEST_F(WanChild, TextToVideoStreamsProgressAndReadsFrames) {
   EXPECT_EQ(argv[1], "generate");
   EXPECT_EQ(argv[3], (options.models_root / "Wan2.1-T2V-1.3B").string());
   EXPECT_EQ(argv[argv.size() - 1], "cpu");
+}
+
+TEST_F(WanChild, FoldersLeftByKilledRunsAreSweptByTheNextRun) {
+  // A pid that is gone: a child that exited and was reaped.
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+  const fs::path tmp = dir / "tmp";
+  const fs::path orphan = tmp / ("reel-wan-" + std::to_string(dead) + "-a1b2c3");
+  const fs::path alive = tmp / "reel-wan-1-a1b2c3";  // pid 1 is always there
+  const fs::path foreign = tmp / "reel-wan-notmine";
+  for (const fs::path& d : {orphan, alive, foreign}) {
+    fs::create_directories(d);
+    std::ofstream(d / "frames.safetensors") << "left behind";
+  }
+  auto m = model();
+  model::RunContext ctx;
+  t2v(*m, request(), ctx);
+  EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_TRUE(fs::exists(alive / "frames.safetensors"));
+  EXPECT_TRUE(fs::exists(foreign / "frames.safetensors"));
+  // The run's own folder went too: only the two kept ones remain.
+  EXPECT_EQ(std::distance(fs::directory_iterator(tmp), fs::directory_iterator()), 2);
 }
 
 TEST_F(WanChild, OffloadAndTilingReachTheChildAndTilingTheCacheIdentity) {

@@ -109,8 +109,11 @@ SentencePieceTokenizer SentencePieceTokenizer::open(const std::filesystem::path&
   std::error_code ec;
   const auto size = std::filesystem::file_size(spiece_model, ec);
   if (ec) {
-    throw Error(ErrorKind::ModelLoad, t.impl_->what + ": cannot read (" + ec.message() +
-                                          "); expected a SentencePiece model (spiece.model)");
+    // A missing file is NotFound (exit 4) like every other missing weight file.
+    const bool missing = ec == std::errc::no_such_file_or_directory;
+    throw Error(missing ? ErrorKind::NotFound : ErrorKind::ModelLoad,
+                t.impl_->what + ": cannot read (" + ec.message() +
+                    "); expected a SentencePiece model (spiece.model)");
   }
   if (size > kMaxModelBytes) {
     throw Error(ErrorKind::ModelLoad, t.impl_->what + ": is " + std::to_string(size) +
