@@ -153,6 +153,13 @@ Job ReelClient::submit_pipeline(const Json& pipeline, const SubmitOptions& o) {
   return submit(Json{{"pipeline", pipeline}}, o);
 }
 
+Json ReelClient::estimate(const Json& body) {
+  if (!body.is_object() || (!body.contains("pipeline") && !body.contains("task")))
+    throw_error(ErrorKind::InvalidInput,
+                "a job body is {\"pipeline\": {...}} or {\"task\": ..., \"model\": ...}");
+  return call("POST", "/v1/estimates", &body);
+}
+
 Job ReelClient::get(const std::string& job_id) {
   check_job_id(job_id);
   return Job{call("GET", "/v1/jobs/" + job_id, nullptr)};

@@ -112,6 +112,29 @@ pipeline::Artifact RemoteRunner::fetch(const remote::ArtifactRef& ref, const std
   return a;
 }
 
+pipeline::RunPlan RemoteRunner::plan(const pipeline::Graph& graph) {
+  return with_context("estimating '" + graph.name + "' on " + client_.options().server, [&] {
+    pipeline::Graph g = graph;
+    for (auto& step : g.steps)
+      for (auto& [slot, ref] : step.inputs) ref = server_reference(ref, graph);
+    g.base_dir.clear();
+    const Json e = client_.estimate(Json{{"pipeline", g.to_json()}});
+    pipeline::RunPlan plan;
+    for (const Json& s : e.value("plan", Json::array())) {
+      pipeline::PlanStep ps;
+      ps.step = s.value("step", "");
+      ps.model = s.value("model", "");
+      ps.cached = s.value("cached", false);
+      ps.seconds = s.value("estimate_seconds", 0.0);
+      ps.usd = s.value("estimate_usd", 0.0);
+      plan.steps.push_back(std::move(ps));
+    }
+    plan.seconds = e.value("estimate_seconds", 0.0);
+    plan.usd = e.value("estimate_usd", 0.0);
+    return plan;
+  });
+}
+
 pipeline::RunResult RemoteRunner::run(const pipeline::Graph& graph, const CancelToken& cancel) {
   return with_context("running '" + graph.name + "' on " + client_.options().server, [&] {
     pipeline::Graph g = graph;

@@ -18,6 +18,9 @@ class RemoteRunner {
  public:
   RemoteRunner(remote::ClientOptions options, Session& session);
   pipeline::RunResult run(const pipeline::Graph& graph, const CancelToken& cancel = {});
+  // The server's plan and price (its models, calibrations, prices and store decide what
+  // is cached); input stills are uploaded as for a run.
+  pipeline::RunPlan plan(const pipeline::Graph& graph);
   remote::ReelClient& client() { return client_; }
 
  private:

@@ -97,6 +97,7 @@ pipeline::RunResult Session::run(const pipeline::Graph& graph, const CancelToken
 }
 
 pipeline::RunPlan Session::plan(const pipeline::Graph& graph) {
+  if (remote_) return remote_->plan(graph);
   pipeline::Executor executor(registry_, *store_);
   return executor.plan(graph, run_options());
 }

@@ -1,8 +1,11 @@
 // /v1/jobs: submission (validate → price → admit → enqueue), reads, listing, cancel, and
 // the start of an event stream (the server streams it, see http_server.cpp).
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <random>
 #include <set>
+#include <variant>
 
 #include "reel/core/error.hpp"
 #include "reel/core/hash.hpp"
@@ -123,7 +126,24 @@ Json job_json(const Job& job) {
   return j;
 }
 
-ApiResponse post_job(ApiState& state, const ApiRequest& request) {
+namespace {
+
+// A submission or estimate request, parsed, validated and priced.
+struct PricedRequest {
+  Json body;
+  pipeline::Graph graph;
+  pipeline::RunPlan plan;
+  Json plan_json = Json::array();
+};
+
+// The checks POST /v1/jobs and POST /v1/estimates share: the rate limit, the body (JSON,
+// depth, form), input references the key may use, and the pipeline (validated with the
+// key's limits, then planned). An answer when refused; throws InvalidInput (→ 422) for
+// an invalid pipeline. `before_planning` runs after the cheap checks and may answer
+// instead (an idempotent retry, a bad webhook).
+std::variant<ApiResponse, PricedRequest> price_request(
+    ApiState& state, const ApiRequest& request,
+    const std::function<std::optional<ApiResponse>(const Json& body)>& before_planning) {
   const ApiKey& key = *request.key;
   auto& ctx = state.ctx;
   int retry = 0;
@@ -136,70 +156,95 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
     return problem(
         400, "malformed-json",
         "JSON nested deeper than " + std::to_string(state.options.max_json_depth) + " levels");
-  Json body = Json::parse(request.body, nullptr, false);
-  if (body.is_discarded())
+  PricedRequest r;
+  r.body = Json::parse(request.body, nullptr, false);
+  if (r.body.is_discarded())
     return problem(400, "malformed-json", "the request body is not valid JSON");
-  if (!body.is_object())
+  if (!r.body.is_object())
     return problem(422, "invalid-request", "the request body must be an object");
 
-  Json pipeline_json = pipeline_of(body);
+  Json pipeline_json = pipeline_of(r.body);
   if (pipeline_json.contains("steps") && pipeline_json["steps"].is_array())
     for (const Json& step : pipeline_json["steps"])
       if (step.is_object() && step.contains("inputs") && step["inputs"].is_object())
         for (auto& [slot, ref] : step["inputs"].items())
           if (ref.is_string()) {
-            std::string r = ref.get<std::string>();
-            if (r.rfind("file:", 0) == 0)
+            std::string in = ref.get<std::string>();
+            if (in.rfind("file:", 0) == 0)
               return problem(422, "invalid-request",
                              "input '" + slot +
                                  "': file: references are not allowed over the API; upload "
                                  "the image (POST /v1/artifacts) and use artifact:<hash>");
-            if (r.rfind("artifact:", 0) == 0 && !artifact_visible(state, key.id, r.substr(9)))
+            if (in.rfind("artifact:", 0) == 0 && !artifact_visible(state, key.id, in.substr(9)))
               return problem(422, "invalid-request",
-                             "input '" + slot + "': unknown artifact '" + r.substr(9) + "'");
+                             "input '" + slot + "': unknown artifact '" + in.substr(9) + "'");
           }
-  int priority = 0;
-  if (body.contains("priority")) {
-    if (!body["priority"].is_number_integer() || body["priority"].get<long long>() < -100 ||
-        body["priority"].get<long long>() > 100)
-      return problem(422, "invalid-request", "'priority' must be an integer in -100..100");
-    priority = body["priority"].get<int>();
-  }
+  if (r.body.contains("priority") &&
+      (!r.body["priority"].is_number_integer() || r.body["priority"].get<long long>() < -100 ||
+       r.body["priority"].get<long long>() > 100))
+    return problem(422, "invalid-request", "'priority' must be an integer in -100..100");
+  if (before_planning)
+    if (auto answer = before_planning(r.body)) return std::move(*answer);
 
+  r.graph =
+      pipeline::parse_pipeline(pipeline_json.dump(), pipeline::FileFormat::json, "request body");
+  r.graph.base_dir.clear();
+  pipeline::ValidationOptions vo;
+  vo.registry = &ctx.registry;
+  vo.limits = limits_for(key);
+  pipeline::validate(r.graph, vo);
+  pipeline::Executor executor(ctx.registry, ctx.artifacts);
+  r.plan = executor.plan(r.graph);
+  for (const auto& s : r.plan.steps) {
+    const pipeline::Step* step = r.graph.find(s.step);
+    r.plan_json.push_back({{"step", s.step},
+                           {"task", step ? std::string(model::to_string(step->task)) : ""},
+                           {"model", s.model},
+                           {"estimate_usd", s.usd},
+                           {"estimate_seconds", s.seconds},
+                           {"cached", s.cached}});
+  }
+  return r;
+}
+
+}  // namespace
+
+ApiResponse post_job(ApiState& state, const ApiRequest& request) {
+  const ApiKey& key = *request.key;
+  auto& ctx = state.ctx;
   // A retried submit (same Idempotency-Key) is answered from the job it created, before
   // any planning and even when the key is now at its concurrency limit: that job is one
   // of the active ones.
   const std::string idempotency_key = request.header("idempotency-key");
-  const std::string body_hash = xxh3_128(canonical_json(body)).hex();
-  if (!idempotency_key.empty() && idempotency_key.size() <= 255)
-    if (auto existing = ctx.jobs.find_idempotent(key.id, idempotency_key)) {
-      if (existing->body_hash != body_hash)
-        return problem(422, "idempotency-mismatch",
-                       "idempotency key '" + idempotency_key + "' was used with a different body");
-      return ApiResponse::json(200, job_json(*existing));
+  std::string body_hash;
+  auto priced = price_request(state, request, [&](const Json& body) -> std::optional<ApiResponse> {
+    body_hash = xxh3_128(canonical_json(body)).hex();
+    if (!idempotency_key.empty() && idempotency_key.size() <= 255)
+      if (auto existing = ctx.jobs.find_idempotent(key.id, idempotency_key)) {
+        if (existing->body_hash != body_hash)
+          return problem(
+              422, "idempotency-mismatch",
+              "idempotency key '" + idempotency_key + "' was used with a different body");
+        return ApiResponse::json(200, job_json(*existing));
+      }
+    // The webhook is checked now, not when the job ends: a URL the workers would refuse
+    // must not cost the customer a run whose completion they never hear of.
+    if (body.contains("webhook")) {
+      const Json& hook = body["webhook"];
+      if (!hook.is_object() || !hook.contains("url") || !hook["url"].is_string())
+        return problem(422, "invalid-request",
+                       "'webhook' must be an object with a \"url\" string (http or https)");
+      try {
+        remote::check_webhook_url(hook["url"].get<std::string>(), ctx.webhook_allow_private);
+      } catch (const Error& e) {
+        return problem(422, "invalid-request", std::string("webhook url: ") + e.what());
+      }
     }
-  // The webhook is checked now, not when the job ends: a URL the workers would refuse
-  // must not cost the customer a run whose completion they never hear of.
-  if (body.contains("webhook")) {
-    const Json& hook = body["webhook"];
-    if (!hook.is_object() || !hook.contains("url") || !hook["url"].is_string())
-      return problem(422, "invalid-request",
-                     "'webhook' must be an object with a \"url\" string (http or https)");
-    try {
-      remote::check_webhook_url(hook["url"].get<std::string>(), ctx.webhook_allow_private);
-    } catch (const Error& e) {
-      return problem(422, "invalid-request", std::string("webhook url: ") + e.what());
-    }
-  }
-  pipeline::Graph graph =
-      pipeline::parse_pipeline(pipeline_json.dump(), pipeline::FileFormat::json, "request body");
-  graph.base_dir.clear();
-  pipeline::ValidationOptions vo;
-  vo.registry = &ctx.registry;
-  vo.limits = limits_for(key);
-  pipeline::validate(graph, vo);
-  pipeline::Executor executor(ctx.registry, ctx.artifacts);
-  pipeline::RunPlan plan = executor.plan(graph);
+    return std::nullopt;
+  });
+  if (auto* answer = std::get_if<ApiResponse>(&priced)) return std::move(*answer);
+  auto& [body, graph, plan, plan_json] = std::get<PricedRequest>(priced);
+  const int priority = body.contains("priority") ? body["priority"].get<int>() : 0;
 
   if (key.max_concurrent > 0 && ctx.jobs.count_active(key.id) >= key.max_concurrent)
     return with_header(problem(429, "too-many-jobs",
@@ -207,16 +252,6 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
                                    " queued or running jobs at once"),
                        "Retry-After", "5");
 
-  Json plan_json = Json::array();
-  for (const auto& s : plan.steps) {
-    const pipeline::Step* step = graph.find(s.step);
-    plan_json.push_back({{"step", s.step},
-                         {"task", step ? std::string(model::to_string(step->task)) : ""},
-                         {"model", s.model},
-                         {"estimate_usd", s.usd},
-                         {"estimate_seconds", s.seconds},
-                         {"cached", s.cached}});
-  }
   Job job;
   job.id = random_id();
   job.api_key_id = key.id;
@@ -268,6 +303,32 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
     r.wait_seconds = wait;
   }
   return r;
+}
+
+ApiResponse post_estimate(ApiState& state, const ApiRequest& request) {
+  auto priced = price_request(state, request, [](const Json& body) -> std::optional<ApiResponse> {
+    // An estimate runs nothing, so it has nothing to notify; accepted so that a job body
+    // can be estimated as it stands.
+    (void)body;
+    return std::nullopt;
+  });
+  if (auto* answer = std::get_if<ApiResponse>(&priced)) return std::move(*answer);
+  const auto& p = std::get<PricedRequest>(priced);
+  // The budget as GET /v1/usage shows it (null = unlimited), and whether admission
+  // would take the job now.
+  const Usage u = state.ctx.keys.usage(request.key->id);
+  const bool unlimited = u.budget_usd < 0;
+  const double remaining = std::max(0.0, u.budget_usd - u.spent_usd - u.reserved_usd);
+  return ApiResponse::json(
+      200, {{"plan", p.plan_json},
+            {"estimate_usd", p.plan.usd},
+            {"estimate_seconds", p.plan.seconds},
+            {"budget",
+             {{"budget_usd", unlimited ? Json(nullptr) : Json(u.budget_usd)},
+              {"spent_usd", u.spent_usd},
+              {"reserved_usd", u.reserved_usd},
+              {"remaining_usd", unlimited ? Json(nullptr) : Json(remaining)},
+              {"fits", unlimited || p.plan.usd <= remaining}}}});
 }
 
 std::optional<ApiResponse> job_wait_answer(ApiState& state, const std::string& id, bool last) {

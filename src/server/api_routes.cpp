@@ -51,6 +51,8 @@ RouteInfo classify(const std::string& method, const std::string& path) {
     if (s.size() == 2 && s[1] == "models")
       return route("GET /v1/models", true, BodyKind::none, get);
     if (s.size() == 2 && s[1] == "usage") return route("GET /v1/usage", true, BodyKind::none, get);
+    if (s.size() == 2 && s[1] == "estimates")
+      return route("POST /v1/estimates", true, BodyKind::json, post);
     if (s[1] == "jobs") {
       if (s.size() == 2)
         return post ? route("POST /v1/jobs", true, BodyKind::json, true)
@@ -166,6 +168,7 @@ ApiResponse handle(ApiState& state, const ApiRequest& request) {
     }
     if (request.path == "/v1/models") return get_models(state);
     if (request.path == "/v1/usage") return get_usage(state, request);
+    if (request.path == "/v1/estimates") return post_estimate(state, request);
     if (s.size() >= 2 && s[1] == "jobs") {
       if (s.size() == 2) return m == "POST" ? post_job(state, request) : list_jobs(state, request);
       if (s.size() == 3) return get_job(state, request, s[2]);

@@ -114,6 +114,9 @@ std::optional<ApiResponse> handle_in_memory(ApiState& state, const ApiRequest& r
 
 // Per-route handlers (api_jobs.cpp, api_artifacts.cpp, api_misc.cpp).
 ApiResponse post_job(ApiState& state, const ApiRequest& request);
+// POST /v1/estimates: a job body's plan and price and whether the key's budget covers it;
+// nothing is queued, reserved or charged.
+ApiResponse post_estimate(ApiState& state, const ApiRequest& request);
 ApiResponse get_job(ApiState& state, const ApiRequest& request, const std::string& id);
 ApiResponse list_jobs(ApiState& state, const ApiRequest& request);
 ApiResponse cancel_job(ApiState& state, const ApiRequest& request, const std::string& id);

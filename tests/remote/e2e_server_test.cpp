@@ -218,6 +218,58 @@ TEST_F(RealServer, ServerRefusalsBecomeTypedErrors) {
   EXPECT_EQ(c.usage().at("jobs_settled"), 0);
 }
 
+TEST_F(RealServer, EstimatePricesAJobBodyWithoutQueueingOrCharging) {
+  ReelClient c = client(server_->create_key("--budget 5"));
+  Json fresh = kFilm;
+  fresh["seed"] = 4242;  // nothing of it in the server's store
+  const Json e = c.estimate({{"pipeline", fresh}});
+  ASSERT_EQ(e.at("plan").size(), 3u);
+  for (const Json& s : e.at("plan")) {
+    EXPECT_FALSE(s.at("cached").get<bool>()) << s.dump();
+    EXPECT_GT(s.at("estimate_usd").get<double>(), 0.0) << s.dump();
+  }
+  const double usd = e.at("estimate_usd").get<double>();
+  EXPECT_GT(usd, 0.0);
+  EXPECT_TRUE(e.at("budget").at("fits").get<bool>());
+  EXPECT_DOUBLE_EQ(e.at("budget").at("remaining_usd").get<double>(), 5.0);
+  // Nothing was queued, reserved or charged.
+  EXPECT_TRUE(c.list_jobs().at("jobs").empty());
+  EXPECT_EQ(c.usage().at("reserved_usd").get<double>(), 0.0);
+  // The job made from the same body carries the same price.
+  Job job = c.submit_pipeline(fresh);
+  EXPECT_DOUBLE_EQ(job.raw.at("estimate_usd").get<double>(), usd);
+  job = c.wait(job.id(), {.timeout = std::chrono::seconds(60)});
+  // Once made, every step is in the store: the estimate says cached and $0.
+  const Json again = c.estimate({{"pipeline", fresh}});
+  for (const Json& s : again.at("plan")) EXPECT_TRUE(s.at("cached").get<bool>()) << s.dump();
+  EXPECT_EQ(again.at("estimate_usd").get<double>(), 0.0);
+
+  const Json made = fresh;
+
+  // Over budget is an answer, not a refusal; an invalid body is refused as for a job.
+  ReelClient poor = client(server_->create_key("--budget 0.000001"));
+  fresh["seed"] = 4243;
+  const Json tight = poor.estimate({{"pipeline", fresh}});
+  EXPECT_FALSE(tight.at("budget").at("fits").get<bool>());
+  Json bad = fresh;
+  bad["steps"][0]["params"]["width"] = 100000;
+  EXPECT_EQ(kind_of([&] { poor.estimate({{"pipeline", bad}}); }), ErrorKind::InvalidInput);
+
+  // `reel run --dry-run --server` shows the server's estimate, not a local one: the
+  // server holds every step of `made`, the client's fresh store none.
+  const fs::path file = dir_ / "estimate.json";
+  write_file_atomic(file, made.dump());
+  const std::string out =
+      run_capture("REEL_HOME=" + (dir_ / "client-home").string() + " " + kReel + " run " +
+                  file.string() + " --dry-run --json " + "--server " + server_->url() +
+                  " --api-key " + server_->create_key("--budget 5") + " 2>&1");
+  const Json cli = Json::parse(out, nullptr, false);
+  ASSERT_FALSE(cli.is_discarded()) << out;
+  EXPECT_EQ(cli.at("estimated_usd").get<double>(), 0.0) << out;
+  ASSERT_EQ(cli.at("steps").size(), 3u);
+  for (const Json& s : cli.at("steps")) EXPECT_TRUE(s.at("cached").get<bool>()) << out;
+}
+
 TEST_F(RealServer, CancellingAWaitCancelsTheServersJob) {
   ReelClient c = client(server_->create_key("--budget 5"));
   Job job = c.submit({{"task", "text_to_image"},

@@ -94,6 +94,7 @@ TEST(HttpApi, OpenApiDocumentMatchesDocsAndCoversEveryRoute) {
                                                         {"get", "/v1/artifacts/{hash}"},
                                                         {"get", "/v1/models"},
                                                         {"get", "/v1/usage"},
+                                                        {"post", "/v1/estimates"},
                                                         {"get", "/healthz"},
                                                         {"get", "/readyz"},
                                                         {"get", "/metrics"},

@@ -89,6 +89,11 @@ class ReelClient {
   // The pipeline (file schema as JSON, e.g. Graph::to_json()) wrapped as {"pipeline": ...}.
   Job submit_pipeline(const Json& pipeline, const SubmitOptions& options = {});
 
+  // POST /v1/estimates with a job body: the server's plan and price for it, and whether
+  // the key's budget covers it ({"plan", "estimate_usd", "estimate_seconds", "budget"}).
+  // Nothing is queued or charged.
+  Json estimate(const Json& body);
+
   Job get(const std::string& job_id);
   Job cancel(const std::string& job_id);
   // Follows the job until it finishes; returns it when succeeded, throws the job's

@@ -60,6 +60,7 @@ class Session {
   pipeline::RunResult run(const pipeline::Graph& graph);
   // A cancelled token stops the run (in remote mode: the server's job is canceled too).
   pipeline::RunResult run(const pipeline::Graph& graph, const CancelToken& cancel);
+  // The plan and estimate without running (in remote mode: the server's, POST /v1/estimates).
   pipeline::RunPlan plan(const pipeline::Graph& graph);
   bool remote() const { return remote_ != nullptr; }
 
