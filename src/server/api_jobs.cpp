@@ -319,16 +319,15 @@ ApiResponse post_estimate(ApiState& state, const ApiRequest& request) {
   const Usage u = state.ctx.keys.usage(request.key->id);
   const bool unlimited = u.budget_usd < 0;
   const double remaining = std::max(0.0, u.budget_usd - u.spent_usd - u.reserved_usd);
-  return ApiResponse::json(
-      200, {{"plan", p.plan_json},
-            {"estimate_usd", p.plan.usd},
-            {"estimate_seconds", p.plan.seconds},
-            {"budget",
-             {{"budget_usd", unlimited ? Json(nullptr) : Json(u.budget_usd)},
-              {"spent_usd", u.spent_usd},
-              {"reserved_usd", u.reserved_usd},
-              {"remaining_usd", unlimited ? Json(nullptr) : Json(remaining)},
-              {"fits", unlimited || p.plan.usd <= remaining}}}});
+  return ApiResponse::json(200, {{"plan", p.plan_json},
+                                 {"estimate_usd", p.plan.usd},
+                                 {"estimate_seconds", p.plan.seconds},
+                                 {"budget",
+                                  {{"budget_usd", unlimited ? Json(nullptr) : Json(u.budget_usd)},
+                                   {"spent_usd", u.spent_usd},
+                                   {"reserved_usd", u.reserved_usd},
+                                   {"remaining_usd", unlimited ? Json(nullptr) : Json(remaining)},
+                                   {"fits", unlimited || p.plan.usd <= remaining}}}});
 }
 
 std::optional<ApiResponse> job_wait_answer(ApiState& state, const std::string& id, bool last) {
