@@ -1,11 +1,13 @@
 #pragma once
 // Thin RAII over the sqlite3 C API for the server's stores: one connection, prepared
-// statements that finalize themselves, and transactions that roll back unless committed.
+// statements reused across calls, and transactions that roll back unless committed.
 #include <sqlite3.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "reel/core/error.hpp"
 
@@ -24,11 +26,44 @@ class Db {
     // Other processes hold the write lock only for one short transaction.
     sqlite3_busy_timeout(db_, 10000);
   }
-  ~Db() { sqlite3_close(db_); }
+  ~Db() {
+    for (auto& [sql, idle] : idle_)
+      for (sqlite3_stmt* s : idle) sqlite3_finalize(s);
+    sqlite3_close(db_);
+  }
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
   sqlite3* get() const { return db_; }
+
+  // A prepared statement for `sql`. Preparing costs more than the short queries the
+  // stores run (a status read spent most of its store time there), so statements are
+  // kept per SQL text and handed out again after a reset. Like the connection, not
+  // thread-safe: the stores call it under their lock.
+  sqlite3_stmt* take(const char* sql) {
+    if (auto it = idle_.find(sql); it != idle_.end() && !it->second.empty()) {
+      sqlite3_stmt* s = it->second.back();
+      it->second.pop_back();
+      return s;
+    }
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(s);
+      throw Error(ErrorKind::Io, std::string("job store: ") + sqlite3_errmsg(db_));
+    }
+    return s;
+  }
+  // Resets (releasing its read lock) and keeps a statement from take().
+  void give_back(sqlite3_stmt* s) {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    auto& idle = idle_[sqlite3_sql(s)];
+    if (idle.size() >= kMaxIdlePerSql) {
+      sqlite3_finalize(s);
+      return;
+    }
+    idle.push_back(s);
+  }
 
   void exec(const char* sql) {
     char* err = nullptr;
@@ -39,18 +74,22 @@ class Db {
     }
   }
   int changes() const { return sqlite3_changes(db_); }
+  std::size_t idle_statements() const {
+    std::size_t n = 0;
+    for (auto& [sql, idle] : idle_) n += idle.size();
+    return n;
+  }
 
  private:
+  static constexpr std::size_t kMaxIdlePerSql = 4;
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
 };
 
 class Stmt {
  public:
-  Stmt(Db& db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db.get(), sql, -1, &s_, nullptr) != SQLITE_OK)
-      throw Error(ErrorKind::Io, std::string("job store: ") + sqlite3_errmsg(db.get()));
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(Db& db, const char* sql) : db_(db), s_(db.take(sql)) {}
+  ~Stmt() { db_.give_back(s_); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
