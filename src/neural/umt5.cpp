@@ -78,23 +78,31 @@ UMT5Encoder::UMT5Encoder(UMT5Config config, Device device, DType compute)
   weights_ = std::make_unique<UMT5Weights>();
 }
 
+namespace {
+
+// Fills every parameter by `fill` after checking that the weights fit on the device;
+// an allocation failure becomes OutOfMemory naming `what`.
+template <class Fill>
+void fill_umt5_weights(const UMT5Config& config, UMT5Weights& weights, Device device,
+                       at::ScalarType scalar, const char* what, Fill fill) {
+  auto params = umt5_parameters(config, weights);
+  const auto bytes = static_cast<std::uint64_t>(config.parameter_count()) *
+                     static_cast<std::uint64_t>(c10::elementSize(scalar));
+  check_fits(what, device, bytes);
+  guard_memory(what, device, bytes, [&] { fill(params); });
+}
+
+}  // namespace
+
 void UMT5Encoder::load(const std::filesystem::path& weights) {
-  auto params = umt5_parameters(config_, *weights_);
-  const auto bytes = static_cast<std::uint64_t>(config_.parameter_count()) *
-                     static_cast<std::uint64_t>(c10::elementSize(scalar_));
-  check_fits("loading umT5 weights", device_, bytes);
-  guard_memory("loading umT5 weights", device_, bytes,
-               [&] { load_umt5_weights(weights, params, scalar_, torch_device_); });
+  fill_umt5_weights(config_, *weights_, device_, scalar_, "loading umT5 weights",
+                    [&](auto& p) { load_umt5_weights(weights, p, scalar_, torch_device_); });
   loaded_ = true;
 }
 
 void UMT5Encoder::init_random(std::uint64_t seed) {
-  auto params = umt5_parameters(config_, *weights_);
-  const auto bytes = static_cast<std::uint64_t>(config_.parameter_count()) *
-                     static_cast<std::uint64_t>(c10::elementSize(scalar_));
-  check_fits("initialising umT5 weights", device_, bytes);
-  guard_memory("initialising umT5 weights", device_, bytes,
-               [&] { init_umt5_weights_random(params, scalar_, torch_device_, seed); });
+  fill_umt5_weights(config_, *weights_, device_, scalar_, "initialising umT5 weights",
+                    [&](auto& p) { init_umt5_weights_random(p, scalar_, torch_device_, seed); });
   loaded_ = true;
 }
 

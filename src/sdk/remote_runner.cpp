@@ -112,13 +112,17 @@ pipeline::Artifact RemoteRunner::fetch(const remote::ArtifactRef& ref, const std
   return a;
 }
 
+pipeline::Graph RemoteRunner::for_server(const pipeline::Graph& graph) {
+  pipeline::Graph g = graph;
+  for (auto& step : g.steps)
+    for (auto& [slot, ref] : step.inputs) ref = server_reference(ref, graph);
+  g.base_dir.clear();
+  return g;
+}
+
 pipeline::RunPlan RemoteRunner::plan(const pipeline::Graph& graph) {
   return with_context("estimating '" + graph.name + "' on " + client_.options().server, [&] {
-    pipeline::Graph g = graph;
-    for (auto& step : g.steps)
-      for (auto& [slot, ref] : step.inputs) ref = server_reference(ref, graph);
-    g.base_dir.clear();
-    const Json e = client_.estimate(Json{{"pipeline", g.to_json()}});
+    const Json e = client_.estimate(Json{{"pipeline", for_server(graph).to_json()}});
     pipeline::RunPlan plan;
     for (const Json& s : e.value("plan", Json::array())) {
       pipeline::PlanStep ps;
@@ -137,11 +141,7 @@ pipeline::RunPlan RemoteRunner::plan(const pipeline::Graph& graph) {
 
 pipeline::RunResult RemoteRunner::run(const pipeline::Graph& graph, const CancelToken& cancel) {
   return with_context("running '" + graph.name + "' on " + client_.options().server, [&] {
-    pipeline::Graph g = graph;
-    for (auto& step : g.steps)
-      for (auto& [slot, ref] : step.inputs) ref = server_reference(ref, graph);
-    g.base_dir.clear();
-
+    const pipeline::Graph g = for_server(graph);
     remote::Job job = client_.submit_pipeline(g.to_json());
     remote::WaitOptions wo;
     wo.cancelled = [&cancel] { return cancel.cancelled(); };

@@ -25,6 +25,9 @@ class RemoteRunner {
 
  private:
   std::string server_reference(const std::string& ref, const pipeline::Graph& graph);
+  // The graph as the server takes it: every input a step id or a server artifact (local
+  // stills uploaded), no base folder.
+  pipeline::Graph for_server(const pipeline::Graph& graph);
   pipeline::Artifact fetch(const remote::ArtifactRef& ref, const std::string& step,
                            const std::string& model);
   remote::ReelClient client_;

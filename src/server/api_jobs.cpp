@@ -1,7 +1,6 @@
 // /v1/jobs: submission (validate → price → admit → enqueue), reads, listing, cancel, and
 // the start of an event stream (the server streams it, see http_server.cpp).
 #include <algorithm>
-#include <functional>
 #include <optional>
 #include <random>
 #include <set>
@@ -128,24 +127,17 @@ Json job_json(const Job& job) {
 
 namespace {
 
-// A submission or estimate request, parsed, validated and priced.
-struct PricedRequest {
+// A job body that passed the cheap checks, and the pipeline it asks for.
+struct CheckedBody {
   Json body;
-  pipeline::Graph graph;
-  pipeline::RunPlan plan;
-  Json plan_json = Json::array();
+  Json pipeline;
 };
 
-// The checks POST /v1/jobs and POST /v1/estimates share: the rate limit, the body (JSON,
-// depth, form), input references the key may use, and the pipeline (validated with the
-// key's limits, then planned). An answer when refused; throws InvalidInput (→ 422) for
-// an invalid pipeline. `before_planning` runs after the cheap checks and may answer
-// instead (an idempotent retry, a bad webhook).
-std::variant<ApiResponse, PricedRequest> price_request(
-    ApiState& state, const ApiRequest& request,
-    const std::function<std::optional<ApiResponse>(const Json& body)>& before_planning) {
+// The checks POST /v1/jobs and POST /v1/estimates share before any planning: the rate
+// limit, the body (JSON, depth, form), the input references the key may use, priority.
+// An answer when refused; throws InvalidInput (→ 422) for an unknown request form.
+std::variant<ApiResponse, CheckedBody> check_body(ApiState& state, const ApiRequest& request) {
   const ApiKey& key = *request.key;
-  auto& ctx = state.ctx;
   int retry = 0;
   if (!state.rate.take(key.id, key.rate_per_minute, retry))
     return with_header(problem(429, "rate-limited",
@@ -156,16 +148,16 @@ std::variant<ApiResponse, PricedRequest> price_request(
     return problem(
         400, "malformed-json",
         "JSON nested deeper than " + std::to_string(state.options.max_json_depth) + " levels");
-  PricedRequest r;
-  r.body = Json::parse(request.body, nullptr, false);
-  if (r.body.is_discarded())
+  CheckedBody c;
+  c.body = Json::parse(request.body, nullptr, false);
+  if (c.body.is_discarded())
     return problem(400, "malformed-json", "the request body is not valid JSON");
-  if (!r.body.is_object())
+  if (!c.body.is_object())
     return problem(422, "invalid-request", "the request body must be an object");
 
-  Json pipeline_json = pipeline_of(r.body);
-  if (pipeline_json.contains("steps") && pipeline_json["steps"].is_array())
-    for (const Json& step : pipeline_json["steps"])
+  c.pipeline = pipeline_of(c.body);
+  if (c.pipeline.contains("steps") && c.pipeline["steps"].is_array())
+    for (const Json& step : c.pipeline["steps"])
       if (step.is_object() && step.contains("inputs") && step["inputs"].is_object())
         for (auto& [slot, ref] : step["inputs"].items())
           if (ref.is_string()) {
@@ -179,13 +171,24 @@ std::variant<ApiResponse, PricedRequest> price_request(
               return problem(422, "invalid-request",
                              "input '" + slot + "': unknown artifact '" + in.substr(9) + "'");
           }
-  if (r.body.contains("priority") &&
-      (!r.body["priority"].is_number_integer() || r.body["priority"].get<long long>() < -100 ||
-       r.body["priority"].get<long long>() > 100))
+  if (c.body.contains("priority") &&
+      (!c.body["priority"].is_number_integer() || c.body["priority"].get<long long>() < -100 ||
+       c.body["priority"].get<long long>() > 100))
     return problem(422, "invalid-request", "'priority' must be an integer in -100..100");
-  if (before_planning)
-    if (auto answer = before_planning(r.body)) return std::move(*answer);
+  return c;
+}
 
+struct Priced {
+  pipeline::Graph graph;
+  pipeline::RunPlan plan;
+  Json plan_json = Json::array();
+};
+
+// The pipeline validated with the key's limits, then planned and priced. Throws
+// InvalidInput (→ 422) for an invalid pipeline.
+Priced price_pipeline(ApiState& state, const ApiKey& key, const Json& pipeline_json) {
+  auto& ctx = state.ctx;
+  Priced r;
   r.graph =
       pipeline::parse_pipeline(pipeline_json.dump(), pipeline::FileFormat::json, "request body");
   r.graph.base_dir.clear();
@@ -212,38 +215,37 @@ std::variant<ApiResponse, PricedRequest> price_request(
 ApiResponse post_job(ApiState& state, const ApiRequest& request) {
   const ApiKey& key = *request.key;
   auto& ctx = state.ctx;
+  auto checked = check_body(state, request);
+  if (auto* answer = std::get_if<ApiResponse>(&checked)) return std::move(*answer);
+  const Json& body = std::get<CheckedBody>(checked).body;
+
   // A retried submit (same Idempotency-Key) is answered from the job it created, before
   // any planning and even when the key is now at its concurrency limit: that job is one
   // of the active ones.
   const std::string idempotency_key = request.header("idempotency-key");
-  std::string body_hash;
-  auto priced = price_request(state, request, [&](const Json& body) -> std::optional<ApiResponse> {
-    body_hash = xxh3_128(canonical_json(body)).hex();
-    if (!idempotency_key.empty() && idempotency_key.size() <= 255)
-      if (auto existing = ctx.jobs.find_idempotent(key.id, idempotency_key)) {
-        if (existing->body_hash != body_hash)
-          return problem(
-              422, "idempotency-mismatch",
-              "idempotency key '" + idempotency_key + "' was used with a different body");
-        return ApiResponse::json(200, job_json(*existing));
-      }
-    // The webhook is checked now, not when the job ends: a URL the workers would refuse
-    // must not cost the customer a run whose completion they never hear of.
-    if (body.contains("webhook")) {
-      const Json& hook = body["webhook"];
-      if (!hook.is_object() || !hook.contains("url") || !hook["url"].is_string())
-        return problem(422, "invalid-request",
-                       "'webhook' must be an object with a \"url\" string (http or https)");
-      try {
-        remote::check_webhook_url(hook["url"].get<std::string>(), ctx.webhook_allow_private);
-      } catch (const Error& e) {
-        return problem(422, "invalid-request", std::string("webhook url: ") + e.what());
-      }
+  const std::string body_hash = xxh3_128(canonical_json(body)).hex();
+  if (!idempotency_key.empty() && idempotency_key.size() <= 255)
+    if (auto existing = ctx.jobs.find_idempotent(key.id, idempotency_key)) {
+      if (existing->body_hash != body_hash)
+        return problem(422, "idempotency-mismatch",
+                       "idempotency key '" + idempotency_key + "' was used with a different body");
+      return ApiResponse::json(200, job_json(*existing));
     }
-    return std::nullopt;
-  });
-  if (auto* answer = std::get_if<ApiResponse>(&priced)) return std::move(*answer);
-  auto& [body, graph, plan, plan_json] = std::get<PricedRequest>(priced);
+  // The webhook is checked now, not when the job ends: a URL the workers would refuse
+  // must not cost the customer a run whose completion they never hear of.
+  if (body.contains("webhook")) {
+    const Json& hook = body["webhook"];
+    if (!hook.is_object() || !hook.contains("url") || !hook["url"].is_string())
+      return problem(422, "invalid-request",
+                     "'webhook' must be an object with a \"url\" string (http or https)");
+    try {
+      remote::check_webhook_url(hook["url"].get<std::string>(), ctx.webhook_allow_private);
+    } catch (const Error& e) {
+      return problem(422, "invalid-request", std::string("webhook url: ") + e.what());
+    }
+  }
+  const auto [graph, plan, plan_json] =
+      price_pipeline(state, key, std::get<CheckedBody>(checked).pipeline);
   const int priority = body.contains("priority") ? body["priority"].get<int>() : 0;
 
   if (key.max_concurrent > 0 && ctx.jobs.count_active(key.id) >= key.max_concurrent)
@@ -306,14 +308,10 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
 }
 
 ApiResponse post_estimate(ApiState& state, const ApiRequest& request) {
-  auto priced = price_request(state, request, [](const Json& body) -> std::optional<ApiResponse> {
-    // An estimate runs nothing, so it has nothing to notify; accepted so that a job body
-    // can be estimated as it stands.
-    (void)body;
-    return std::nullopt;
-  });
-  if (auto* answer = std::get_if<ApiResponse>(&priced)) return std::move(*answer);
-  const auto& p = std::get<PricedRequest>(priced);
+  auto checked = check_body(state, request);
+  if (auto* answer = std::get_if<ApiResponse>(&checked)) return std::move(*answer);
+  // An estimate runs nothing: no idempotency, and a webhook has nothing to announce.
+  const Priced p = price_pipeline(state, *request.key, std::get<CheckedBody>(checked).pipeline);
   // The budget as GET /v1/usage shows it (null = unlimited), and whether admission
   // would take the job now.
   const Usage u = state.ctx.keys.usage(request.key->id);

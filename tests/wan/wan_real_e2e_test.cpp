@@ -76,21 +76,8 @@ struct WanRealE2E : ::testing::Test {
   }
 
   static pipeline::Graph t2v(std::uint64_t seed) {
-    pipeline::Graph g;
-    g.name = "wan-real";
-    g.seed = seed;
-    g.steps.push_back({"clip",
-                       model::Task::text_to_video,
-                       "wan2.1-t2v-1.3b",
-                       {},
-                       {{"prompt", "A cat walks on the grass, realistic style."},
-                        {"width", 64},
-                        {"height", 32},
-                        {"duration", 0.5},
-                        {"fps", 10},
-                        {"extra", {{"steps", 2}}}},
-                       {}});
-    return g;
+    return testing::wan_t2v_graph("wan-real", seed, "A cat walks on the grass, realistic style.",
+                                  0.5, 10);
   }
 };
 

@@ -25,21 +25,7 @@ struct WanSdk : ::testing::Test {
     session = std::make_unique<Session>(o);
   }
   pipeline::Graph t2v_graph(std::uint64_t seed) {
-    pipeline::Graph g;
-    g.name = "wan";
-    g.seed = seed;
-    g.steps.push_back({"clip",
-                       model::Task::text_to_video,
-                       "wan2.1-t2v-1.3b",
-                       {},
-                       {{"prompt", "a red ball"},
-                        {"width", 64},
-                        {"height", 32},
-                        {"duration", 1.0},
-                        {"fps", 16},
-                        {"extra", {{"steps", 2}}}},
-                       {}});
-    return g;
+    return testing::wan_t2v_graph("wan", seed, "a red ball", 1.0, 16);
   }
 };
 

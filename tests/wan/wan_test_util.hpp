@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "reel/pipeline/graph.hpp"
 #include "reel/wan/wan.hpp"
 #include "support/test_dirs.hpp"
 
@@ -56,5 +57,25 @@ class ScopedEnv {
   std::string old_;
   bool had_ = false;
 };
+
+// A one-step text-to-video pipeline on wan2.1-t2v-1.3b: 64x32, 2 sampling steps.
+inline pipeline::Graph wan_t2v_graph(const std::string& name, std::uint64_t seed,
+                                     const std::string& prompt, double duration, double fps) {
+  pipeline::Graph g;
+  g.name = name;
+  g.seed = seed;
+  g.steps.push_back({"clip",
+                     model::Task::text_to_video,
+                     "wan2.1-t2v-1.3b",
+                     {},
+                     {{"prompt", prompt},
+                      {"width", 64},
+                      {"height", 32},
+                      {"duration", duration},
+                      {"fps", fps},
+                      {"extra", {{"steps", 2}}}},
+                     {}});
+  return g;
+}
 
 }  // namespace reel::testing
