@@ -196,8 +196,9 @@ PYBIND11_MODULE(reel, m) {
       "models",
       [] {
         py::list out;
-        for (const auto& mm : reel::Session::default_session().registry().models())
-          out.append(json_to_dict(mm->card().to_json()));
+        auto& registry = reel::Session::default_session().registry();
+        registry.refresh();  // weights or keys may have changed since the session started
+        for (const auto& mm : registry.models()) out.append(json_to_dict(mm->card().to_json()));
         return out;
       },
       "the registered models' cards");

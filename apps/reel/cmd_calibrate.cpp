@@ -1,12 +1,14 @@
 // `reel calibrate MODEL`: measures a Wan model on this machine (one small generation
 // through the same adapter runs use), stores the cost profile under
 // $REEL_HOME/calibration/ and prints it with the priced estimate of a 10-second clip.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <thread>
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "reel/catalog/catalog.hpp"
 #include "reel/core/error.hpp"
 #include "reel/core/units.hpp"
 #include "reel/pipeline/ledger.hpp"
@@ -24,8 +26,22 @@ int cmd_calibrate(const Argv& argv) {
           "--overlap"},
          {"--weights"});
   a.max_positional(1, usage);
-  const wan::WanSpec& spec = wan::wan_spec(a.need(0, "a Wan model id; usage: " + usage));
-  wan::WanOptions o = wan::WanOptions::from_env();
+  const std::string id = a.need(0, "a model id; usage: " + usage);
+  catalog::BackendOptions backends;
+  {
+    // Ids are checked against every family, so an unknown one lists them all.
+    model::Registry registry;
+    catalog::register_builtin_models(registry, backends);
+    registry.get(id);
+  }
+  std::string measurable;  // the models that run on this machine's engine
+  for (const auto& s : wan::wan_specs()) measurable += (measurable.empty() ? "" : ", ") + s.id;
+  if (id.rfind("wan", 0) != 0)
+    throw Error(ErrorKind::InvalidInput, "reel calibrate measures the models reel runs on " +
+                                             std::string("this machine (") + measurable + "); " +
+                                             id + " is priced from its card");
+  const wan::WanSpec& spec = wan::wan_spec(id);
+  wan::WanOptions o = backends.wan;
   for (const auto& w : a.values("--weights")) {
     // A bare folder that is itself a checkpoint (has config.json) is this model's.
     std::error_code ec;

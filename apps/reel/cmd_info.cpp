@@ -20,8 +20,9 @@ int cmd_models(const Argv& argv) {
   Args a(argv, {"--json"}, {}, {"--weights"});
   a.max_positional(0, "reel models [--weights DIR|MODEL=DIR]... [--json]");
   sdk::SessionOptions so;
-  for (const auto& w : a.values("--weights")) so.wan.add_weights_arg(w);
+  for (const auto& w : a.values("--weights")) so.models.add_weights_arg(w);
   sdk::Session session(so);
+  session.registry().refresh();
   Json all = Json::array();
   for (const auto& m : session.registry().models()) all.push_back(m->card().to_json());
   if (a.flag("--json")) {
@@ -33,18 +34,22 @@ int cmd_models(const Argv& argv) {
     for (auto t : c.tasks) tasks += (tasks.empty() ? "" : ",") + std::string(model::to_string(t));
     return tasks;
   };
-  int tw = 16;  // the tasks column fits its longest entry
-  for (const auto& m : session.registry().models())
+  int iw = 20, tw = 16, lw = 11;  // columns fit their longest entries
+  for (const auto& m : session.registry().models()) {
+    iw = std::max(iw, static_cast<int>(m->card().id.size()));
     tw = std::max(tw, static_cast<int>(tasks_of(m->card()).size()));
-  std::printf("%-20s %-*s %-11s %-13s %s\n", "model", tw, "tasks", "licence", "training data",
+    lw = std::max(lw, static_cast<int>(m->card().licence.size()));
+  }
+  std::printf("%-*s %-*s %-*s %-13s %s\n", iw, "model", tw, "tasks", lw, "licence", "training data",
               "devices");
   for (const auto& m : session.registry().models()) {
     const auto& c = m->card();
     std::string tasks = tasks_of(c), devices;
     for (auto& d : c.devices) devices += (devices.empty() ? "" : ",") + d;
-    std::printf("%-20s %-*s %-11s %-13s %s\n", c.id.c_str(), tw, tasks.c_str(), c.licence.c_str(),
-                model::to_string(c.training_data).c_str(), devices.c_str());
-    if (!c.availability.empty()) std::printf("%-20s %s\n", "", c.availability.c_str());
+    std::printf("%-*s %-*s %-*s %-13s %s\n", iw, c.id.c_str(), tw, tasks.c_str(), lw,
+                c.licence.c_str(), model::to_string(c.training_data).c_str(), devices.c_str());
+    if (!c.availability.reason.empty())
+      std::printf("%-*s %s\n", iw, "", c.availability.reason.c_str());
   }
   return 0;
 }

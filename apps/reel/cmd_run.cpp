@@ -50,7 +50,7 @@ int cmd_run(const Argv& argv) {
   if (auto p = a.value("--prices")) so.prices = pipeline::PriceSheet::load(*p);
   if (auto p = a.value("--policy")) so.policy = *p;
   so.use_cache = !a.flag("--no-cache");
-  for (const auto& w : a.values("--weights")) so.wan.add_weights_arg(w);
+  for (const auto& w : a.values("--weights")) so.models.add_weights_arg(w);
   // --server runs the whole pipeline on a reel server (docs/remote.md); the key comes
   // from --api-key or REEL_API_KEY, so it need not appear in shell history.
   if (auto server = a.value("--server")) {

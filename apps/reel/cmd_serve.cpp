@@ -6,6 +6,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "reel/catalog/catalog.hpp"
 #include "reel/core/error.hpp"
 #include "reel/core/paths.hpp"
 #include "reel/model/registry.hpp"
@@ -13,8 +14,6 @@
 #include "reel/server/http_server.hpp"
 #include "reel/server/stores.hpp"
 #include "reel/server/worker.hpp"
-#include "reel/studio/studio.hpp"
-#include "reel/wan/wan.hpp"
 
 namespace reel::cli {
 
@@ -68,8 +67,10 @@ int cmd_serve(const Argv& args) {
          {"--store", "--listen", "--workers", "--threads", "--db-threads", "--artifacts",
           "--header-timeout-ms", "--idle-timeout-ms", "--body-timeout-ms", "--max-connections",
           "--sse-heartbeat-ms", "--shutdown-grace-ms", "--lease-ms", "--auth-cache-ms",
-          "--max-streams-per-key"});
-  a.max_positional(0, "reel serve [--store URL|PATH] [--listen HOST:PORT] [--workers N]");
+          "--max-streams-per-key", "--provider-keys"});
+  a.max_positional(0,
+                   "reel serve [--store URL|PATH] [--listen HOST:PORT] [--workers N] "
+                   "[--provider-keys FILE]");
   std::string store_url = a.value("--store").value_or(default_store());
   std::string listen = a.value("--listen").value_or("127.0.0.1:8080");
   auto colon = listen.rfind(':');
@@ -101,8 +102,11 @@ int cmd_serve(const Argv& args) {
 
   server::ServerStores stores = server::open_server_stores(store_url);
   model::Registry registry;
-  studio::register_models(registry);
-  wan::register_models(registry);  // REEL_MODELS etc.; without weights a run is NotFound
+  // REEL_MODELS, provider keys etc.; a model that cannot run here stays listed,
+  // available: false.
+  catalog::BackendOptions backends;
+  if (auto f = a.value("--provider-keys")) backends.providers.load_keys_file(*f);
+  catalog::register_builtin_models(registry, backends);
   server::register_diagnostic_models_from_env(registry);
   std::filesystem::path artifacts_root = a.value("--artifacts")
                                              ? std::filesystem::path(*a.value("--artifacts"))

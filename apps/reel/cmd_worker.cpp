@@ -9,11 +9,10 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "reel/catalog/catalog.hpp"
 #include "reel/core/error.hpp"
 #include "reel/server/stores.hpp"
 #include "reel/server/worker.hpp"
-#include "reel/studio/studio.hpp"
-#include "reel/wan/wan.hpp"
 
 namespace reel::cli {
 
@@ -21,10 +20,10 @@ int cmd_worker(const Argv& argv) {
   const std::string usage =
       "reel worker --store URL [--concurrency N] [--lease-ms N] [--heartbeat-ms N] "
       "[--poll-ms N] [--grace-ms N] [--artifacts DIR] [--worker-id ID] [--prices FILE] "
-      "[--webhook-allow-private]";
+      "[--webhook-allow-private] [--provider-keys FILE]";
   Args a(argv, {"--webhook-allow-private"},
          {"--store", "--concurrency", "--lease-ms", "--heartbeat-ms", "--poll-ms", "--grace-ms",
-          "--artifacts", "--worker-id", "--prices"});
+          "--artifacts", "--worker-id", "--prices", "--provider-keys"});
   a.max_positional(0, usage);
   auto url = a.value("--store");
   if (!url)
@@ -41,8 +40,11 @@ int cmd_worker(const Argv& argv) {
 
   server::ServerStores stores = server::open_server_stores(*url);
   model::Registry registry;
-  studio::register_models(registry);
-  wan::register_models(registry);  // REEL_MODELS etc.; without weights a run is NotFound
+  // REEL_MODELS, provider keys etc.; a model that cannot run here stays listed,
+  // available: false.
+  catalog::BackendOptions backends;
+  if (auto f = a.value("--provider-keys")) backends.providers.load_keys_file(*f);
+  catalog::register_builtin_models(registry, backends);
   bool diag = server::register_diagnostic_models_from_env(registry);
 
   server::WorkerOptions o;

@@ -21,6 +21,8 @@ constexpr const char* kUsage =
     "  models [--weights DIR|MODEL=DIR]... [--json]   list models with licences and data\n"
     "  calibrate MODEL [--weights DIR|MODEL=DIR] [--device cpu|cuda] [--dtype T] [--json]\n"
     "                                                  measure a Wan model's cost profile\n"
+    "  providers [--provider-keys FILE] [--json]       hosted models, prices, whether keys are "
+    "set\n"
     "  cache ls|gc|clear [--max-bytes N] [--json]      inspect or trim the artifact store\n"
     "  probe FILE [--json]                             describe a video or image file\n"
     "  cost FILE [--json]                              show a clip's cost report\n"
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
     if (command == "run") return cmd_run(args);
     if (command == "models") return cmd_models(args);
     if (command == "calibrate") return cmd_calibrate(args);
+    if (command == "providers") return cmd_providers(args);
     if (command == "cache") return cmd_cache(args);
     if (command == "probe") return cmd_probe(args);
     if (command == "cost") return cmd_cost(args);
@@ -76,7 +79,7 @@ int main(int argc, char** argv) {
     throw reel::Error(reel::ErrorKind::InvalidInput,
                       "unknown command '" + command +
                           "'; commands: run, models, calibrate, cache, probe, cost, verify, "
-                          "keys, contact-sheet, neural, serve, worker (reel --help)");
+                          "keys, contact-sheet, neural, serve, worker, providers (reel --help)");
   } catch (const reel::Error& e) {
     if (wants_json(argc, argv))
       std::fprintf(stderr, "%s\n", e.to_json().c_str());

@@ -2,33 +2,41 @@
 
 #include <algorithm>
 
+#include "model/enum_names.hpp"
 #include "reel/core/error.hpp"
 
 namespace reel::model {
 namespace {
-constexpr std::pair<TrainingData, const char*> kTrainingData[] = {
+constexpr std::pair<TrainingData, std::string_view> kTrainingData[] = {
     {TrainingData::synthetic, "synthetic"},
     {TrainingData::licensed, "licensed"},
     {TrainingData::public_domain, "public-domain"},
     {TrainingData::undisclosed, "undisclosed"},
     {TrainingData::scraped, "scraped"},
 };
+constexpr std::pair<PricePer, std::string_view> kPricePer[] = {
+    {PricePer::machine_time, "machine_time"},
+    {PricePer::output_second, "output_second"},
+    {PricePer::image, "image"},
+    {PricePer::megapixel, "megapixel"},
+    {PricePer::unpriced, "unpriced"},
+};
 }  // namespace
 
+std::string to_string(PricePer p) {
+  return std::string(detail::enum_name(kPricePer, p, "machine_time"));
+}
+
+PricePer price_per_from_string(const std::string& s) {
+  return detail::enum_from_name(kPricePer, s, "price unit");
+}
+
 std::string to_string(TrainingData d) {
-  for (auto& [v, name] : kTrainingData)
-    if (v == d) return name;
-  return "undisclosed";
+  return std::string(detail::enum_name(kTrainingData, d, "undisclosed"));
 }
 
 TrainingData training_data_from_string(const std::string& s) {
-  std::string allowed;
-  for (auto& [v, name] : kTrainingData) {
-    if (s == name) return v;
-    allowed += (allowed.empty() ? "" : ", ") + std::string(name);
-  }
-  throw Error(ErrorKind::InvalidInput,
-              "unknown training-data declaration '" + s + "'; allowed: " + allowed);
+  return detail::enum_from_name(kTrainingData, s, "training-data declaration");
 }
 
 bool ModelCard::supports(Task t) const {
@@ -51,8 +59,16 @@ Json ModelCard::to_json() const {
                        {"setup_seconds", cost.setup_seconds},
                        {"seconds_per_megapixel", cost.seconds_per_megapixel},
                        {"measured_on", cost.measured_on}};
+  if (price.paid())
+    j["price"] = {{"per", to_string(price.per)}, {"usd", price.usd}, {"source", price.source}};
   j["description"] = description;
-  if (!availability.empty()) j["availability"] = availability;
+  j["availability"] = availability.to_json();
+  return j;
+}
+
+Json Availability::to_json(bool with_reason) const {
+  Json j = {{"available", available}, {"needs", needs}};
+  if (with_reason && !reason.empty()) j["reason"] = reason;
   return j;
 }
 

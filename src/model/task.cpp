@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "model/enum_names.hpp"
 #include "reel/core/error.hpp"
 
 namespace reel::model {
@@ -17,19 +18,11 @@ constexpr std::pair<Task, std::string_view> kTasks[] = {
 }  // namespace
 
 std::string_view to_string(Task t) {
-  for (auto& [task, name] : kTasks)
-    if (task == t) return name;
-  return "unknown";
+  return detail::enum_name(kTasks, t, "unknown");
 }
 
 Task task_from_string(std::string_view s) {
-  std::string allowed;
-  for (auto& [task, name] : kTasks) {
-    if (name == s) return task;
-    allowed += (allowed.empty() ? "" : ", ") + std::string(name);
-  }
-  throw Error(ErrorKind::InvalidInput,
-              "unknown task '" + std::string(s) + "'; allowed: " + allowed);
+  return detail::enum_from_name(kTasks, s, "task");
 }
 
 std::string_view to_string(ValueType v) {

@@ -58,6 +58,11 @@ struct Node {
 
 std::vector<Node> resolve(const Graph& graph, const model::Registry& registry, ArtifactStore& store,
                           const RunOptions& options, bool import_files) {
+  // Once per run, before anything reads a card: weights or a calibration may have
+  // changed since the last run, and a card's version is part of every cache key.
+  std::set<model::Model*> refreshed;
+  for (const auto& step : graph.steps)
+    if (auto m = registry.find(step.model); m && refreshed.insert(m.get()).second) m->refresh();
   ValidationOptions vo;
   vo.registry = &registry;
   vo.policy = options.policy;
@@ -108,21 +113,25 @@ std::vector<Node> resolve(const Graph& graph, const model::Registry& registry, A
   return nodes;
 }
 
+// Provider calls in flight at once in one run (each holds a thread while it waits).
+constexpr int kProviderSlots = 16;
+
 // Limits concurrent steps per device kind.
 class Slots {
  public:
   explicit Slots(std::map<std::string, int> limits) : limits_(std::move(limits)) {}
+  static std::string kind_of(const std::string& device) {
+    if (device.rfind("cuda", 0) == 0) return "cuda";
+    return device == "provider" ? "provider" : "cpu";
+  }
   bool try_take(const std::string& device) {
-    std::string kind = device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+    const std::string kind = kind_of(device);
     int limit = limits_.count(kind) ? limits_[kind] : 1;
     if (used_[kind] >= limit) return false;
     used_[kind]++;
     return true;
   }
-  void give(const std::string& device) {
-    std::string kind = device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
-    used_[kind]--;
-  }
+  void give(const std::string& device) { used_[kind_of(device)]--; }
 
  private:
   std::map<std::string, int> limits_;
@@ -190,7 +199,14 @@ RunPlan Executor::plan(const Graph& graph, const RunOptions& options) const {
     ps.key = n.key.hex();
     ps.cached = n.cached;
     ps.seconds = n.model->estimate_seconds(call);
-    ps.usd = options.prices.price(device_of(card), Seconds(ps.seconds), cores).value;
+    if (card.price.paid()) {
+      // A hosted call is priced by its provider's rule, not by the seconds spent waiting.
+      const auto usd = n.model->estimate_usd(call);
+      ps.usd = usd.value_or(0.0);
+      ps.unpriced = !usd;
+    } else {
+      ps.usd = options.prices.price(device_of(card), Seconds(ps.seconds), cores).value;
+    }
     if (!ps.cached) {
       plan.seconds += ps.seconds;
       plan.usd += ps.usd;
@@ -209,7 +225,8 @@ Json RunPlan::to_json() const {
                           {"key", s.key},
                           {"cached", s.cached},
                           {"estimated_seconds", s.seconds},
-                          {"estimated_usd", s.usd}});
+                          {"estimated_usd", s.usd},
+                          {"unpriced", s.unpriced}});
   j["estimated_seconds"] = seconds;
   j["estimated_usd"] = usd;
   return j;
@@ -223,7 +240,9 @@ std::string RunPlan::to_text() const {
     if (s.cached)
       o << "cached (no compute)\n";
     else
-      o << "~" << format_seconds(Seconds(s.seconds)) << "  ~" << format_usd(Usd(s.usd)) << "\n";
+      o << "~" << format_seconds(Seconds(s.seconds)) << "  ~" << format_usd(Usd(s.usd))
+        << (s.unpriced ? "  UNPRICED (the provider's price is not in the price sheet)" : "")
+        << "\n";
   }
   o << "estimate: ~" << format_seconds(Seconds(seconds)) << ", ~" << format_usd(Usd(usd)) << "\n";
   return o.str();
@@ -248,7 +267,10 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
   std::exception_ptr failure;
   std::string failed_step;
   CancelToken stop = options.cancel.child();  // cancelled on first failure too
-  Slots slots({{"cpu", std::max(1, options.cpu_slots)}, {"cuda", std::max(1, options.cuda_slots)}});
+  // Hosted calls wait on a provider, not on this machine: they do not take CPU slots.
+  Slots slots({{"cpu", std::max(1, options.cpu_slots)},
+               {"cuda", std::max(1, options.cuda_slots)},
+               {"provider", kProviderSlots}});
   int executed = 0, cached = 0;
   std::vector<std::thread> threads;
 
@@ -279,6 +301,8 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
       model::RunContext ctx;
       ctx.cancel = stop;
       ctx.device = device;
+      ctx.call_key = n.key.hex();
+      ctx.pending = &store_;
       double last = -1;
       ctx.on_progress = [&](double f, std::string_view msg) {
         if (f - last >= 0.01 || f >= 1.0) {
@@ -291,6 +315,17 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
         return run_step_model(*n.step, *n.model, n.seed, inputs, ctx);
       });
       stop.check();
+      std::optional<Usd> billed;
+      if (auto b =
+              out.type == model::ValueType::video ? out.video.billed_usd : out.image.billed_usd)
+        billed = Usd(*b);
+      std::optional<Usd> rule;
+      if (card.price.paid()) {
+        std::map<std::string, double> input_mp;
+        for (auto& [slot, a] : inputs)
+          if (a.image) input_mp[slot] = a.image->image.pixel_count() / 1e6;
+        if (auto usd = n.model->estimate_usd(planned_call(*n.step, input_mp))) rule = Usd(*usd);
+      }
       StoreEntry info;
       info.model = card.id;
       info.step = n.step->id;
@@ -301,9 +336,16 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
                    : store_.put_image(n.key, std::move(out.image), info);
       });
       double secs = seconds_since(t0);
-      ledger.record_run(n.step->id, card.id, device, Seconds(secs), n.key.hex());
-      // What a later cache hit saves is what this run is billed, storing included.
-      store_.set_cost(n.key, secs, options.prices.price(device, Seconds(secs), cores).value);
+      if (card.price.paid()) {
+        ledger.record_paid(n.step->id, card.id, Seconds(secs), rule, billed, n.key.hex());
+        const Usd paid = billed ? *billed : rule.value_or(Usd(0));
+        store_.set_cost(n.key, 0.0, paid.value);
+        ctx.pending->remove_pending(ctx.call_key);  // stored: a re-run is a cache hit now
+      } else {
+        ledger.record_run(n.step->id, card.id, device, Seconds(secs), n.key.hex());
+        // What a later cache hit saves is what this run is billed, storing included.
+        store_.set_cost(n.key, secs, options.prices.price(device, Seconds(secs), cores).value);
+      }
       emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs});
       std::lock_guard lock(m);
       add_notes(n.step->id, a.video ? a.video->notes : a.image->notes);

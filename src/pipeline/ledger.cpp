@@ -71,6 +71,8 @@ Json PriceSheet::to_json() const {
 
 Usd PriceSheet::price(const std::string& device, Seconds seconds, int cores) const {
   if (device == "cpu") return Usd(cpu_core_hour_usd * cores * seconds.value / 3600.0);
+  // Waiting on a hosted provider holds no machine: its call is priced by its own rule.
+  if (device == "provider") return Usd(0);
   std::string kind = device.rfind("cuda", 0) == 0 ? default_gpu : device;
   auto it = gpu_hour_usd.find(kind);
   double per_hour = it != gpu_hour_usd.end() ? it->second : gpu_hour_usd.at(default_gpu);
@@ -89,6 +91,24 @@ void CostLedger::record_run(const std::string& step, const std::string& model,
   c.seconds = seconds;
   c.device_seconds = device == "cpu" ? seconds * cpu_cores_ : seconds;
   c.usd = prices_.price(device, seconds, cpu_cores_);
+  c.key = key;
+  std::lock_guard lock(mutex_);
+  steps_.push_back(std::move(c));
+}
+
+void CostLedger::record_paid(const std::string& step, const std::string& model, Seconds seconds,
+                             std::optional<Usd> price_rule, std::optional<Usd> billed,
+                             const std::string& key) {
+  StepCost c;
+  c.step = step;
+  c.model = model;
+  c.device = "provider";
+  c.seconds = seconds;
+  c.paid = true;
+  c.price_rule_usd = price_rule;
+  c.billed_usd = billed;
+  c.unpriced = !price_rule && !billed;
+  c.usd = billed ? *billed : price_rule.value_or(Usd(0));
   c.key = key;
   std::lock_guard lock(mutex_);
   steps_.push_back(std::move(c));
@@ -128,23 +148,32 @@ Usd CostReport::saved_usd() const {
 
 Seconds CostReport::compute_seconds() const {
   Seconds t;
-  for (auto& s : steps) t += s.seconds;
+  for (auto& s : steps)
+    if (!s.paid) t += s.seconds;  // a paid call's seconds are spent waiting on the provider
   return t;
 }
 
 Json CostReport::to_json() const {
   Json j;
   j["steps"] = Json::array();
-  for (auto& s : steps)
-    j["steps"].push_back({{"step", s.step},
-                          {"model", s.model},
-                          {"device", s.device},
-                          {"seconds", s.seconds.value},
-                          {"device_seconds", s.device_seconds.value},
-                          {"usd", s.usd.value},
-                          {"cached", s.cached},
-                          {"saved_usd", s.saved_usd.value},
-                          {"key", s.key}});
+  for (auto& s : steps) {
+    Json step = {{"step", s.step},
+                 {"model", s.model},
+                 {"device", s.device},
+                 {"seconds", s.seconds.value},
+                 {"device_seconds", s.device_seconds.value},
+                 {"usd", s.usd.value},
+                 {"cached", s.cached},
+                 {"saved_usd", s.saved_usd.value},
+                 {"key", s.key}};
+    if (s.paid) {
+      step["paid"] = true;
+      step["unpriced"] = s.unpriced;
+      step["price_rule_usd"] = s.price_rule_usd ? Json(s.price_rule_usd->value) : Json(nullptr);
+      step["billed_usd"] = s.billed_usd ? Json(s.billed_usd->value) : Json(nullptr);
+    }
+    j["steps"].push_back(std::move(step));
+  }
   double total = total_usd().value;
   j["totals"] = {
       {"usd", total},
@@ -181,6 +210,12 @@ CostReport CostReport::from_json(const Json& j) {
     c.cached = s.at("cached");
     c.saved_usd = Usd(s.value("saved_usd", 0.0));
     c.key = s.value("key", "");
+    c.paid = s.value("paid", false);
+    c.unpriced = s.value("unpriced", false);
+    if (s.contains("price_rule_usd") && s["price_rule_usd"].is_number())
+      c.price_rule_usd = Usd(s["price_rule_usd"].get<double>());
+    if (s.contains("billed_usd") && s["billed_usd"].is_number())
+      c.billed_usd = Usd(s["billed_usd"].get<double>());
     r.steps.push_back(c);
   }
   r.wall_seconds = Seconds(j.at("totals").value("wall_seconds", 0.0));
@@ -197,7 +232,11 @@ std::string CostReport::to_text() const {
                 "seconds", "cost", "");
   o << line;
   for (auto& s : steps) {
-    std::string note = s.cached ? "cached, saved " + format_usd(s.saved_usd) : "";
+    std::string note = s.cached       ? "cached, saved " + format_usd(s.saved_usd)
+                       : s.unpriced   ? "UNPRICED: the provider's price is not in the price sheet"
+                       : s.billed_usd ? "billed by the provider"
+                       : s.paid       ? "provider price rule"
+                                      : "";
     std::snprintf(line, sizeof line, "%-14s %-20s %-6s %10.3f %12s  %s\n", s.step.c_str(),
                   s.model.c_str(), s.device.c_str(), s.seconds.value, format_usd(s.usd).c_str(),
                   note.c_str());

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <thread>
 
@@ -89,6 +90,11 @@ struct ArtifactStore::Index {
         "CREATE TABLE IF NOT EXISTS artifacts (key TEXT PRIMARY KEY, type TEXT NOT NULL, "
         "model TEXT, step TEXT, bytes INTEGER, compute_seconds REAL, usd REAL, "
         "created INTEGER, last_used INTEGER)");
+    // Paid calls in flight (model::PendingCalls): written before a model waits on a
+    // provider, so a killed run's next attempt resumes instead of paying again.
+    exec(
+        "CREATE TABLE IF NOT EXISTS pending_calls (key TEXT PRIMARY KEY, record TEXT NOT NULL, "
+        "created INTEGER)");
   }
   ~Index() { sqlite3_close(db); }
 
@@ -195,6 +201,34 @@ void ArtifactStore::index_put(const StoreEntry& e) {
       .i64(8, e.created_unix)
       .i64(9, e.last_used_unix)
       .step();
+}
+
+std::optional<Json> ArtifactStore::find_pending(const std::string& call_key) const {
+  std::lock_guard lock(index_->mutex);
+  Index::Stmt st(index_->db, "SELECT record FROM pending_calls WHERE key=?");
+  st.text(1, call_key);
+  if (!st.step()) return std::nullopt;
+  try {
+    return Json::parse(st.col_text(0));
+  } catch (const std::exception&) {
+    return std::nullopt;  // a damaged record only costs a new submission
+  }
+}
+
+void ArtifactStore::put_pending(const std::string& call_key, const Json& record) {
+  std::lock_guard lock(index_->mutex);
+  Index::Stmt(index_->db,
+              "INSERT INTO pending_calls (key, record, created) VALUES (?, ?, ?) "
+              "ON CONFLICT(key) DO UPDATE SET record=excluded.record")
+      .text(1, call_key)
+      .text(2, record.dump())
+      .i64(3, static_cast<std::int64_t>(std::time(nullptr)))
+      .step();
+}
+
+void ArtifactStore::remove_pending(const std::string& call_key) {
+  std::lock_guard lock(index_->mutex);
+  Index::Stmt(index_->db, "DELETE FROM pending_calls WHERE key=?").text(1, call_key).step();
 }
 
 void ArtifactStore::set_cost(const Hash128& key, double compute_seconds, double usd) {

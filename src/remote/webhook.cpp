@@ -12,38 +12,13 @@
 #include <ctime>
 #include <thread>
 
+#include "reel/core/base64.hpp"
 #include "reel/core/error.hpp"
 #include "remote/address_policy.hpp"
 #include "remote/http_client.hpp"
 
 namespace reel::remote {
 namespace {
-
-std::string base64(const unsigned char* data, std::size_t n) {
-  std::string out(4 * ((n + 2) / 3), '\0');
-  const int len =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-  out.resize(static_cast<std::size_t>(len));
-  return out;
-}
-
-// Strict standard base64 (padding required); nullopt on anything else.
-std::optional<std::string> unbase64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  for (char c : text)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '='))
-      return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  const int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(text.data()),
-                                  static_cast<int>(text.size()));
-  if (len < 0) return std::nullopt;
-  std::size_t pad = 0;
-  if (text.back() == '=') ++pad;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') ++pad;
-  out.resize(static_cast<std::size_t>(len) - pad);
-  return out;
-}
 
 std::string secret_key(std::string_view secret) {
   std::string_view b64 = secret;

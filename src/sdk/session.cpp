@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "reel/catalog/catalog.hpp"
 #include "reel/core/error.hpp"
-#include "reel/studio/studio.hpp"
 #include "sdk/policy_bridge.hpp"
 #include "sdk/remote_runner.hpp"
 
@@ -44,8 +44,7 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
   if (tm != "notAllowed" && tm != "allowed" && tm != "constrained")
     throw Error(ErrorKind::InvalidInput, "training-mining setting '" + tm +
                                              "' is not one of: notAllowed, allowed, constrained");
-  studio::register_models(registry_);
-  wan::register_models(registry_, options_.wan);
+  catalog::register_builtin_models(registry_, options_.models);
   store_ = std::make_unique<pipeline::ArtifactStore>(
       options_.store_root.empty() ? pipeline::ArtifactStore::default_root() : options_.store_root);
   if (!options_.server.empty())

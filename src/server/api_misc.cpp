@@ -8,14 +8,15 @@ namespace reel::server {
 
 ApiResponse get_models(ApiState& state) {
   Json models = Json::array();
+  // A listing is the explicit moment to look again at weights and keys (card() never does).
+  state.ctx.registry.refresh();
   for (const auto& m : state.ctx.registry.models()) {
-    Json card = m->card().to_json();
-    // Availability text names the server's folders ("weights: found at /srv/..."): API
-    // clients get only whether the model can run.
-    if (card.contains("availability")) {
-      card["available"] = card["availability"].get<std::string>().rfind("weights: found", 0) == 0;
-      card.erase("availability");
-    }
+    const model::ModelCard& c = m->card();
+    Json card = c.to_json();
+    // The reason names the server's folders ("weights: found at /srv/..."): API clients
+    // get whether the model can run and what it needs, in path-free words.
+    card["availability"] = c.availability.to_json(/*with_reason=*/false);
+    card["available"] = c.availability.available;
     models.push_back(std::move(card));
   }
   return ApiResponse::json(200, {{"models", models}});

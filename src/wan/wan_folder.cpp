@@ -125,19 +125,22 @@ void check_checkpoint(const WanSpec& spec, const WanOptions& options) {
   check_folder(spec, *folder);
 }
 
-std::string weights_status(const WanSpec& spec, const WanOptions& options) {
+model::Availability availability(const WanSpec& spec, const WanOptions& options) {
+  const std::vector<std::string> needs{"weights:" + spec.folder_name};
   auto folder = checkpoint_folder(spec, options);
   if (!folder)
-    return "weights: not found, expected at $REEL_MODELS/" + spec.folder_name +
-           " (REEL_MODELS is not set)";
+    return model::Availability::missing("weights: not found, expected at $REEL_MODELS/" +
+                                            spec.folder_name + " (REEL_MODELS is not set)",
+                                        needs);
   if (auto missing = first_missing(spec, *folder))
-    return "weights: not found, expected at " + missing->string();
+    return model::Availability::missing("weights: not found, expected at " + missing->string(),
+                                        needs);
   try {
     check_folder(spec, *folder);
   } catch (const Error& e) {
-    return "weights: unusable: " + std::string(e.what());
+    return model::Availability::missing("weights: unusable: " + std::string(e.what()), needs);
   }
-  return "weights: found at " + folder->string();
+  return model::Availability::ready("weights: found at " + folder->string());
 }
 
 namespace detail {

@@ -118,47 +118,31 @@ media::Video read_frames(const fs::path& out, const GenerateJob& job, Json& timi
   return v;
 }
 
-// The i2v first frame: studio-animator's frame 0 for the same image and background at
-// the target size, so Wan starts from exactly the composite studio-animator shows.
-media::Image composite_first_frame(const model::ImageToVideoRequest& r, int width, int height) {
-  static const std::shared_ptr<model::Model> animator = studio::make_animator_model();
-  model::ImageToVideoRequest still;
-  still.image = r.image;
-  still.background = r.background;
-  still.motion = "still";
-  still.fps = 25;
-  still.duration_seconds = 0.04;  // one frame
-  still.width = width;
-  still.height = height;
-  still.seed = r.seed;
-  still.params = Json{{"ambient_weather", false}};
-  model::RunContext quiet;
-  quiet.cancel = CancelToken();
-  auto v = model::as_task<model::ImageToVideo>(*animator, model::Task::image_to_video)
-               .animate(still, quiet);
-  return v.video.frames.at(0).to_u8();
-}
-
 class WanModel final : public model::TextToVideo,
                        public model::ImageToVideo,
                        public model::TextToImage {
  public:
-  WanModel(const WanSpec& spec, WanOptions options) : spec_(spec), options_(std::move(options)) {}
+  WanModel(const WanSpec& spec, WanOptions options) : spec_(spec), options_(std::move(options)) {
+    refresh();
+  }
 
   const model::ModelCard& card() const override {
-    const auto folder = checkpoint_folder(spec_, options_);
-    std::string state = detail::weights_fingerprint(folder.value_or(fs::path()));
-    std::error_code ec;
-    const fs::path cal = calibration_file(options_, spec_.id);
-    state += "|" + std::to_string(fs::last_write_time(cal, ec).time_since_epoch().count());
-    state += "|" + weights_status(spec_, options_);
     std::lock_guard lock(mutex_);
-    if (cards_.empty() || state != state_) {
-      // Older cards stay alive: callers may hold references to them.
-      cards_.push_back(std::make_unique<model::ModelCard>(make_card(folder)));
-      state_ = state;
-    }
     return *cards_.back();
+  }
+
+  // Weights, their fingerprint (part of the version, so of every cache key) and the
+  // calibration are files: read here, not in card().
+  void refresh() override {
+    const auto folder = checkpoint_folder(spec_, options_);
+    auto calibration = load_calibration(options_, spec_.id);
+    model::ModelCard next = make_card(folder, calibration);
+    std::lock_guard lock(mutex_);
+    calibration_ = std::move(calibration);
+    const model::ModelCard* now = cards_.empty() ? nullptr : cards_.back().get();
+    if (now && now->to_json() == next.to_json()) return;
+    // Older cards stay alive: callers may hold references to them.
+    cards_.push_back(std::make_unique<model::ModelCard>(std::move(next)));
   }
 
   // The run as the adapter will resolve it: the model's own default size and 1 + 4k
@@ -175,9 +159,13 @@ class WanModel final : public model::TextToVideo,
     } catch (const Error&) {
       return Model::estimate_seconds(call);  // the run itself refuses it, with the reason
     }
+    std::optional<Calibration> calibration;
+    {
+      std::lock_guard lock(mutex_);
+      calibration = calibration_;
+    }
     return wan::estimate_seconds(
-        spec_, load_calibration(options_, spec_.id),
-        {job.width, job.height, job.frames, job.steps, job.guidance != 1.0});
+        spec_, calibration, {job.width, job.height, job.frames, job.steps, job.guidance != 1.0});
   }
 
   model::VideoResult generate_video(const model::TextToVideoRequest& r,
@@ -200,8 +188,10 @@ class WanModel final : public model::TextToVideo,
     const media::Image& shape = r.background ? r.background->image : r.image.image;
     detail::resolve_size(spec_, r.width, r.height, shape.height() > shape.width(), job);
     detail::resolve_frames(spec_, r.duration_seconds, r.fps, job);
-    check_checkpoint(spec_, options_);  // before compositing: fail before spending anything
-    job.first_frame = composite_first_frame(r, job.width, job.height);
+    // Before compositing: fail before spending anything.
+    detail::check_request(spec_, job);
+    check_checkpoint(spec_, options_);
+    job.first_frame = studio::composite_first_frame(r, job.width, job.height);
     return run(job, ctx);
   }
 
@@ -220,7 +210,8 @@ class WanModel final : public model::TextToVideo,
   }
 
  private:
-  model::ModelCard make_card(const std::optional<fs::path>& folder) const {
+  model::ModelCard make_card(const std::optional<fs::path>& folder,
+                             const std::optional<Calibration>& cal) const {
     model::ModelCard c;
     c.id = spec_.id;
     // The weights' identity is part of the version, so cache keys change with them.
@@ -240,10 +231,9 @@ class WanModel final : public model::TextToVideo,
     // The executor prices a run on the first device listed: the one runs use.
     const std::string kind = detail::device_kind(options_.device);
     c.devices = {kind, kind == "cuda" ? "cpu" : "cuda"};
-    auto cal = load_calibration(options_, spec_.id);
     c.cost = cal ? cal->profile : spec_.published_cost;
     c.description = spec_.description;
-    c.availability = weights_status(spec_, options_);
+    c.availability = availability(spec_, options_);
     return c;
   }
 
@@ -261,6 +251,7 @@ class WanModel final : public model::TextToVideo,
   }
 
   model::VideoResult run(GenerateJob& job, model::RunContext& ctx) {
+    detail::check_request(spec_, job);
     check_checkpoint(spec_, options_);
     const fs::path bin = find_reel_neural(options_);
     const fs::path folder = *checkpoint_folder(spec_, options_);
@@ -307,8 +298,8 @@ class WanModel final : public model::TextToVideo,
   const WanSpec& spec_;
   WanOptions options_;
   mutable std::mutex mutex_;
-  mutable std::string state_;
-  mutable std::vector<std::unique_ptr<model::ModelCard>> cards_;
+  std::vector<std::unique_ptr<model::ModelCard>> cards_;  // the last one is current
+  std::optional<Calibration> calibration_;
 };
 
 }  // namespace

@@ -5,24 +5,13 @@
 #include "reel/core/error.hpp"
 
 namespace reel::wan::detail {
+using neural::WanLimits;
 
 Json GenerateJob::to_request(const std::string& image) const {
-  Json r = {{"task", task},       {"prompt", prompt}, {"negative_prompt", negative_prompt},
-            {"width", width},     {"height", height}, {"frames", frames},
-            {"steps", steps},     {"shift", shift},   {"guidance", guidance},
-            {"sampler", sampler}, {"seed", seed}};
-  if (task == "i2v") r["image"] = image;
-  return r;
+  neural::WanRequest r = *this;
+  if (task == "i2v") r.image = image;
+  return neural::to_json(r);
 }
-
-namespace {
-
-std::string nearest_sides(int v, int m) {
-  const int lo = std::max(m, v / m * m), hi = (v + m - 1) / m * m;
-  return lo == hi ? std::to_string(lo) : std::to_string(lo) + " or " + std::to_string(hi);
-}
-
-}  // namespace
 
 void resolve_size(const WanSpec& spec, int width, int height, bool portrait, GenerateJob& job) {
   const int m = spec.size_multiple;
@@ -38,11 +27,9 @@ void resolve_size(const WanSpec& spec, int width, int height, bool portrait, Gen
                     std::to_string(spec.defaults.height) + "); got " + std::to_string(width) + "x" +
                     std::to_string(height));
   for (auto [name, v] : {std::pair<const char*, int>{"width", width}, {"height", height}})
-    if (v % m != 0)
+    if (v % m != 0 || v > WanLimits::max_side)
       throw Error(ErrorKind::InvalidInput, spec.id + ": " + name + " " + std::to_string(v) +
-                                               " is not a multiple of " + std::to_string(m) +
-                                               " (the VAE stride times the DiT patch); ask for " +
-                                               nearest_sides(v, m));
+                                               " must be " + neural::wan_side_rule(v, m));
   job.width = width;
   job.height = height;
 }
@@ -78,36 +65,52 @@ void apply_params(const WanSpec& spec, const Json& params, GenerateJob& job) {
   if (params.is_null()) return;
   if (!params.is_object())
     throw Error(ErrorKind::InvalidInput, spec.id + ": params must be a mapping");
-  auto number = [&](const std::string& key, double lo, double hi) {
-    const Json& v = params[key];
-    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < lo ||
-        v.get<double>() > hi)
-      throw Error(ErrorKind::InvalidInput, spec.id + ": param '" + key + "' must be a number in " +
-                                               std::to_string(lo) + ".." + std::to_string(hi) +
-                                               "; got " + v.dump());
-    return v.get<double>();
-  };
+  // Types here; ranges below from the contract, in its own words.
   for (const auto& [key, value] : params.items()) {
     if (key == "steps") {
-      if (!value.is_number_integer() || value.get<long long>() < 1 || value.get<long long>() > 1000)
-        throw Error(ErrorKind::InvalidInput,
-                    spec.id + ": param 'steps' must be an integer in 1..1000; got " + value.dump());
+      if (!value.is_number_integer() || value.get<long long>() < WanLimits::min_steps ||
+          value.get<long long>() > WanLimits::max_steps)
+        throw Error(ErrorKind::InvalidInput, spec.id + ": param 'steps' must be an integer in " +
+                                                 std::to_string(WanLimits::min_steps) + ".." +
+                                                 std::to_string(WanLimits::max_steps) + "; got " +
+                                                 value.dump());
       job.steps = value.get<int>();
-    } else if (key == "shift") {
-      job.shift = number(key, 0.01, 100);
-    } else if (key == "guidance") {
-      job.guidance = number(key, 0, 50);
+    } else if (key == "shift" || key == "guidance") {
+      if (!value.is_number() || !std::isfinite(value.get<double>()))
+        throw Error(ErrorKind::InvalidInput,
+                    spec.id + ": param '" + key + "' must be a number; got " + value.dump());
+      (key == "shift" ? job.shift : job.guidance) = value.get<double>();
     } else if (key == "sampler") {
-      if (!value.is_string() || (value != "unipc" && value != "euler"))
-        throw Error(
-            ErrorKind::InvalidInput,
-            spec.id + ": param 'sampler' must be \"unipc\" or \"euler\"; got " + value.dump());
+      if (!value.is_string())
+        throw Error(ErrorKind::InvalidInput,
+                    spec.id + ": param 'sampler' must be a string; got " + value.dump());
       job.sampler = value.get<std::string>();
     } else {
       throw Error(ErrorKind::InvalidInput, spec.id + ": unknown param '" + key +
                                                "'; allowed: steps, shift, guidance, sampler");
     }
   }
+  with_context(spec.id + ": params", [&] {
+    neural::WanRequest probe;  // only the sampling fields matter here
+    probe.prompt = "-";
+    probe.width = probe.height = spec.size_multiple;
+    probe.frames = 1;
+    probe.task = "t2i";
+    probe.steps = job.steps;
+    probe.shift = job.shift;
+    probe.guidance = job.guidance;
+    probe.sampler = job.sampler;
+    neural::validate_wan_request(probe, spec.model_type, spec.size_multiple);
+  });
+}
+
+void check_request(const WanSpec& spec, const GenerateJob& job) {
+  neural::WanRequest r = job;
+  if (r.task == "i2v" && r.image.empty()) r.image = "first_frame.png";  // written by run()
+  with_context(spec.id, [&] {
+    neural::validate_wan_request(r, spec.model_type, spec.size_multiple, WanLimits::temporal_factor,
+                                 /*check_image_file=*/false);
+  });
 }
 
 }  // namespace reel::wan::detail

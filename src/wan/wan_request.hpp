@@ -9,21 +9,17 @@
 
 #include "reel/core/json.hpp"
 #include "reel/media/image.hpp"
+#include "reel/neural/wan_request.hpp"
 #include "reel/wan/wan.hpp"
 
 namespace reel::wan::detail {
 
-inline constexpr int kMaxFrames = 321;  // 1 + 4 x 80: 20 s at 16 fps, 13 s at 24 fps
+inline constexpr int kMaxFrames = neural::WanLimits::max_frames;
 
-struct GenerateJob {
-  std::string task;  // "t2v", "i2v", "t2i"
-  std::string prompt, negative_prompt;
-  int width = 0, height = 0, frames = 1;
+// One run: the contract's request (reel/neural/wan_request.hpp, what reel-neural reads)
+// plus what stays on this side of the process boundary.
+struct GenerateJob : neural::WanRequest {
   double fps = 16;
-  int steps = 50;
-  double shift = 5, guidance = 5;
-  std::string sampler = "unipc";
-  std::uint64_t seed = 0;
   std::optional<media::Image> first_frame;  // i2v: RGBA8 at width x height
   std::vector<std::string> notes;           // roundings made, said out loud
 
@@ -37,7 +33,11 @@ void resolve_size(const WanSpec& spec, int width, int height, bool portrait, Gen
 // Frames from duration x fps, rounded to the nearest 1 + 4k (k >= 1), with a note when
 // that changed the count; more than kMaxFrames → InvalidInput.
 void resolve_frames(const WanSpec& spec, double duration, double fps, GenerateJob& job);
-// params: steps, shift, guidance, sampler override the defaults (others → InvalidInput).
+// params: steps, shift, guidance, sampler override the defaults (others → InvalidInput),
+// in the contract's ranges.
 void apply_params(const WanSpec& spec, const Json& params, GenerateJob& job);
+// The whole request against the contract (neural::validate_wan_request, as reel-neural
+// will check it), before a child is started.
+void check_request(const WanSpec& spec, const GenerateJob& job);
 
 }  // namespace reel::wan::detail

@@ -32,9 +32,13 @@ class Wan(unittest.TestCase):
     def test_models_list_wan_with_weights_status(self):
         cards = {m["id"]: m for m in reel.models()}
         self.assertEqual(cards["wan2.2-ti2v-5b"]["training_data"], "undisclosed")
-        self.assertIn("weights: found at", cards["wan2.2-ti2v-5b"]["availability"])
+        self.assertIs(cards["wan2.2-ti2v-5b"]["availability"]["available"], True)
+        self.assertIn("weights: found at", cards["wan2.2-ti2v-5b"]["availability"]["reason"])
+        self.assertIs(cards["wan2.1-t2v-14b"]["availability"]["available"], False)
+        self.assertEqual(cards["wan2.1-t2v-14b"]["availability"]["needs"],
+                         ["weights:Wan2.1-T2V-14B"])
         self.assertIn(os.path.join(MODELS, "Wan2.1-T2V-14B", "config.json"),
-                      cards["wan2.1-t2v-14b"]["availability"])
+                      cards["wan2.1-t2v-14b"]["availability"]["reason"])
 
     def test_animate_from_image_with_ti2v(self):
         c = character_api.generate(prompt="female astronaut", width=128, height=64, seed=1)

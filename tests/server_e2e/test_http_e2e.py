@@ -243,8 +243,14 @@ class HttpApi(unittest.TestCase):
         self.assertIn("studio-character", cards)
         self.assertIn("wan2.1-t2v-1.3b", cards)
         self.assertIs(cards["wan2.1-t2v-1.3b"]["available"], False)
-        self.assertNotIn("availability", cards["wan2.1-t2v-1.3b"])
+        # Structured: whether it can run and what it needs, never the operator's reason
+        # (which names the server's folders).
+        self.assertEqual(cards["wan2.1-t2v-1.3b"]["availability"],
+                         {"available": False, "needs": ["weights:Wan2.1-T2V-1.3B"]})
+        self.assertIs(cards["studio-character"]["availability"]["available"], True)
         self.assertNotIn("REEL_MODELS", json.dumps(data))
+        for card in cards.values():
+            self.assertNotIn("reason", card["availability"])
 
     def test_sse_heartbeats_while_idle(self):
         s = self.server

@@ -33,10 +33,10 @@ struct WanRealE2E : ::testing::Test {
     }
     options.store_root = dir / "store";
     options.sign = false;
-    options.wan = wan::WanOptions{};
-    options.wan.models_root = dir / "models";
-    options.wan.neural_bin = kNeural;
-    options.wan.calibration_dir = dir / "calibration";
+    options.models.wan = wan::WanOptions{};
+    options.models.wan.models_root = dir / "models";
+    options.models.wan.neural_bin = kNeural;
+    options.models.wan.calibration_dir = dir / "calibration";
   }
 
   // reel-neural vae-encode then vae-decode of one frame with the TI2V folder's VAE.

@@ -36,7 +36,7 @@ TEST(WanRegistry, SessionListsTheThreeModelsWithTheirCards) {
   TempDir dir;
   sdk::SessionOptions o;
   o.store_root = dir / "store";
-  o.wan = wan::WanOptions{};  // no weights anywhere: still listed
+  o.models.wan = wan::WanOptions{};  // no weights anywhere: still listed
   Session session(o);
   struct Want {
     const char* id;
@@ -57,8 +57,15 @@ TEST(WanRegistry, SessionListsTheThreeModelsWithTheirCards) {
     EXPECT_EQ(c.training_data_note, "not disclosed by the publisher");
     EXPECT_EQ(c.devices, (std::vector<std::string>{"cpu", "cuda"}));
     EXPECT_GT(c.cost.seconds_per_megapixel, 0.0);
-    EXPECT_NE(c.availability.find("weights: not found"), std::string::npos) << c.availability;
-    EXPECT_EQ(c.to_json()["availability"], c.availability);
+    EXPECT_FALSE(c.availability.available);
+    EXPECT_NE(c.availability.reason.find("weights: not found"), std::string::npos)
+        << c.availability.reason;
+    // What is missing, in words safe to show API clients: no paths.
+    EXPECT_EQ(c.availability.needs.size(), 1u);
+    EXPECT_EQ(c.availability.needs.at(0).rfind("weights:Wan", 0), 0u);
+    EXPECT_EQ(c.to_json()["availability"]["available"], false);
+    EXPECT_EQ(c.to_json()["availability"]["reason"], c.availability.reason);
+    EXPECT_FALSE(c.availability.to_json(false).contains("reason"));
   }
   // The studio models still come first, so picking an image_to_video model stays offline.
   EXPECT_EQ(session.registry().pick(model::Task::image_to_video)->card().id, "studio-animator");
@@ -96,7 +103,7 @@ TEST(WanRegistry, MissingWeightsNameTheExactFileBeforeAnythingRuns) {
   std::string msg = message_of([&] { t2v.generate_video(small_t2v(), ctx); }, ErrorKind::NotFound);
   EXPECT_NE(msg.find(vae.string()), std::string::npos) << msg;
   EXPECT_EQ(msg.find("reel-neural"), std::string::npos) << "weights are checked first: " << msg;
-  EXPECT_NE(m->card().availability.find(vae.string()), std::string::npos);
+  EXPECT_NE(m->card().availability.reason.find(vae.string()), std::string::npos);
 
   // The tokenizer inside google/umt5-xxl/ is named by its full path too.
   std::ofstream(vae) << "x";
@@ -134,7 +141,8 @@ TEST(WanRegistry, AFolderOfTheWrongKindIsRefusedByName) {
       ErrorKind::InvalidInput);
   EXPECT_NE(msg.find("model_type \"t2v\""), std::string::npos) << msg;
   EXPECT_NE(msg.find("needs a \"ti2v\""), std::string::npos) << msg;
-  EXPECT_NE(m->card().availability.find("unusable"), std::string::npos) << m->card().availability;
+  EXPECT_NE(m->card().availability.reason.find("unusable"), std::string::npos)
+      << m->card().availability.reason;
 }
 
 TEST(WanRegistry, WeightsArgumentsPickFolders) {
@@ -157,10 +165,15 @@ TEST(WanRegistry, SwappingWeightsChangesTheCardVersionAndSoTheCacheKey) {
   EXPECT_EQ(m->card().version, v1);  // stable while nothing changes
   std::ofstream(o.models_root / spec.folder_name / "diffusion_pytorch_model.safetensors")
       << "other weights, other size";
+  // card() reads no files: the change shows once the model is refreshed, which the
+  // executor does at the start of every run.
+  EXPECT_EQ(m->card().version, v1);
+  m->refresh();
   const std::string v2 = m->card().version;
   EXPECT_NE(v1, v2);
   std::ofstream(o.models_root / spec.folder_name / "config.json")
       << "{\"model_type\": \"t2v\", \"dim\": 2}";
+  m->refresh();
   EXPECT_NE(m->card().version, v2);
 }
 
@@ -197,7 +210,7 @@ TEST(WanRegistry, CommercialSafePolicyRefusesWanBecauseTrainingDataIsUndisclosed
   o.store_root = dir / "store";
   o.sign = false;
   o.policy = "commercial-safe";
-  o.wan = testing::fake_options(dir);
+  o.models.wan = testing::fake_options(dir);
   const fs::path trace = dir / "child-ran";
   testing::ScopedEnv pidfile("FAKE_WAN_PIDFILE", trace.string());
   Session session(o);

@@ -21,7 +21,7 @@ struct WanSdk : ::testing::Test {
     sdk::SessionOptions o;
     o.store_root = dir / "store";
     o.sign = false;
-    o.wan = testing::fake_options(dir);
+    o.models.wan = testing::fake_options(dir);
     session = std::make_unique<Session>(o);
   }
   pipeline::Graph t2v_graph(std::uint64_t seed) {
@@ -57,7 +57,7 @@ TEST_F(WanSdk, TextToVideoRunsCachesAndCosts) {
   EXPECT_LT(media::psnr(v.frames[0], out2.video->frames().frames[0]), 30.0);
 
   // Swapping the weights changes the card version, so the same request runs again.
-  std::ofstream(session->options().wan.models_root / "Wan2.1-T2V-1.3B" / "config.json")
+  std::ofstream(session->options().models.wan.models_root / "Wan2.1-T2V-1.3B" / "config.json")
       << "{\"model_type\": \"t2v\", \"dim\": 12}";
   EXPECT_EQ(session->run(t2v_graph(3)).executed, 1);
 }
@@ -131,7 +131,7 @@ TEST_F(WanSdk, AnimateFromImageStartsFromTheCompositedStill) {
 
 TEST_F(WanSdk, CalibrationFeedsThePlanner) {
   const auto& spec = wan::wan_spec("wan2.1-t2v-1.3b");
-  const wan::WanOptions& o = session->options().wan;
+  const wan::WanOptions& o = session->options().models.wan;
   const double published = session->registry().get(spec.id)->card().cost.seconds_per_megapixel;
   model::RunContext ctx;
   wan::Calibration c =
@@ -150,7 +150,9 @@ TEST_F(WanSdk, CalibrationFeedsThePlanner) {
   ASSERT_TRUE(loaded);
   EXPECT_DOUBLE_EQ(loaded->profile.seconds_per_megapixel, c.profile.seconds_per_megapixel);
 
-  // The card, and so the planner, now use the measured profile.
+  // The card, and so the planner, use the measured profile once the model is refreshed
+  // (every run and plan does that first; card() itself never reads files).
+  session->registry().refresh();
   const model::ModelCard& card = session->registry().get(spec.id)->card();
   EXPECT_NE(card.cost.seconds_per_megapixel, published);
   EXPECT_DOUBLE_EQ(card.cost.seconds_per_megapixel, c.profile.seconds_per_megapixel);
@@ -197,7 +199,7 @@ TEST(WanCost, DitFlopsCountAttentionQuadratically) {
 // and the model's own default size and frame count when the step does not ask.
 TEST_F(WanSdk, PlannerFollowsStepsGuidanceAndTheModelsDefaults) {
   const auto& spec = wan::wan_spec("wan2.1-t2v-1.3b");
-  ASSERT_FALSE(wan::load_calibration(session->options().wan, spec.id));
+  ASSERT_FALSE(wan::load_calibration(session->options().models.wan, spec.id));
   auto with_extra = [&](Json extra, bool sized = true) {
     pipeline::Graph g = t2v_graph(1);
     g.steps[0].params["extra"] = std::move(extra);

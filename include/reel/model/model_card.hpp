@@ -30,6 +30,43 @@ struct CostProfile {
   std::string measured_on;             // machine description, for honesty
 };
 
+// Money a hosted provider charges per call, where a model is paid for by the call and
+// not by this machine's time. `per` is what one `usd` buys.
+enum class PricePer {
+  machine_time,   // not a paid call: the ledger prices measured seconds (local models)
+  output_second,  // per second of output video
+  image,          // per output image
+  megapixel,      // per output megapixel
+  unpriced,       // a paid call whose price reel does not know (an operator may set one)
+};
+std::string to_string(PricePer p);
+PricePer price_per_from_string(const std::string& s);  // InvalidInput lists values
+
+struct CallPrice {
+  PricePer per = PricePer::machine_time;
+  double usd = 0;
+  std::string source;  // where the figure comes from, with its date
+  bool paid() const { return per != PricePer::machine_time; }
+};
+
+// Whether a model can run here, computed when the model is built or refreshed
+// (Model::refresh), never while a run is being scheduled. `needs` names what is missing
+// in words that are safe to show anyone (no paths, no secrets): "weights:Wan2.1-T2V-1.3B",
+// "env:FAL_KEY"; `reason` is for the operator and may name local paths.
+struct Availability {
+  bool available = true;
+  std::string reason;
+  std::vector<std::string> needs;
+
+  static Availability ready(std::string reason = {}) { return {true, std::move(reason), {}}; }
+  static Availability missing(std::string reason, std::vector<std::string> needs) {
+    return {false, std::move(reason), std::move(needs)};
+  }
+  // {"available", "reason", "needs"}; `with_reason` false leaves the operator's text out
+  // (the HTTP API: a server's folders are nobody else's business).
+  Json to_json(bool with_reason = true) const;
+};
+
 struct ModelCard {
   std::string id;       // stable, e.g. "studio-character"
   std::string version;  // bumps invalidate cached artifacts
@@ -41,10 +78,11 @@ struct ModelCard {
   std::string training_data_note;    // the publisher's words
   std::vector<std::string> devices;  // "cpu", "cuda"
   CostProfile cost;
+  CallPrice price;  // hosted models: the provider's price rule
   std::string description;
-  // Whether it can run here, for listings (e.g. "weights: not found, expected at ...");
-  // empty for models that need nothing (the studio models).
-  std::string availability;
+  // Whether it can run here (weights present, a provider key set); the studio models
+  // need nothing and are always available.
+  Availability availability;
 
   bool supports(Task t) const;
   Json to_json() const;

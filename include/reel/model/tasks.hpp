@@ -17,9 +17,25 @@
 
 namespace reel::model {
 
+// Calls in flight at a hosted provider, keyed by the step's cache key. A model writes its
+// provider task id here before it waits, so when reel is killed mid-wait the next run of
+// the same step resumes that task instead of paying for a new one; it removes the record
+// once the result is stored. Records are small JSON objects owned by the model.
+class PendingCalls {
+ public:
+  virtual ~PendingCalls() = default;
+  virtual std::optional<Json> find_pending(const std::string& call_key) const = 0;
+  virtual void put_pending(const std::string& call_key, const Json& record) = 0;
+  virtual void remove_pending(const std::string& call_key) = 0;
+};
+
 // Handed to every model call: progress reporting and cancellation.
 struct RunContext {
   CancelToken cancel;
+  // The step's cache key (hex) and where pending calls are kept; set by the executor,
+  // empty / null when a model is called directly (then nothing can be resumed).
+  std::string call_key;
+  PendingCalls* pending = nullptr;
   // fraction in [0,1]; message optional ("frame 12/120").
   std::function<void(double fraction, std::string_view message)> on_progress;
   std::string device = "cpu";
@@ -38,12 +54,16 @@ struct ImageResult {
   std::optional<Light> light;         // for environments: the key light
   std::vector<std::string> notes;     // e.g. "unrecognised words: ..." (never silent)
   Json metadata = Json::object();     // model-specific facts (archetype, scene, ...)
+  // What a hosted provider says it charged for this call, when it says so; the ledger
+  // records it beside the price rule's figure.
+  std::optional<double> billed_usd;
 };
 
 struct VideoResult {
   media::Video video;
   std::vector<std::string> notes;
   Json metadata = Json::object();
+  std::optional<double> billed_usd;  // as ImageResult::billed_usd
 };
 
 struct TextToImageRequest {
@@ -107,7 +127,13 @@ struct PlannedCall {
 class Model {
  public:
   virtual ~Model() = default;
+  // Cheap and free of I/O: the card is computed when the model is built and again only
+  // by refresh(). A reference stays valid for the model's lifetime, across refreshes.
   virtual const ModelCard& card() const = 0;
+  // Re-reads what the card depends on outside the process (weights on disk, a
+  // calibration, a provider key) and updates it. Called explicitly: by the executor once
+  // per run for the models it uses, and by listings (`reel models`, GET /v1/models).
+  virtual void refresh() {}
   // Seconds the call is expected to take on the card's first device; budgets reserve
   // this. By default the card's linear profile over the planner's megapixels. A model
   // whose cost depends on its params (sampling steps) or on defaults of its own (its
@@ -116,6 +142,9 @@ class Model {
     const CostProfile& c = card().cost;
     return c.setup_seconds + c.seconds_per_megapixel * call.megapixels;
   }
+  // Dollars a paid call is expected to cost (the card's price rule applied to the call);
+  // nullopt for models priced by machine time, and for unpriced ones.
+  virtual std::optional<double> estimate_usd(const PlannedCall& call) const { return std::nullopt; }
 };
 
 class TextToImage : public virtual Model {

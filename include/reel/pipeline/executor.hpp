@@ -59,6 +59,7 @@ struct PlanStep {
   bool cached = false;
   double seconds = 0;
   double usd = 0;
+  bool unpriced = false;  // a paid call whose price reel does not know (usd is 0)
 };
 struct RunPlan {
   std::vector<PlanStep> steps;  // topological order

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,12 @@ struct StepCost {
   bool cached = false;
   Usd saved_usd;  // for cache hits: what the first run cost
   std::string key;
+  // Paid calls (hosted providers): `usd` is the provider's bill when it states one,
+  // else the card's price rule; the machine's waiting time is not charged.
+  bool paid = false;
+  bool unpriced = false;              // a paid call whose price reel does not know
+  std::optional<Usd> price_rule_usd;  // the price rule applied to this call
+  std::optional<Usd> billed_usd;      // what the provider said it charged
 };
 
 class CostLedger {
@@ -52,6 +59,11 @@ class CostLedger {
   explicit CostLedger(PriceSheet prices, int cpu_cores);
   void record_run(const std::string& step, const std::string& model, const std::string& device,
                   Seconds seconds, const std::string& key);
+  // A call paid to a provider: priced by its bill, else its price rule, else unpriced ($0,
+  // said so in the report).
+  void record_paid(const std::string& step, const std::string& model, Seconds seconds,
+                   std::optional<Usd> price_rule, std::optional<Usd> billed,
+                   const std::string& key);
   void record_cached(const std::string& step, const std::string& model, const std::string& device,
                      Usd saved, Seconds saved_seconds, const std::string& key);
   std::vector<StepCost> steps() const;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "reel/media/mp4.hpp"
+#include "reel/model/tasks.hpp"
 #include "reel/pipeline/artifact.hpp"
 
 namespace reel::pipeline {
@@ -37,7 +38,7 @@ struct GcResult {
   std::uint64_t bytes_freed = 0;
 };
 
-class ArtifactStore {
+class ArtifactStore final : public model::PendingCalls {
  public:
   explicit ArtifactStore(std::filesystem::path root);
   ~ArtifactStore();
@@ -64,6 +65,11 @@ class ArtifactStore {
 
   // Records what making an artifact cost (for the "saved" figure of cache hits).
   void set_cost(const Hash128& key, double compute_seconds, double usd);
+
+  // model::PendingCalls: provider calls in flight, by step cache key (pending_calls).
+  std::optional<Json> find_pending(const std::string& call_key) const override;
+  void put_pending(const std::string& call_key, const Json& record) override;
+  void remove_pending(const std::string& call_key) override;
 
   std::vector<StoreEntry> list() const;
   // Removes least-recently-used artifacts until the store is at most max_bytes.

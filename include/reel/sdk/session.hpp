@@ -1,6 +1,6 @@
 #pragma once
-// A Session holds what every call shares: the model registry (studio and Wan models
-// registered), the artifact store, prices, the licence policy and signing. The
+// A Session holds what every call shares: the model registry (every family in
+// catalog::families()), the artifact store, prices, the licence policy and signing. The
 // seed-shaped APIs (character_api, environment_api, animator_api) use the default
 // session unless given one.
 #include <filesystem>
@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "reel/catalog/catalog.hpp"
 #include "reel/model/registry.hpp"
 #include "reel/pipeline/executor.hpp"
-#include "reel/wan/wan.hpp"
 
 namespace reel::sdk {
 
@@ -32,9 +32,10 @@ struct SessionOptions {
   // ("http://host:port") with this API key; results come back into the local store.
   std::string server;
   std::string api_key;
-  // Where the Wan models find their checkpoints and reel-neural (docs/models.md);
-  // from REEL_MODELS, REEL_WAN_DEVICE, REEL_WAN_DTYPE and REEL_NEURAL_BIN by default.
-  wan::WanOptions wan = wan::WanOptions::from_env();
+  // What the model families need of this machine (catalog::BackendOptions): where the
+  // Wan models find their checkpoints and reel-neural (docs/models.md), from
+  // REEL_MODELS, REEL_WAN_DEVICE, REEL_WAN_DTYPE and REEL_NEURAL_BIN by default.
+  catalog::BackendOptions models;
 };
 
 class RemoteRunner;

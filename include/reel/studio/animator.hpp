@@ -37,4 +37,10 @@ MotionPlan parse_motion(const std::string& motion);
 
 std::shared_ptr<model::Model> make_animator_model();
 
+// The still an image-to-video model starts from: studio-animator's frame 0 for the
+// request's image over its background at width x height, so every animator (Wan, a
+// hosted one) starts from exactly the composite studio-animator shows.
+media::Image composite_first_frame(const model::ImageToVideoRequest& request, int width,
+                                   int height);
+
 }  // namespace reel::studio

@@ -12,6 +12,7 @@
 
 #include "reel/core/json.hpp"
 #include "reel/model/registry.hpp"
+#include "reel/neural/wan_request.hpp"
 
 namespace reel::wan {
 
@@ -40,15 +41,9 @@ struct WanOptions {
   std::filesystem::path calibration_root() const;
 };
 
-// Published defaults (research notes §1.7; Wan's generate.py).
-struct WanDefaults {
-  int width = 832, height = 480;
-  int frames = 81;
-  double fps = 16;
-  int steps = 50;
-  double shift = 5.0, guidance = 5.0;
-  std::string sampler = "unipc";
-};
+// Published defaults (research notes §1.7; Wan's generate.py): the request contract's
+// type, shared with reel-neural.
+using WanDefaults = neural::WanDefaults;
 
 // The work of one run, as the adapter resolves it (the model's defaults filled in).
 struct WanWork {
@@ -94,8 +89,9 @@ std::vector<std::filesystem::path> required_files(const WanSpec& spec,
 // option to set when no folder is configured at all; InvalidInput when config.json is
 // not the model's kind (reel-neural's torch-free locate_wan_folder does the reading).
 void check_checkpoint(const WanSpec& spec, const WanOptions& options);
-// "found at DIR" or "not found, expected at PATH" for listings.
-std::string weights_status(const WanSpec& spec, const WanOptions& options);
+// Whether the weights are there: reason "weights: found at DIR" or "weights: not found,
+// expected at PATH"; needs ["weights:<folder_name>"] when not.
+model::Availability availability(const WanSpec& spec, const WanOptions& options);
 
 // REEL_NEURAL_BIN, else reel-neural beside the running executable, else beside (or in
 // ../bin of) the shared object holding this code (the Python module). NotFound if none.

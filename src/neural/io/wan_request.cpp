@@ -21,10 +21,57 @@ std::string_view WanRequest::effective_negative_prompt() const {
                                  : std::string_view(negative_prompt);
 }
 
+WanDefaults wan_defaults(std::string_view model_type) {
+  WanDefaults d;
+  if (model_type == "ti2v") {  // Wan2.2-TI2V-5B's 720p at 24 fps
+    d.width = 1280;
+    d.height = 704;
+    d.frames = 121;
+    d.fps = 24;
+  }
+  return d;
+}
+
+Json to_json(const WanRequest& r) {
+  Json j = {{"task", r.task},       {"prompt", r.prompt}, {"negative_prompt", r.negative_prompt},
+            {"width", r.width},     {"height", r.height}, {"frames", r.frames},
+            {"steps", r.steps},     {"shift", r.shift},   {"guidance", r.guidance},
+            {"sampler", r.sampler}, {"seed", r.seed}};
+  if (r.task == "i2v") j["image"] = r.image.string();
+  return j;
+}
+
+std::string wan_side_rule(int v, int m) {
+  const int lo = std::max(m, v / m * m), hi = std::min(WanLimits::max_side, (v + m - 1) / m * m);
+  std::string rule = "a multiple of " + std::to_string(m) +
+                     " (the VAE's spatial factor × the DiT patch) in " + std::to_string(m) + ".." +
+                     std::to_string(WanLimits::max_side);
+  if (v > 0 && v <= WanLimits::max_side)
+    rule += "; ask for " + (lo == hi || hi < lo ? std::to_string(lo)
+                                                : std::to_string(lo) + " or " + std::to_string(hi));
+  return rule;
+}
+
 namespace {
 
-constexpr int kMaxSide = 4096;
-constexpr int kMaxFrames = 1001;
+constexpr int kMaxSide = WanLimits::max_side;
+constexpr int kMaxFrames = WanLimits::max_frames;
+
+std::string range(double lo, double hi) {
+  auto num = [](double v) {
+    std::string s = std::to_string(v);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (s.back() == '.') s.pop_back();
+    return s;
+  };
+  return num(lo) + ".." + num(hi);
+}
+
+std::string samplers() {
+  std::string s;
+  for (const char* name : kWanSamplers) s += (s.empty() ? "" : ", ") + std::string(name);
+  return s;
+}
 
 [[noreturn]] void bad(const std::string& key, const std::string& allowed, const Json& got) {
   throw_error(ErrorKind::InvalidInput,
@@ -71,11 +118,14 @@ WanRequest parse_wan_request(const Json& json, std::string_view model_type,
     }
   }
   WanRequest r;
-  if (model_type == "ti2v") {  // Wan2.2-TI2V-5B's 720p default
-    r.width = 1280;
-    r.height = 704;
-    r.frames = 121;
-  }
+  const WanDefaults d = wan_defaults(model_type);
+  r.width = d.width;
+  r.height = d.height;
+  r.frames = d.frames;
+  r.steps = d.steps;
+  r.shift = d.shift;
+  r.guidance = d.guidance;
+  r.sampler = d.sampler;
   if (json.contains("task")) r.task = get_string(json["task"], "task");
   if (r.task == "t2i") r.frames = 1;
   if (json.contains("prompt")) r.prompt = get_string(json["prompt"], "prompt");
@@ -88,7 +138,8 @@ WanRequest parse_wan_request(const Json& json, std::string_view model_type,
   if (json.contains("frames"))
     r.frames = static_cast<int>(get_integer(json["frames"], "frames", 1, kMaxFrames));
   if (json.contains("steps"))
-    r.steps = static_cast<int>(get_integer(json["steps"], "steps", 1, 1000));
+    r.steps = static_cast<int>(
+        get_integer(json["steps"], "steps", WanLimits::min_steps, WanLimits::max_steps));
   if (json.contains("shift")) r.shift = get_number(json["shift"], "shift");
   if (json.contains("guidance")) r.guidance = get_number(json["guidance"], "guidance");
   if (json.contains("sampler")) r.sampler = get_string(json["sampler"], "sampler");
@@ -103,7 +154,7 @@ WanRequest parse_wan_request(const Json& json, std::string_view model_type,
 }
 
 void validate_wan_request(const WanRequest& r, std::string_view model_type, int spatial_multiple,
-                          int temporal_factor) {
+                          int temporal_factor, bool check_image_file) {
   const std::string type(model_type);
   if (type == "i2v")
     throw_error(ErrorKind::Unsupported,
@@ -122,11 +173,9 @@ void validate_wan_request(const WanRequest& r, std::string_view model_type, int 
   for (const auto& [name, v] :
        {std::pair<const char*, int>{"width", r.width}, {"height", r.height}}) {
     if (v < spatial_multiple || v > kMaxSide || v % spatial_multiple != 0)
-      throw_error(ErrorKind::InvalidInput,
-                  std::string("request \"") + name + "\" " + std::to_string(v) +
-                      " must be a multiple of " + std::to_string(spatial_multiple) +
-                      " (the VAE's spatial factor × the DiT patch) in " +
-                      std::to_string(spatial_multiple) + ".." + std::to_string(kMaxSide));
+      throw_error(ErrorKind::InvalidInput, std::string("request \"") + name + "\" " +
+                                               std::to_string(v) + " must be " +
+                                               wan_side_rule(v, spatial_multiple));
   }
   if (r.frames < 1 || r.frames > kMaxFrames || (r.frames - 1) % temporal_factor != 0)
     throw_error(ErrorKind::InvalidInput, "request \"frames\" " + std::to_string(r.frames) +
@@ -136,24 +185,29 @@ void validate_wan_request(const WanRequest& r, std::string_view model_type, int 
   if (r.task == "t2i" && r.frames != 1)
     throw_error(ErrorKind::InvalidInput, "task t2i makes one frame; request \"frames\" is " +
                                              std::to_string(r.frames) + " (allowed: 1)");
-  if (r.steps < 1 || r.steps > 1000)
+  if (r.steps < WanLimits::min_steps || r.steps > WanLimits::max_steps)
+    throw_error(ErrorKind::InvalidInput, "request \"steps\" " + std::to_string(r.steps) +
+                                             " must be in " +
+                                             range(WanLimits::min_steps, WanLimits::max_steps));
+  if (!(r.shift >= WanLimits::min_shift && r.shift <= WanLimits::max_shift))
+    throw_error(ErrorKind::InvalidInput, "request \"shift\" " + std::to_string(r.shift) +
+                                             " must be in " +
+                                             range(WanLimits::min_shift, WanLimits::max_shift));
+  if (!(r.guidance >= WanLimits::min_guidance && r.guidance <= WanLimits::max_guidance))
     throw_error(ErrorKind::InvalidInput,
-                "request \"steps\" " + std::to_string(r.steps) + " must be in 1..1000");
-  if (!(r.shift > 0) || !std::isfinite(r.shift))
+                "request \"guidance\" " + std::to_string(r.guidance) + " must be in " +
+                    range(WanLimits::min_guidance, WanLimits::max_guidance));
+  bool known_sampler = false;
+  for (const char* name : kWanSamplers) known_sampler |= r.sampler == name;
+  if (!known_sampler)
     throw_error(ErrorKind::InvalidInput,
-                "request \"shift\" " + std::to_string(r.shift) + " must be a number > 0");
-  if (!(r.guidance >= 0 && r.guidance <= 100))
-    throw_error(ErrorKind::InvalidInput,
-                "request \"guidance\" " + std::to_string(r.guidance) + " must be in 0..100");
-  if (r.sampler != "unipc" && r.sampler != "euler")
-    throw_error(ErrorKind::InvalidInput,
-                "request \"sampler\" \"" + r.sampler + "\" is not one of unipc, euler");
+                "request \"sampler\" \"" + r.sampler + "\" is not one of " + samplers());
   if (r.task == "i2v") {
     if (r.image.empty())
       throw_error(ErrorKind::InvalidInput,
                   "task i2v needs request \"image\": the first frame as a PNG or JPEG path");
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(r.image, ec))
+    if (check_image_file && !std::filesystem::is_regular_file(r.image, ec))
       throw_error(ErrorKind::NotFound, "request \"image\" not found: " + r.image.string());
   } else if (!r.image.empty()) {
     throw_error(ErrorKind::InvalidInput,

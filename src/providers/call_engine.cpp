@@ -1,0 +1,270 @@
+#include "providers/call_engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+#include "reel/core/base64.hpp"
+#include "reel/core/error.hpp"
+
+namespace reel::providers {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr int kSubmitAttempts = 5;
+constexpr int kPollFailures = 20;  // consecutive 429/5xx/transport failures while polling
+
+bool retryable(int status) {
+  return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+// Retry-After in seconds (the HTTP-date form is rare for these APIs: treated as absent).
+std::optional<milliseconds> retry_after(const HttpResponse& r) {
+  const std::string v = r.header("retry-after");
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return milliseconds(std::min<long long>(std::stoll(v.substr(0, 6)), 600) * 1000);
+}
+
+// Sleeps in short slices so a cancel is seen within ~25 ms.
+void wait_for(milliseconds d, const model::RunContext& ctx) {
+  const auto until = Clock::now() + d;
+  while (Clock::now() < until) {
+    ctx.check_cancelled();
+    std::this_thread::sleep_for(std::min<milliseconds>(
+        milliseconds(25), std::chrono::duration_cast<milliseconds>(until - Clock::now())));
+  }
+  ctx.check_cancelled();
+}
+
+struct Session {
+  const Provider& p;
+  const ProviderOptions& o;
+  Credentials keys;
+  std::string base;
+  HttpLimits api;       // requests to the provider's API
+  HttpLimits download;  // result files
+  CurlHttp http;
+  std::mt19937 jitter{std::random_device{}()};
+
+  HttpResponse send(const HttpRequest& r, const HttpLimits& limits, const model::RunContext& ctx) {
+    return http.send(r, limits, ctx.cancel);
+  }
+
+  [[noreturn]] void fail(const std::string& what, const HttpResponse& r) {
+    std::string msg = p.error_message(r);
+    if (msg.empty()) msg = r.body.substr(0, 300);
+    const ErrorKind kind = r.status == 401 || r.status == 403 ? ErrorKind::Policy
+                           : r.status == 404                  ? ErrorKind::NotFound
+                           : r.status >= 500                  ? ErrorKind::Io
+                                                              : ErrorKind::InvalidInput;
+    throw Error(kind, redact(p.name() + " " + what + " answered HTTP " + std::to_string(r.status) +
+                                 (msg.empty() ? "" : ": " + msg),
+                             keys));
+  }
+
+  milliseconds jittered(milliseconds d) {
+    std::uniform_real_distribution<double> f(0.8, 1.2);
+    return milliseconds(static_cast<long long>(d.count() * f(jitter)));
+  }
+
+  Json submit(const CallInput& in, const model::RunContext& ctx) {
+    const HttpRequest req = p.submit(base, in, keys);
+    for (int attempt = 1;; ++attempt) {
+      HttpResponse r = send(req, api, ctx);
+      if (r.status >= 200 && r.status < 300) return p.task_of(in, r);
+      if (!retryable(r.status) || attempt == kSubmitAttempts) fail("refused the request", r);
+      ctx.progress(0, p.name() + ": busy (HTTP " + std::to_string(r.status) + "), retrying");
+      wait_for(retry_after(r).value_or(milliseconds(1000 << std::min(attempt, 5))), ctx);
+    }
+  }
+
+  void cancel(const Json& task) {
+    // Best effort, never under the caller's (already cancelled) token.
+    if (auto req = p.cancel(base, task, keys)) {
+      try {
+        HttpLimits quick = api;
+        quick.total_timeout = milliseconds(10'000);
+        http.send(*req, quick);
+      } catch (const std::exception&) {
+      }
+    }
+  }
+};
+
+std::string decode_data_uri(const std::string& uri) {
+  const auto comma = uri.find(',');
+  if (comma == std::string::npos || uri.substr(0, comma).find(";base64") == std::string::npos)
+    throw Error(ErrorKind::InvalidInput, "an inline result is not a base64 data URI");
+  auto bytes = unbase64(std::string_view(uri).substr(comma + 1));
+  if (!bytes) throw Error(ErrorKind::InvalidInput, "an inline result is not valid base64");
+  return *bytes;
+}
+
+}  // namespace
+
+Credentials credentials_for(const Provider& provider, const ProviderOptions& options) {
+  Credentials c;
+  std::string missing;
+  for (const auto& var : provider.key_vars()) {
+    auto it = options.keys.find(var);
+    if (it == options.keys.end() || it->second.empty())
+      missing += (missing.empty() ? "" : ", ") + var;
+    else
+      c.values.push_back(it->second);
+  }
+  if (!missing.empty())
+    throw Error(ErrorKind::NotFound, provider.name() + " needs " + missing +
+                                         ": set it in the environment (or --provider-keys FILE "
+                                         "for reel serve / reel worker)");
+  return c;
+}
+
+std::string redact(std::string text, const Credentials& keys) {
+  for (const auto& k : keys.values) {
+    if (k.size() < 4) continue;  // too short to search for without mangling text
+    for (auto at = text.find(k); at != std::string::npos; at = text.find(k, at))
+      text.replace(at, k.size(), "[redacted]");
+  }
+  return text;
+}
+
+CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput& in,
+                    model::RunContext& ctx) {
+  Session s{p, o, credentials_for(p, o), "", {}, {}, {}, {}};
+  const auto override_it = o.base_urls.find(p.name());
+  const bool overridden = override_it != o.base_urls.end() && !override_it->second.empty();
+  s.base = overridden ? override_it->second : p.default_base_url();
+  while (!s.base.empty() && s.base.back() == '/') s.base.pop_back();
+  s.api.max_body_bytes = 16ull << 20;
+  s.api.total_timeout = milliseconds(60'000);
+  s.download.max_body_bytes = o.max_download_bytes;
+  s.download.total_timeout = milliseconds(600'000);
+  s.download.refuse_private = true;  // result URLs come from the provider: no internal hosts
+  if (overridden) s.download.allowed_host = url_host(s.base);
+
+  CallOutput out;
+  Json task;
+  const bool can_record = ctx.pending && !ctx.call_key.empty();
+  if (can_record)
+    if (auto rec = ctx.pending->find_pending(ctx.call_key);
+        rec && rec->value("provider", "") == p.name() && rec->contains("task")) {
+      task = (*rec)["task"];
+      out.resumed = true;
+      ctx.progress(0, p.name() + ": resuming task " + task.value("id", std::string("?")));
+    }
+  if (!out.resumed) {
+    ctx.check_cancelled();
+    task = s.submit(in, ctx);
+    if (can_record)
+      ctx.pending->put_pending(ctx.call_key,
+                               {{"provider", p.name()}, {"model", in.model}, {"task", task}});
+  }
+  out.task_id = task.value("id", std::string());
+  auto forget = [&] {
+    if (can_record) ctx.pending->remove_pending(ctx.call_key);
+  };
+
+  const auto deadline = Clock::now() + o.timeout;
+  milliseconds interval = o.poll_interval.count() > 0 ? o.poll_interval : p.poll_interval();
+  const milliseconds max_interval = interval * 8;
+  int failures = 0;
+  TaskStatus st;
+  try {
+    for (bool first = true;; first = false) {
+      if (!first) wait_for(s.jittered(interval), ctx);
+      if (Clock::now() > deadline) {
+        s.cancel(task);
+        forget();
+        throw Error(ErrorKind::Io, p.name() + " task " + out.task_id + " did not finish within " +
+                                       std::to_string(o.timeout.count()) +
+                                       " s; it was cancelled at the provider");
+      }
+      HttpResponse r;
+      try {
+        r = s.send(p.poll(s.base, task, s.keys), s.api, ctx);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Io || ++failures > kPollFailures) throw;
+        continue;
+      }
+      if (retryable(r.status) || r.status >= 500) {
+        if (++failures > kPollFailures) s.fail("kept failing while polling", r);
+        if (auto ra = retry_after(r)) wait_for(*ra, ctx);
+        continue;
+      }
+      if (r.status == 404 && out.resumed) {
+        // The provider no longer has the task an earlier run left: submit anew, once.
+        forget();
+        out.resumed = false;
+        task = s.submit(in, ctx);
+        if (can_record)
+          ctx.pending->put_pending(ctx.call_key,
+                                   {{"provider", p.name()}, {"model", in.model}, {"task", task}});
+        out.task_id = task.value("id", std::string());
+        continue;
+      }
+      if (r.status < 200 || r.status >= 300) s.fail("answered a status request", r);
+      failures = 0;
+      st = p.status_of(task, r);
+      if (st.state == TaskState::succeeded && st.needs_result) {
+        HttpResponse fr = s.send(p.result(s.base, task, s.keys), s.api, ctx);
+        if (fr.status < 200 || fr.status >= 300) {
+          forget();
+          s.fail("failed the task", fr);
+        }
+        st = p.result_of(task, fr);
+      }
+      if (st.state == TaskState::succeeded) break;
+      if (st.state == TaskState::failed) {
+        forget();
+        throw Error(ErrorKind::InvalidInput,
+                    redact(p.name() + " task " + out.task_id + " failed" +
+                               (st.message.empty() ? "" : ": " + st.message),
+                           s.keys));
+      }
+      if (st.state == TaskState::canceled) {
+        forget();
+        throw Error(ErrorKind::Cancelled, p.name() + " task " + out.task_id + " was canceled");
+      }
+      ctx.progress(
+          std::clamp(st.progress, 0.0, 0.95),
+          redact(p.name() + ": " +
+                     (st.message.empty()
+                          ? std::string(st.state == TaskState::queued ? "queued" : "running")
+                          : st.message),
+                 s.keys));
+      interval = std::min(max_interval, interval + interval / 4);
+    }
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Cancelled && ctx.cancel.cancelled()) {
+      s.cancel(task);  // Ctrl-C or job cancel: stop paying at the provider too
+      forget();
+    }
+    throw;
+  }
+
+  if (st.outputs.empty()) {
+    forget();
+    throw Error(ErrorKind::InvalidInput,
+                p.name() + " task " + out.task_id + " succeeded but returned no output file");
+  }
+  out.url = st.outputs.front();
+  out.billed_usd = st.billed_usd;
+  ctx.progress(0.96, p.name() + ": downloading the result");
+  if (out.url.rfind("data:", 0) == 0) {
+    out.bytes = decode_data_uri(out.url);
+    out.url = "data:";
+  } else {
+    HttpResponse d = s.send({"GET", out.url, {}, ""}, s.download, ctx);
+    if (d.status < 200 || d.status >= 300)
+      throw Error(ErrorKind::Io, p.name() + ": downloading the result from " + url_host(out.url) +
+                                     " answered HTTP " + std::to_string(d.status));
+    out.bytes = std::move(d.body);
+  }
+  return out;
+}
+
+}  // namespace reel::providers

@@ -1,0 +1,246 @@
+// A `provider:model` id as a registry model: maps the task request onto a CallInput,
+// runs it through the shared engine, and decodes the file it returns — a file reel
+// cannot decode fails the step, so nothing is stored.
+#include "providers/hosted_model.hpp"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "providers/call_engine.hpp"
+#include "reel/core/base64.hpp"
+#include "reel/core/error.hpp"
+#include "reel/media/jpeg.hpp"
+#include "reel/media/mp4.hpp"
+#include "reel/media/png.hpp"
+#include "reel/model/limits.hpp"
+#include "reel/studio/animator.hpp"
+
+namespace reel::providers {
+namespace {
+namespace fs = std::filesystem;
+
+media::Image decode_image(const std::string& bytes, const std::string& id) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  std::span<const std::uint8_t> span(p, bytes.size());
+  if (bytes.size() > 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0)
+    return media::decode_png(span, id + " result");
+  if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+      static_cast<unsigned char>(bytes[1]) == 0xD8)
+    return media::decode_jpeg(span, id + " result");
+  throw Error(ErrorKind::InvalidInput,
+              id + " returned a file that is neither PNG nor JPEG (" +
+                  std::to_string(bytes.size()) +
+                  " bytes); nothing was stored. Ask the provider for PNG or JPEG (e.g. "
+                  "params.provider_input.output_format)");
+}
+
+// Decoded through a private temp file (FFmpeg reads files); removed on every exit.
+media::Video decode_video(const std::string& bytes, const std::string& id) {
+  std::string tmpl = (fs::temp_directory_path() / "reel-hosted-XXXXXX").string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) throw Error(ErrorKind::Io, "cannot create a temp file for " + id + "'s result");
+  struct Remove {
+    std::string path;
+    ~Remove() { ::unlink(path.c_str()); }
+  } remove{tmpl};
+  const bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  ::close(fd);
+  if (!ok) throw Error(ErrorKind::Io, "cannot write " + id + "'s result to a temp file");
+  try {
+    media::DecodeLimits limits;
+    limits.max_frames = 10'000;
+    limits.max_total_pixels = 1ull << 33;
+    media::Video v = media::read_mp4(tmpl, limits);
+    if (v.frames.empty()) throw Error(ErrorKind::InvalidInput, "no frames");
+    return v;
+  } catch (const Error& e) {
+    throw Error(ErrorKind::InvalidInput, id + " returned a file reel cannot read as a video (" +
+                                             std::string(e.what()) + "); nothing was stored");
+  }
+}
+
+class HostedModel final : public model::TextToImage,
+                          public model::ImageToVideo,
+                          public model::TextToVideo {
+ public:
+  HostedModel(const Provider& p, std::string name, const ModelRow* row, ProviderOptions o)
+      : provider_(p), model_(std::move(name)), row_(row), options_(std::move(o)) {
+    card_ = make_card();
+  }
+
+  // Keys come with the options, fixed when the registry is filled: nothing to re-read.
+  const model::ModelCard& card() const override { return card_; }
+
+  double estimate_seconds(const model::PlannedCall&) const override {
+    return row_ ? row_->typical_seconds : 60.0;
+  }
+
+  std::optional<double> estimate_usd(const model::PlannedCall& call) const override {
+    if (!row_ || row_->price.per == model::PricePer::unpriced) return std::nullopt;
+    const model::CallPrice& p = row_->price;
+    switch (p.per) {
+      case model::PricePer::output_second:
+        return p.usd * std::max(1.0, call.duration_seconds > 0 ? call.duration_seconds : 5.0);
+      case model::PricePer::image:
+        return p.usd;
+      case model::PricePer::megapixel: {
+        // Billed per started megapixel (fal rounds up); an unsized call counts as 1 MP.
+        const double mp =
+            call.width > 0 && call.height > 0 ? call.width * double(call.height) / 1e6 : 1.0;
+        return p.usd * std::ceil(mp - 1e-9);
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+
+  model::ImageResult generate(const model::TextToImageRequest& r, model::RunContext& ctx) override {
+    require(model::Task::text_to_image);
+    CallInput in = base(model::Task::text_to_image, r.prompt, r.seed, r.params);
+    in.negative_prompt = r.negative_prompt;
+    in.width = r.width;
+    in.height = r.height;
+    model::ImageResult out;
+    CallOutput got = call(in, ctx, out.notes);
+    out.image = decode_image(got.bytes, id());
+    return finish(std::move(out), got);
+  }
+
+  model::VideoResult animate(const model::ImageToVideoRequest& r, model::RunContext& ctx) override {
+    require(model::Task::image_to_video);
+    if (r.image.image.empty())
+      throw Error(ErrorKind::InvalidInput, id() + ": the image to animate is empty");
+    CallInput in = base(model::Task::image_to_video, r.motion, r.seed, r.params);
+    in.duration_seconds = r.duration_seconds;
+    in.fps = r.fps;
+    // The provider starts from the same composite studio-animator would show.
+    const media::Image& shape = r.background ? r.background->image : r.image.image;
+    const int w = r.width > 0 ? r.width : shape.width(),
+              h = r.height > 0 ? r.height : shape.height();
+    const auto png = media::encode_png(studio::composite_first_frame(r, w, h));
+    in.image_data_uri = "data:image/png;base64," + base64(png.data(), png.size());
+    return video_call(in, ctx);
+  }
+
+  model::VideoResult generate_video(const model::TextToVideoRequest& r,
+                                    model::RunContext& ctx) override {
+    require(model::Task::text_to_video);
+    CallInput in = base(model::Task::text_to_video, r.prompt, r.seed, r.params);
+    in.negative_prompt = r.negative_prompt;
+    in.duration_seconds = r.duration_seconds;
+    in.fps = r.fps;
+    in.width = r.width;
+    in.height = r.height;
+    return video_call(in, ctx);
+  }
+
+ private:
+  std::string id() const { return provider_.name() + ":" + model_; }
+
+  model::ModelCard make_card() const {
+    model::ModelCard c;
+    c.id = id();
+    // The provider may change the model behind a name; reel cannot see that, so the
+    // version is the name's (bump when the table's mapping changes outputs).
+    c.version = "1";
+    c.name = row_ ? row_->name : model_ + " on " + provider_.name();
+    c.publisher = provider_.name() + " (hosted)";
+    c.tasks =
+        row_ ? row_->tasks
+             : std::vector<model::Task>{model::Task::text_to_image, model::Task::image_to_video,
+                                        model::Task::text_to_video};
+    c.licence = "LicenseRef-" + provider_.name() + "-terms";
+    c.training_data = row_ ? row_->training_data : model::TrainingData::undisclosed;
+    c.training_data_note = row_ ? row_->training_data_note : "not disclosed by the provider";
+    c.devices = {"provider"};
+    c.cost = {"provider", row_ ? row_->typical_seconds : 60.0, 0.0,
+              "typical wall time of one call (waiting, not compute)"};
+    c.price = row_ ? row_->price
+                   : model::CallPrice{model::PricePer::unpriced, 0,
+                                      "not in reel's price table: set a price for it"};
+    c.description = "hosted by " + provider_.name() + "; runs with your " +
+                    provider_.key_vars().front() + " (docs/providers.md)";
+    std::vector<std::string> needs;
+    for (const auto& var : provider_.key_vars())
+      if (auto it = options_.keys.find(var); it == options_.keys.end() || it->second.empty())
+        needs.push_back("env:" + var);
+    c.availability = needs.empty() ? model::Availability::ready("key set")
+                                   : model::Availability::missing(
+                                         "no API key: set " + needs.front().substr(4), needs);
+    return c;
+  }
+
+  void require(model::Task t) const {
+    if (!card().supports(t))
+      throw Error(ErrorKind::InvalidInput,
+                  id() + " does not do " + std::string(model::to_string(t)));
+  }
+
+  CallInput base(model::Task t, const std::string& prompt, std::uint64_t seed,
+                 const Json& params) const {
+    model::check_prompt(prompt, model::default_limits(), id(), /*required=*/true);
+    CallInput in;
+    in.task = t;
+    in.model = model_;
+    in.row = row_;
+    in.prompt = prompt;
+    in.seed = seed;
+    if (params.is_object())
+      for (const auto& [k, v] : params.items()) {
+        if (k == "provider_input")
+          in.provider_input = v;
+        else
+          throw Error(ErrorKind::InvalidInput, id() + ": unknown param '" + k +
+                                                   "'; allowed: provider_input (a mapping "
+                                                   "passed to the provider as is)");
+      }
+    return in;
+  }
+
+  CallOutput call(const CallInput& in, model::RunContext& ctx, std::vector<std::string>& notes) {
+    map_common_input(in, "image_url", &notes);  // refuses bad values before any request
+    return run_call(provider_, options_, in, ctx);
+  }
+
+  model::VideoResult video_call(const CallInput& in, model::RunContext& ctx) {
+    model::VideoResult out;
+    CallOutput got = call(in, ctx, out.notes);
+    out.video = decode_video(got.bytes, id());
+    return finish(std::move(out), got);
+  }
+
+  // What every result says of its call: where it ran and what the provider billed.
+  template <class Result>
+  Result finish(Result out, const CallOutput& got) const {
+    out.metadata = metadata(got);
+    out.billed_usd = got.billed_usd;
+    return out;
+  }
+
+  Json metadata(const CallOutput& got) const {
+    return {{"provider", provider_.name()},
+            {"model", model_},
+            {"task_id", got.task_id},
+            {"resumed", got.resumed},
+            {"source_host", got.url == "data:" ? "inline" : url_host(got.url)}};
+  }
+
+  const Provider& provider_;
+  std::string model_;
+  const ModelRow* row_;
+  ProviderOptions options_;
+  model::ModelCard card_;
+};
+
+}  // namespace
+
+std::shared_ptr<model::Model> make_hosted_model(const Provider& provider, std::string model,
+                                                const ModelRow* row, ProviderOptions options) {
+  return std::make_shared<HostedModel>(provider, std::move(model), row, std::move(options));
+}
+
+}  // namespace reel::providers

@@ -1,0 +1,97 @@
+#pragma once
+// What one hosted provider's adapter supplies to the shared engine (call_engine.cpp): how
+// to map a call onto its request, how to read its task statuses, where its cancel
+// endpoint is. Everything that is the same for every provider — retries, polling,
+// cancellation, resuming, downloading and validating — is the engine's.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "providers/curl_http.hpp"
+#include "providers/model_table.hpp"
+#include "reel/core/json.hpp"
+#include "reel/model/task.hpp"
+
+namespace reel::providers {
+
+// A call in reel's common terms. Adapters map these onto their own fields, refusing
+// values the provider does not take (InvalidInput naming the allowed ones) before any
+// request; `provider_input` is passed through verbatim and wins.
+struct CallInput {
+  model::Task task = model::Task::text_to_image;
+  std::string model;  // the provider's own model name ("fal-ai/flux/dev")
+  std::string prompt, negative_prompt;
+  std::string image_data_uri;  // image_to_video: the still as a PNG data URI
+  double duration_seconds = 0, fps = 0;
+  int width = 0, height = 0;  // 0 = the provider's default
+  std::uint64_t seed = 0;
+  Json provider_input = Json::object();
+  const ModelRow* row = nullptr;  // the table's mapping rules; null = an unknown model
+};
+
+enum class TaskState { queued, running, succeeded, failed, canceled };
+
+struct TaskStatus {
+  TaskState state = TaskState::queued;
+  double progress = -1;              // 0..1 when the provider says
+  std::string message;               // the provider's words: queue position, error
+  std::vector<std::string> outputs;  // result file URLs, when succeeded
+  std::optional<double> billed_usd;  // what the provider says it charged
+  // A status that only says "done": the outcome is Provider::result's answer.
+  bool needs_result = false;
+};
+
+// The key material a provider needs (values never leave the adapter's headers).
+struct Credentials {
+  std::vector<std::string> values;  // in the order of Provider::key_vars()
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual std::string name() const = 0;  // id prefix: "fal"
+  virtual std::vector<std::string> key_vars() const = 0;
+  virtual std::string default_base_url() const = 0;
+  // The documented polling interval (the engine backs off from it, with jitter).
+  virtual std::chrono::milliseconds poll_interval() const { return std::chrono::seconds(1); }
+
+  virtual HttpRequest submit(const std::string& base, const CallInput& in,
+                             const Credentials& keys) const = 0;
+  // The task reference kept in the pending-call record (ids and URLs; no secrets).
+  virtual Json task_of(const CallInput& in, const HttpResponse& submitted) const = 0;
+  virtual HttpRequest poll(const std::string& base, const Json& task,
+                           const Credentials& keys) const = 0;
+  virtual TaskStatus status_of(const Json& task, const HttpResponse& polled) const = 0;
+  // After TaskStatus::needs_result: the request for the outcome and how to read it.
+  virtual HttpRequest result(const std::string& base, const Json& task,
+                             const Credentials& keys) const {
+    return poll(base, task, keys);
+  }
+  virtual TaskStatus result_of(const Json& task, const HttpResponse& fetched) const {
+    return status_of(task, fetched);
+  }
+  virtual std::optional<HttpRequest> cancel(const std::string& base, const Json& task,
+                                            const Credentials& keys) const = 0;
+  // The provider's own error message in an error answer ("" when there is none).
+  virtual std::string error_message(const HttpResponse& r) const;
+};
+
+// fal, replicate, ... by name; nullptr when unknown.
+const Provider* find_provider(const std::string& name);
+const std::vector<std::unique_ptr<Provider>>& all_providers();
+
+// The fields most providers name alike — prompt, negative_prompt, seed, the image under
+// `image_field`, and duration / size by the row's rules — with provider_input on top.
+// Values the row does not allow are InvalidInput naming the allowed ones. `notes` gets
+// what could not be mapped for a model the table does not know.
+Json map_common_input(const CallInput& in, const std::string& image_field,
+                      std::vector<std::string>* notes = nullptr);
+
+// Shared by adapters: "Bearer <v>" style headers and the JSON content type.
+HeaderList json_headers(HeaderList auth);
+// The string at a JSON pointer ("/video/url"), or "" when absent.
+std::string json_string(const Json& j, const char* pointer);
+
+}  // namespace reel::providers

@@ -1,0 +1,97 @@
+// What adapters share: headers, JSON reading, the error text of an answer, the list.
+#include <algorithm>
+#include <cmath>
+
+#include "providers/provider.hpp"
+#include "providers/provider_list.hpp"
+#include "reel/core/error.hpp"
+
+namespace reel::providers {
+
+HeaderList json_headers(HeaderList auth) {
+  auth.emplace_back("Content-Type", "application/json");
+  auth.emplace_back("Accept", "application/json");
+  auth.emplace_back("User-Agent", "reel");
+  return auth;
+}
+
+std::string json_string(const Json& j, const char* pointer) {
+  try {
+    const Json& v = j.at(Json::json_pointer(pointer));
+    return v.is_string() ? v.get<std::string>() : "";
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+std::string Provider::error_message(const HttpResponse& r) const {
+  Json j = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return "";
+  for (const char* key : {"detail", "error", "message", "title"}) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) continue;
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_object())
+      if (auto m = it->find("message"); m != it->end() && m->is_string()) return *m;
+    if (it->is_array() && !it->empty()) {
+      const Json& first = it->front();
+      if (first.is_object() && first.contains("msg") && first["msg"].is_string())
+        return first["msg"].get<std::string>();
+    }
+    return it->dump().substr(0, 300);
+  }
+  return "";
+}
+
+const std::vector<std::unique_ptr<Provider>>& all_providers() {
+  static const std::vector<std::unique_ptr<Provider>> list = [] {
+    std::vector<std::unique_ptr<Provider>> v;
+    v.push_back(make_fal());
+    v.push_back(make_replicate());
+    return v;
+  }();
+  return list;
+}
+
+const Provider* find_provider(const std::string& name) {
+  for (const auto& p : all_providers())
+    if (p->name() == name) return p.get();
+  return nullptr;
+}
+
+}  // namespace reel::providers
+
+namespace reel::providers {
+
+Json map_common_input(const CallInput& in, const std::string& image_field,
+                      std::vector<std::string>* notes) {
+  Json j = Json::object();
+  const std::string id = in.row ? in.row->id() : in.model;
+  if (!in.prompt.empty()) j["prompt"] = in.prompt;
+  if (!in.negative_prompt.empty()) j["negative_prompt"] = in.negative_prompt;
+  j["seed"] = in.seed;
+  if (!in.image_data_uri.empty()) j[in.row ? in.row->image_field : image_field] = in.image_data_uri;
+  const bool video = in.task != model::Task::text_to_image;
+  if (video && in.row && in.row->duration) {
+    const DurationRule& d = *in.row->duration;
+    const long asked = std::lround(in.duration_seconds);
+    std::string allowed;
+    for (int s : d.seconds) allowed += (allowed.empty() ? "" : ", ") + std::to_string(s);
+    if (std::find(d.seconds.begin(), d.seconds.end(), asked) == d.seconds.end())
+      throw Error(ErrorKind::InvalidInput, id + " makes clips of " + allowed + " s; " +
+                                               std::to_string(in.duration_seconds) +
+                                               " s was asked (set duration to one of them)");
+    j[d.field] = d.as_string ? Json(std::to_string(asked)) : Json(asked);
+  } else if (video && notes && !in.row) {
+    notes->push_back(id + " is not in reel's model table: duration and size were not sent " +
+                     "(pass the provider's own fields in params.provider_input)");
+  }
+  if (in.row && !in.row->size_field.empty() && in.width > 0 && in.height > 0)
+    j[in.row->size_field] = {{"width", in.width}, {"height", in.height}};
+  if (!in.provider_input.is_object())
+    throw Error(ErrorKind::InvalidInput, id + ": params.provider_input must be a mapping");
+  for (const auto& [k, v] : in.provider_input.items()) j[k] = v;  // the user's word wins
+  return j;
+}
+
+}  // namespace reel::providers

@@ -1,0 +1,13 @@
+#pragma once
+// One factory per adapter; all_providers() (provider_common.cpp) lists them. Adding a
+// provider: its file, its factory here and in that list, its rows in model_table.cpp.
+#include <memory>
+
+#include "providers/provider.hpp"
+
+namespace reel::providers {
+
+std::unique_ptr<Provider> make_fal();        // fal.cpp
+std::unique_ptr<Provider> make_replicate();  // replicate.cpp
+
+}  // namespace reel::providers

@@ -1,0 +1,160 @@
+"""Shared plumbing of reel's provider protocol test doubles.
+
+A double is a loopback HTTP server that speaks one hosted provider's documented protocol
+(its paths, auth header, status words and JSON shapes) so reel's adapters can be tested
+without the provider. It is a TEST DOUBLE, never a provider: it serves tiny generated
+files and counts what it was asked.
+
+Control (not part of any provider's API): POST /_double/config merges JSON into the
+behaviour; GET /_double/state returns the counters and every request seen.
+Behaviour keys: polls_before_done (int), fail_message (str), never_finish (bool),
+submit_429 (int: answer 429 with Retry-After to the first N submissions),
+retry_after (int seconds), result (auto|png|mp4|garbage|big; auto = PNG for image models,
+MP4 for video models), billed (number or null),
+forget_tasks (bool: 404 for every known task, as after the provider's retention).
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import zlib
+import struct
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def tiny_png(width=64, height=48):
+    raw = b"".join(b"\x00" + b"".join(bytes((x * 4 % 256, y * 5 % 256, 128)) for x in range(width))
+                   for y in range(height))
+
+    def chunk(tag, data):
+        return (struct.pack(">I", len(data)) + tag + data +
+                struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) +
+            chunk(b"IEND", b""))
+
+
+def tiny_mp4():
+    path = os.path.join(tempfile.mkdtemp(prefix="reel-double-"), "clip.mp4")
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=64x48:rate=8", "-t", "1", "-pix_fmt", "yuv420p",
+                    "-c:v", "libx264", path], check=True)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class Double:
+    """State shared by the handler threads."""
+
+    def __init__(self, name):
+        self.name = name
+        self.lock = threading.Lock()
+        self.config = {"polls_before_done": 1, "fail_message": "", "never_finish": False,
+                       "submit_429": 0, "retry_after": 1, "result": "auto", "billed": None,
+                       "forget_tasks": False}
+        self.counts = {"submit": 0, "poll": 0, "result": 0, "cancel": 0, "download": 0,
+                       "submit_429": 0}
+        self.requests = []
+        self.tasks = {}
+        self.files = {"png": tiny_png(), "garbage": b"this is not a media file" * 10,
+                      "big": b"\0" * (3 << 20)}
+        self.base = ""
+
+    def file(self, kind):
+        if kind == "mp4" and "mp4" not in self.files:
+            self.files["mp4"] = tiny_mp4()
+        return self.files[kind]
+
+    def new_task(self):
+        with self.lock:
+            tid = "%s-task-%d" % (self.name, len(self.tasks) + 1)
+            self.tasks[tid] = {"polls": 0, "canceled": False}
+            return tid
+
+    def advance(self, tid):
+        """Counts a poll; returns queued | running | done | failed | canceled | gone."""
+        with self.lock:
+            t = self.tasks.get(tid)
+            if t is None or self.config["forget_tasks"]:
+                return "gone"
+            if t["canceled"]:
+                return "canceled"
+            t["polls"] += 1
+            if self.config["never_finish"]:
+                return "running"
+            if t["polls"] <= self.config["polls_before_done"]:
+                return "queued" if t["polls"] == 1 else "running"
+            return "failed" if self.config["fail_message"] else "done"
+
+    def result_url(self, video):
+        kind = self.config["result"]
+        if kind == "auto":
+            kind = "mp4" if video else "png"
+        return "%s/files/result.%s" % (self.base, "bin" if kind in ("garbage", "big") else kind)
+
+
+def make_handler(double, route):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def reply(self, status, body, ctype="application/json", headers=None):
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def handle_any(self, method):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if self.path == "/_double/config" and method == "POST":
+                with double.lock:
+                    double.config.update(json.loads(body or b"{}"))
+                return self.reply(200, double.config)
+            if self.path == "/_double/state":
+                with double.lock:
+                    return self.reply(200, {"counts": double.counts,
+                                            "requests": double.requests})
+            if self.path.startswith("/files/"):
+                with double.lock:
+                    double.counts["download"] += 1
+                ext = self.path.rsplit(".", 1)[-1]
+                kind = ext if ext in ("png", "mp4") else double.config["result"]
+                ctype = {"png": "image/png", "mp4": "video/mp4"}.get(kind,
+                                                                     "application/octet-stream")
+                return self.reply(200, double.file(kind), ctype)
+            with double.lock:
+                double.requests.append({"method": method, "path": self.path,
+                                        "headers": dict(self.headers.items()),
+                                        "body": body.decode("utf-8", "replace")})
+            route(self, method, body)
+
+        def do_GET(self):
+            self.handle_any("GET")
+
+        def do_POST(self):
+            self.handle_any("POST")
+
+        def do_PUT(self):
+            self.handle_any("PUT")
+
+    return Handler
+
+
+def serve(double, route):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(double, route))
+    double.base = "http://127.0.0.1:%d" % server.server_address[1]
+    print(server.server_address[1], flush=True)  # the test reads the port from here
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
