@@ -198,6 +198,14 @@ Priced price_pipeline(ApiState& state, const ApiKey& key, const Json& pipeline_j
   pipeline::validate(r.graph, vo);
   pipeline::Executor executor(ctx.registry, ctx.artifacts);
   r.plan = executor.plan(r.graph);
+  for (const auto& s : r.plan.steps)
+    // A budget is a promise about money: a step whose price reel does not know could
+    // spend any amount, so a key with a budget may not run one (the estimate says $0).
+    if (s.unpriced && !s.cached && key.budget_usd >= 0)
+      throw Error(ErrorKind::Budget,
+                  "step '" + s.step + "' uses " + s.model +
+                      ", whose price reel does not know; a key with a budget may not run "
+                      "unpriced models (use a priced model, or a key without a budget)");
   for (const auto& s : r.plan.steps) {
     const pipeline::Step* step = r.graph.find(s.step);
     r.plan_json.push_back({{"step", s.step},
@@ -205,7 +213,8 @@ Priced price_pipeline(ApiState& state, const ApiKey& key, const Json& pipeline_j
                            {"model", s.model},
                            {"estimate_usd", s.usd},
                            {"estimate_seconds", s.seconds},
-                           {"cached", s.cached}});
+                           {"cached", s.cached},
+                           {"unpriced", s.unpriced}});
   }
   return r;
 }

@@ -356,6 +356,23 @@ class HttpApi(unittest.TestCase):
         _, listing, _ = s.json("GET", "/v1/jobs", key=k)
         self.assertEqual(listing["jobs"], [])
 
+    def test_a_key_with_a_budget_may_not_run_an_unpriced_hosted_model(self):
+        s = self.server
+        k = create_key(self.store, self.home, "--budget", "10")["secret"]
+        body = {"task": "text_to_image", "model": "fal:someone/unknown-model",
+                "params": {"prompt": "a mug"}}
+        for path in ("/v1/jobs", "/v1/estimates"):
+            status, _, data = s.request("POST", path, body, key=k)
+            self.assertProblem(status, data, 402, "over-budget")
+            self.assertIn("price reel does not know", json.loads(data)["detail"])
+        _, usage, _ = s.json("GET", "/v1/usage", key=k)
+        self.assertEqual((usage["reserved_usd"], usage["spent_usd"]), (0, 0))
+        # A key without a budget may: the estimate says so instead.
+        free = create_key(self.store, self.home)["secret"]
+        status, est, _ = s.json("POST", "/v1/estimates", body, key=free)
+        self.assertEqual(status, 200)
+        self.assertIs(est["plan"][0]["unpriced"], True)
+
     def test_concurrency_429_and_cancel_stops_running_job(self):
         s = self.server
         k = create_key(self.store, self.home, "--max-concurrent", "1")["secret"]

@@ -106,6 +106,7 @@ TEST_F(WanSdk, AnimateFromImageStartsFromTheCompositedStill) {
   model::ImageToVideoRequest direct = still;
   direct.fps = 24;
   direct.duration_seconds = 5 / 24.0;
+  direct.motion = "subtle head turn";  // Wan needs a prompt (the request contract refuses "")
   direct.params = Json::object();
   media::Image first = model::as_task<model::ImageToVideo>(*wan, model::Task::image_to_video)
                            .animate(direct, ctx)
