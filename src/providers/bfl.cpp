@@ -68,11 +68,8 @@ class Bfl final : public Provider {
   }
 
   Json task_of(const CallInput&, const HttpResponse& r) const override {
-    const Json j = Json::parse(r.body, nullptr, false);
-    const std::string id = j.is_object() ? j.value("id", std::string()) : "";
-    if (id.empty()) throw Error(ErrorKind::Io, "BFL accepted the request but sent no id");
-    Json task = {{"id", id}};
-    if (const std::string url = json_string(j, "/polling_url"); !url.empty())
+    Json task = task_id_of(r, "BFL");
+    if (const std::string url = json_string(Json::parse(r.body), "/polling_url"); !url.empty())
       task["polling_url"] = url;
     return task;
   }

@@ -100,6 +100,9 @@ std::string join(const std::vector<std::string>& values);
 
 // Shared by adapters: "Bearer <v>" style headers and the JSON content type.
 HeaderList json_headers(HeaderList auth);
+// The task reference {"id": …} from a submission's answer whose `field` names the task;
+// Io "<provider> accepted the request but sent no <field>" when it does not.
+Json task_id_of(const HttpResponse& r, const std::string& provider, const char* field = "id");
 // The string at a JSON pointer ("/video/url"), or "" when absent.
 std::string json_string(const Json& j, const char* pointer);
 

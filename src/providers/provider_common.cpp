@@ -24,6 +24,14 @@ std::string json_string(const Json& j, const char* pointer) {
   }
 }
 
+Json task_id_of(const HttpResponse& r, const std::string& provider, const char* field) {
+  const Json j = Json::parse(r.body, nullptr, false);
+  const std::string id = j.is_object() ? j.value(field, std::string()) : "";
+  if (id.empty())
+    throw Error(ErrorKind::Io, provider + " accepted the request but sent no " + field);
+  return {{"id", id}};
+}
+
 std::string Provider::error_message(const HttpResponse& r) const {
   Json j = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return "";

@@ -63,10 +63,7 @@ class Runway final : public Provider {
   }
 
   Json task_of(const CallInput&, const HttpResponse& r) const override {
-    const Json j = Json::parse(r.body, nullptr, false);
-    const std::string id = j.is_object() ? j.value("id", std::string()) : "";
-    if (id.empty()) throw Error(ErrorKind::Io, "Runway accepted the request but sent no task id");
-    return {{"id", id}};
+    return task_id_of(r, "Runway");
   }
 
   HttpRequest poll(const std::string& base, const Json& task,
