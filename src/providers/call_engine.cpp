@@ -82,16 +82,18 @@ struct Session {
     }
   }
 
-  void cancel(const Json& task) {
+  // False when the provider has no cancel endpoint (its task runs on, and is billed).
+  bool cancel(const Json& task) {
     // Best effort, never under the caller's (already cancelled) token.
-    if (auto req = p.cancel(base, task, keys)) {
-      try {
-        HttpLimits quick = api;
-        quick.total_timeout = milliseconds(10'000);
-        http.send(*req, quick);
-      } catch (const std::exception&) {
-      }
+    auto req = p.cancel(base, task, keys);
+    if (!req) return false;
+    try {
+      HttpLimits quick = api;
+      quick.total_timeout = milliseconds(10'000);
+      http.send(*req, quick);
+    } catch (const std::exception&) {
     }
+    return true;
   }
 };
 
@@ -177,11 +179,14 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
     for (bool first = true;; first = false) {
       if (!first) wait_for(s.jittered(interval), ctx);
       if (Clock::now() > deadline) {
-        s.cancel(task);
+        const bool cancelled = s.cancel(task);
         forget();
-        throw Error(ErrorKind::Io, p.name() + " task " + out.task_id + " did not finish within " +
-                                       std::to_string(o.timeout.count()) +
-                                       " s; it was cancelled at the provider");
+        throw Error(ErrorKind::Io,
+                    p.name() + " task " + out.task_id + " did not finish within " +
+                        std::to_string(o.timeout.count()) + " s; " +
+                        (cancelled ? "it was cancelled at the provider"
+                                   : p.name() + " has no cancel endpoint: the task may still "
+                                                "finish there and be billed"));
       }
       HttpResponse r;
       try {

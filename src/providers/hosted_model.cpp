@@ -121,6 +121,8 @@ class HostedModel final : public model::TextToImage,
     const media::Image& shape = r.background ? r.background->image : r.image.image;
     const int w = r.width > 0 ? r.width : shape.width(),
               h = r.height > 0 ? r.height : shape.height();
+    in.width = w;  // the size asked for, for providers that take a size or aspect ratio
+    in.height = h;
     const auto png = media::encode_png(studio::composite_first_frame(r, w, h));
     in.image_data_uri = "data:image/png;base64," + base64(png.data(), png.size());
     return video_call(in, ctx);

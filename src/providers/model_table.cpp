@@ -47,6 +47,64 @@ const std::vector<ModelRow>& model_table() {
       m.image_field = "image";
       r.push_back(m);
     }
+    {
+      ModelRow m;
+      m.provider = "runway";
+      m.model = "gen4_turbo";
+      m.name = "Runway Gen-4 Turbo image-to-video";
+      m.tasks = {Task::image_to_video};
+      m.price = {PricePer::output_second, 0.05,
+                 "5 Runway credits per output second at $0.01 per credit, as quoted by "
+                 "runware.ai's Gen-4 Turbo page and developer.muvi.video ($0.05/s); Runway's "
+                 "own pricing page not read (read 2026-12)"};
+      m.typical_seconds = 90;
+      m.duration = DurationRule{"duration", {5, 10}, false, ""};
+      m.ratios = {"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"};
+      m.image_field = "promptImage";
+      r.push_back(m);
+    }
+    {
+      ModelRow m;
+      m.provider = "runway";
+      m.model = "gen4_image";
+      m.name = "Runway Gen-4 Image";
+      m.tasks = {Task::text_to_image};
+      m.price = {PricePer::unpriced, 0,
+                 "no per-image price found in a source that could be read; set one in prices"};
+      m.typical_seconds = 30;
+      // The output sizes the SDK's text_to_image params list for gen4_image.
+      m.ratios = {"1024:1024", "1080:1080", "1168:880",  "1360:768", "1440:1080", "1080:1440",
+                  "1808:768",  "1920:1080", "1080:1920", "2112:912", "1280:720",  "720:1280",
+                  "720:720",   "960:720",   "720:960",   "1680:720"};
+      r.push_back(m);
+    }
+    {
+      ModelRow m;
+      m.provider = "bfl";
+      m.model = "flux-pro-1.1";
+      m.name = "FLUX1.1 [pro] by Black Forest Labs";
+      m.tasks = {Task::text_to_image};
+      m.price = {PricePer::image, 0.04,
+                 "docs.bfl.ml FLUX1.1 [pro] page: $0.04 per image (read 2026-12)"};
+      m.typical_seconds = 10;
+      r.push_back(m);
+    }
+    for (const char* model : {"ray-2", "ray-flash-2"}) {
+      ModelRow m;
+      m.provider = "luma";
+      m.model = model;
+      m.name = std::string("Luma ") + (m.model == "ray-2" ? "Ray 2" : "Ray 2 Flash");
+      m.tasks = {Task::text_to_video, Task::image_to_video};
+      // Luma bills credits by output pixels and seconds; only resellers' figures were found.
+      m.price = {PricePer::unpriced, 0,
+                 "no price published by Luma found (it bills credits by pixels and seconds); "
+                 "set one in prices"};
+      m.typical_seconds = 120;
+      m.duration = DurationRule{"duration", {5, 9}, true, "s"};
+      m.ratios = {"16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "9:21"};
+      m.image_field = "keyframes";
+      r.push_back(m);
+    }
     return r;
   }();
   return rows;

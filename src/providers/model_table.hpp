@@ -14,6 +14,7 @@ struct DurationRule {
   std::string field = "duration";
   std::vector<int> seconds;  // the clip lengths the model makes
   bool as_string = false;    // Kling on fal takes "5", not 5
+  std::string suffix;        // Luma takes "5s": sent as a string with this suffix
 };
 
 struct ModelRow {
@@ -25,6 +26,9 @@ struct ModelRow {
   double typical_seconds = 30;  // wall time of one call, for plans (waiting, not compute)
   std::optional<DurationRule> duration;
   std::string size_field;  // "image_size" → {"width", "height"}; "" = not mapped
+  // The sizes or aspect ratios the model makes, in the provider's own words: Runway's
+  // output sizes ("1280:720"), Luma's aspect ratios ("16:9"). Empty = not mapped.
+  std::vector<std::string> ratios;
   std::string image_field = "image_url";
   model::TrainingData training_data = model::TrainingData::undisclosed;
   std::string training_data_note = "not disclosed by the provider";

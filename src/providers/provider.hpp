@@ -89,8 +89,20 @@ const std::vector<std::unique_ptr<Provider>>& all_providers();
 Json map_common_input(const CallInput& in, const std::string& image_field,
                       std::vector<std::string>* notes = nullptr);
 
+// The row's duration rule applied to the call: the value to send (null when the row has
+// none or the task makes no clip); InvalidInput naming the allowed lengths otherwise.
+Json duration_value(const CallInput& in);
+// params.provider_input laid over `body` (the user's word wins); InvalidInput unless a
+// mapping.
+void merge_provider_input(Json& body, const CallInput& in);
+// "a, b, c": allowed values for an error message.
+std::string join(const std::vector<std::string>& values);
+
 // Shared by adapters: "Bearer <v>" style headers and the JSON content type.
 HeaderList json_headers(HeaderList auth);
+// The task reference {"id": …} from a submission's answer whose `field` names the task;
+// Io "<provider> accepted the request but sent no <field>" when it does not.
+Json task_id_of(const HttpResponse& r, const std::string& provider, const char* field = "id");
 // The string at a JSON pointer ("/video/url"), or "" when absent.
 std::string json_string(const Json& j, const char* pointer);
 

@@ -24,6 +24,14 @@ std::string json_string(const Json& j, const char* pointer) {
   }
 }
 
+Json task_id_of(const HttpResponse& r, const std::string& provider, const char* field) {
+  const Json j = Json::parse(r.body, nullptr, false);
+  const std::string id = j.is_object() ? j.value(field, std::string()) : "";
+  if (id.empty())
+    throw Error(ErrorKind::Io, provider + " accepted the request but sent no " + field);
+  return {{"id", id}};
+}
+
 std::string Provider::error_message(const HttpResponse& r) const {
   Json j = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return "";
@@ -48,6 +56,9 @@ const std::vector<std::unique_ptr<Provider>>& all_providers() {
     std::vector<std::unique_ptr<Provider>> v;
     v.push_back(make_fal());
     v.push_back(make_replicate());
+    v.push_back(make_runway());
+    v.push_back(make_bfl());
+    v.push_back(make_luma());
     return v;
   }();
   return list;
@@ -63,6 +74,33 @@ const Provider* find_provider(const std::string& name) {
 
 namespace reel::providers {
 
+Json duration_value(const CallInput& in) {
+  if (in.task == model::Task::text_to_image || !in.row || !in.row->duration) return Json();
+  const DurationRule& d = *in.row->duration;
+  const long asked = std::lround(in.duration_seconds);
+  std::string allowed;
+  for (int s : d.seconds) allowed += (allowed.empty() ? "" : ", ") + std::to_string(s);
+  if (std::find(d.seconds.begin(), d.seconds.end(), asked) == d.seconds.end())
+    throw Error(ErrorKind::InvalidInput, in.row->id() + " makes clips of " + allowed + " s; " +
+                                             std::to_string(in.duration_seconds) +
+                                             " s was asked (set duration to one of them)");
+  if (d.as_string || !d.suffix.empty()) return std::to_string(asked) + d.suffix;
+  return asked;
+}
+
+void merge_provider_input(Json& body, const CallInput& in) {
+  if (!in.provider_input.is_object())
+    throw Error(ErrorKind::InvalidInput,
+                (in.row ? in.row->id() : in.model) + ": params.provider_input must be a mapping");
+  for (const auto& [k, v] : in.provider_input.items()) body[k] = v;  // the user's word wins
+}
+
+std::string join(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
+  return out;
+}
+
 Json map_common_input(const CallInput& in, const std::string& image_field,
                       std::vector<std::string>* notes) {
   Json j = Json::object();
@@ -72,25 +110,15 @@ Json map_common_input(const CallInput& in, const std::string& image_field,
   j["seed"] = in.seed;
   if (!in.image_data_uri.empty()) j[in.row ? in.row->image_field : image_field] = in.image_data_uri;
   const bool video = in.task != model::Task::text_to_image;
-  if (video && in.row && in.row->duration) {
-    const DurationRule& d = *in.row->duration;
-    const long asked = std::lround(in.duration_seconds);
-    std::string allowed;
-    for (int s : d.seconds) allowed += (allowed.empty() ? "" : ", ") + std::to_string(s);
-    if (std::find(d.seconds.begin(), d.seconds.end(), asked) == d.seconds.end())
-      throw Error(ErrorKind::InvalidInput, id + " makes clips of " + allowed + " s; " +
-                                               std::to_string(in.duration_seconds) +
-                                               " s was asked (set duration to one of them)");
-    j[d.field] = d.as_string ? Json(std::to_string(asked)) : Json(asked);
+  if (Json d = duration_value(in); !d.is_null()) {
+    j[in.row->duration->field] = d;
   } else if (video && notes && !in.row) {
     notes->push_back(id + " is not in reel's model table: duration and size were not sent " +
                      "(pass the provider's own fields in params.provider_input)");
   }
   if (in.row && !in.row->size_field.empty() && in.width > 0 && in.height > 0)
     j[in.row->size_field] = {{"width", in.width}, {"height", in.height}};
-  if (!in.provider_input.is_object())
-    throw Error(ErrorKind::InvalidInput, id + ": params.provider_input must be a mapping");
-  for (const auto& [k, v] : in.provider_input.items()) j[k] = v;  // the user's word wins
+  merge_provider_input(j, in);
   return j;
 }
 

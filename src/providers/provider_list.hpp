@@ -9,5 +9,8 @@ namespace reel::providers {
 
 std::unique_ptr<Provider> make_fal();        // fal.cpp
 std::unique_ptr<Provider> make_replicate();  // replicate.cpp
+std::unique_ptr<Provider> make_runway();     // runway.cpp
+std::unique_ptr<Provider> make_bfl();        // bfl.cpp
+std::unique_ptr<Provider> make_luma();       // luma.cpp
 
 }  // namespace reel::providers

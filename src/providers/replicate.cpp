@@ -30,10 +30,7 @@ class Replicate final : public Provider {
   }
 
   Json task_of(const CallInput&, const HttpResponse& r) const override {
-    const Json j = Json::parse(r.body, nullptr, false);
-    const std::string id = j.is_object() ? j.value("id", std::string()) : "";
-    if (id.empty()) throw Error(ErrorKind::Io, "Replicate accepted the prediction but sent no id");
-    return {{"id", id}};
+    return task_id_of(r, "Replicate");
   }
 
   HttpRequest poll(const std::string& base, const Json& task,

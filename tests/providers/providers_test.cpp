@@ -1,5 +1,7 @@
 // Hosted providers against their protocol test doubles (tests/providers/doubles/): each
-// case runs for every adapter, through the real executor and artifact store.
+// case runs for every adapter, through the real executor and artifact store. A provider
+// with one generating task runs the battery on that task's model (BFL: stills; Luma:
+// text-to-video); the image-to-video cases run for the providers that have one.
 #include "reel/providers/providers.hpp"
 
 #include <gtest/gtest.h>
@@ -26,18 +28,40 @@ constexpr const char* kKey = "sk-test-Secret-0f1e2d3c4b5a";
 struct Case {
   const char* provider;
   const char* key_var;
-  const char* image_model;  // text_to_image
-  const char* video_model;  // image_to_video
-  const char* submit_path;  // of the image model
-  const char* auth;         // the exact Authorization header
+  const char* model;  // the battery's model: text_to_image, else text_to_video
+  model::Task task;
+  int width, height;        // a size `model` makes
+  const char* submit_path;  // of `model`
+  const char* auth_header;  // the header carrying the key, and its exact prefix
+  const char* auth_prefix;
+  const char* extra_header;  // "Name: value" every request carries, or ""
+  const char* prompt_field;  // where the prompt goes in the body
+  bool sends_seed;
+  bool has_cancel;  // BFL has no cancel endpoint
+  // image_to_video ("" = none), the clip's size and the extra params it needs.
+  const char* video_model;
+  int video_width, video_height;
+  const char* video_extra;  // JSON
 };
 
 const Case kCases[] = {
-    {"fal", "FAL_KEY", "fal:fal-ai/flux/dev", "fal:fal-ai/kling-video/v2.1/standard/image-to-video",
-     "/fal-ai/flux/dev", "Key "},
+    {"fal", "FAL_KEY", "fal:fal-ai/flux/dev", model::Task::text_to_image, 64, 48,
+     "/fal-ai/flux/dev", "Authorization", "Key ", "", "prompt", true, true,
+     "fal:fal-ai/kling-video/v2.1/standard/image-to-video", 0, 0, "{}"},
     {"replicate", "REPLICATE_API_TOKEN", "replicate:black-forest-labs/flux-dev",
-     "replicate:wan-video/wan-2.2-i2v-fast", "/v1/models/black-forest-labs/flux-dev/predictions",
-     "Bearer "},
+     model::Task::text_to_image, 64, 48, "/v1/models/black-forest-labs/flux-dev/predictions",
+     "Authorization", "Bearer ", "", "prompt", true, true, "replicate:wan-video/wan-2.2-i2v-fast",
+     0, 0, "{}"},
+    {"runway", "RUNWAYML_API_SECRET", "runway:gen4_image", model::Task::text_to_image, 1024, 1024,
+     "/v1/text_to_image", "Authorization", "Bearer ", "X-Runway-Version: 2024-11-06", "promptText",
+     true, true, "runway:gen4_turbo", 1280, 720, "{}"},
+    {"bfl", "BFL_API_KEY", "bfl:flux-pro-1.1", model::Task::text_to_image, 1024, 768,
+     "/v1/flux-pro-1.1", "x-key", "", "", "prompt", true, false, "", 0, 0, "{}"},
+    {"luma", "LUMAAI_API_KEY", "luma:ray-2", model::Task::text_to_video, 64, 48,
+     "/generations/video", "Authorization", "Bearer ", "", "prompt", false, true,
+     "luma:ray-flash-2", 0, 0,
+     R"({"provider_input": {"keyframes": {"frame0": {"type": "image",
+         "url": "https://example.com/first-frame.png"}}}})"},
 };
 
 class Providers : public ::testing::TestWithParam<Case> {
@@ -54,21 +78,46 @@ class Providers : public ::testing::TestWithParam<Case> {
 
   pipeline::Executor executor() { return pipeline::Executor(*registry_, *store_); }
 
-  pipeline::Graph still(const std::string& prompt = "a red cup on a table") {
+  // One call of the case's model: a still, or a text-to-video clip for video-only ones.
+  pipeline::Graph job(const std::string& prompt = "a red cup on a table", int width = 0,
+                      int height = 0) {
+    const Case& c = GetParam();
     pipeline::Graph g;
     g.name = "hosted";
     g.seed = 7;
-    g.steps.push_back({"still",
-                       model::Task::text_to_image,
-                       GetParam().image_model,
-                       {},
-                       {{"prompt", prompt}, {"width", 64}, {"height", 48}},
-                       {}});
+    Json params = {{"prompt", prompt},
+                   {"width", width ? width : c.width},
+                   {"height", height ? height : c.height}};
+    if (c.task == model::Task::text_to_video) {
+      params["duration"] = 5;
+      params["fps"] = 8;
+    }
+    g.steps.push_back({"still", c.task, c.model, {}, params, {}});
     g.output = "still";
     return g;
   }
 
-  pipeline::Graph clip(double duration = 5) {
+  // The case's model called directly (no executor): returns the result's metadata.
+  Json call_directly(model::RunContext& ctx) {
+    const Case& c = GetParam();
+    auto m = registry_->get(c.model);
+    if (c.task == model::Task::text_to_image) {
+      model::TextToImageRequest req;
+      req.prompt = "a blue vase";
+      req.width = c.width;
+      req.height = c.height;
+      return model::as_task<model::TextToImage>(*m, c.task).generate(req, ctx).metadata;
+    }
+    model::TextToVideoRequest req;
+    req.prompt = "a blue vase";
+    req.width = c.width;
+    req.height = c.height;
+    req.duration_seconds = 5;
+    return model::as_task<model::TextToVideo>(*m, c.task).generate_video(req, ctx).metadata;
+  }
+
+  pipeline::Graph clip(double duration = 5, bool with_extra = true) {
+    const Case& c = GetParam();
     pipeline::Graph g;
     g.name = "hosted-clip";
     g.seed = 7;
@@ -78,14 +127,27 @@ class Providers : public ::testing::TestWithParam<Case> {
                        {},
                        {{"prompt", "robot"}, {"width", 64}, {"height", 48}},
                        {}});
-    g.steps.push_back({"film",
-                       model::Task::image_to_video,
-                       GetParam().video_model,
-                       {{"image", "char"}},
-                       {{"motion", "slow pan"}, {"duration", duration}, {"fps", 8}},
-                       {}});
+    Json params = {{"motion", "slow pan"}, {"duration", duration}, {"fps", 8}};
+    if (c.video_width) params["width"] = c.video_width;
+    if (c.video_height) params["height"] = c.video_height;
+    if (with_extra) params["extra"] = Json::parse(c.video_extra);  // e.g. Luma's keyframes
+    g.steps.push_back(
+        {"film", model::Task::image_to_video, c.video_model, {{"image", "char"}}, params, {}});
     g.output = "film";
     return g;
+  }
+
+  bool is(const char* provider) const { return std::string(GetParam().provider) == provider; }
+
+  // The auth (and any version) header every request to the provider carries.
+  void expect_auth(const Json& request) {
+    const Case& c = GetParam();
+    EXPECT_EQ(request["headers"][c.auth_header], std::string(c.auth_prefix) + kKey);
+    const std::string extra = c.extra_header;
+    if (!extra.empty()) {
+      const auto colon = extra.find(": ");
+      EXPECT_EQ(request["headers"][extra.substr(0, colon)], extra.substr(colon + 2));
+    }
   }
 
   void rebuild() {  // after changing options_
@@ -110,35 +172,52 @@ class Providers : public ::testing::TestWithParam<Case> {
   std::unique_ptr<pipeline::ArtifactStore> store_;
 };
 
-TEST_P(Providers, SuccessSendsTheMappedFieldsWithTheProvidersAuthAndStoresTheImage) {
+TEST_P(Providers, SuccessSendsTheMappedFieldsWithTheProvidersAuthAndStoresTheResult) {
   auto ex = executor();
-  pipeline::RunResult r = ex.run(still());
-  ASSERT_TRUE(r.output.image);
-  EXPECT_EQ(r.output.image->image.width(), 64);
-  EXPECT_EQ(r.output.image->image.height(), 48);
+  pipeline::RunResult r = ex.run(job());
+  // The double's file: a 64x48 PNG, or a 64x48 MP4 for video models.
+  ASSERT_TRUE(GetParam().task == model::Task::text_to_image ? bool(r.output.image)
+                                                            : bool(r.output.video));
+  EXPECT_EQ(r.output.width, 64);
+  EXPECT_EQ(r.output.height, 48);
   const Json st = double_->state();
   EXPECT_EQ(st["counts"]["submit"], 1);
   EXPECT_EQ(st["counts"]["download"], 1);
   const Json& submit = st["requests"][0];
   EXPECT_EQ(submit["method"], "POST");
   EXPECT_EQ(submit["path"], GetParam().submit_path);
-  EXPECT_EQ(submit["headers"]["Authorization"], std::string(GetParam().auth) + kKey);
   EXPECT_EQ(submit["headers"]["Content-Type"], "application/json");
   Json body = Json::parse(submit["body"].get<std::string>());
   if (body.contains("input")) body = body["input"];  // Replicate wraps the model's input
-  EXPECT_EQ(body["prompt"], "a red cup on a table");
-  EXPECT_EQ(body["seed"], 7);
-  // Every request after the submission carries the same auth.
-  for (const auto& req : st["requests"])
-    EXPECT_EQ(req["headers"]["Authorization"], std::string(GetParam().auth) + kKey);
+  EXPECT_EQ(body[GetParam().prompt_field], "a red cup on a table");
+  if (GetParam().sends_seed)
+    EXPECT_EQ(body["seed"], 7);
+  else
+    EXPECT_FALSE(body.contains("seed")) << body;
+  // The size as the provider names it.
+  if (is("runway")) {
+    EXPECT_EQ(body["ratio"], "1024:1024");
+  }
+  if (is("bfl")) {
+    EXPECT_EQ(body["width"], 1024);
+    EXPECT_EQ(body["height"], 768);
+    EXPECT_EQ(body["output_format"], "png");
+  }
+  if (is("luma")) {
+    EXPECT_EQ(body["model"], "ray-2");
+    EXPECT_EQ(body["aspect_ratio"], "4:3");
+    EXPECT_EQ(body["duration"], "5s");
+  }
+  // Every request, the submission and each poll, carries the same auth.
+  for (const auto& req : st["requests"]) expect_auth(req);
   EXPECT_EQ(r.cost.steps.at(0).device, "provider");
 }
 
 TEST_P(Providers, ASecondIdenticalRunMakesNoRequestAtAll) {
   auto ex = executor();
-  ex.run(still());
+  ex.run(job());
   const std::size_t before = double_->state()["requests"].size();
-  pipeline::RunResult again = ex.run(still());
+  pipeline::RunResult again = ex.run(job());
   EXPECT_EQ(again.cached, 1);
   EXPECT_EQ(double_->state()["requests"].size(), before);
   EXPECT_EQ(double_->count("download"), 1);
@@ -147,7 +226,7 @@ TEST_P(Providers, ASecondIdenticalRunMakesNoRequestAtAll) {
 TEST_P(Providers, AFailedTaskGivesOneErrorWithTheProvidersMessage) {
   double_->configure({{"fail_message", "prompt was flagged by the safety checker"}});
   auto ex = executor();
-  const std::string msg = message_of([&] { ex.run(still()); });
+  const std::string msg = message_of([&] { ex.run(job()); });
   EXPECT_NE(msg.find("prompt was flagged by the safety checker"), std::string::npos) << msg;
   EXPECT_NE(msg.find(GetParam().provider), std::string::npos) << msg;
   EXPECT_EQ(double_->count("submit"), 1);
@@ -157,7 +236,7 @@ TEST_P(Providers, TooManyRequestsIsRetriedAfterRetryAfter) {
   double_->configure({{"submit_429", 1}, {"retry_after", 1}});
   auto ex = executor();
   const auto t0 = std::chrono::steady_clock::now();
-  ex.run(still());
+  ex.run(job());
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 950ms);  // waited as told
   EXPECT_EQ(double_->count("submit_429"), 1);
   EXPECT_EQ(double_->count("submit"), 1);
@@ -168,23 +247,32 @@ TEST_P(Providers, ATaskThatNeverFinishesTimesOutAndIsCancelledAtTheProvider) {
   options_.timeout = 1s;
   rebuild();
   auto ex = executor();
-  const std::string msg = message_of([&] { ex.run(still()); });
+  const std::string msg = message_of([&] { ex.run(job()); });
   EXPECT_NE(msg.find("did not finish within 1 s"), std::string::npos) << msg;
-  EXPECT_EQ(double_->count("cancel"), 1);
+  if (GetParam().has_cancel) {
+    EXPECT_EQ(double_->count("cancel"), 1);
+  } else {  // no endpoint to call: the message says the task may still be billed
+    EXPECT_EQ(double_->count("cancel"), 0);
+    EXPECT_NE(msg.find("no cancel endpoint"), std::string::npos) << msg;
+    for (const auto& req : double_->state()["requests"])
+      EXPECT_TRUE(req["method"] == "GET" || req["method"] == "POST") << req;
+  }
 }
 
 TEST_P(Providers, GarbageOrOversizedResultsAreRefusedAndNothingIsStored) {
   double_->configure({{"result", "garbage"}});
   auto ex = executor();
-  std::string msg = message_of([&] { ex.run(still()); });
-  EXPECT_NE(msg.find("neither PNG nor JPEG"), std::string::npos) << msg;
+  std::string msg = message_of([&] { ex.run(job()); });
+  const char* refusal = GetParam().task == model::Task::text_to_image ? "neither PNG nor JPEG"
+                                                                      : "cannot read as a video";
+  EXPECT_NE(msg.find(refusal), std::string::npos) << msg;
   EXPECT_TRUE(store_->list().empty());
 
   double_->configure({{"result", "big"}});
   options_.max_download_bytes = 1 << 20;
   rebuild();
   auto ex2 = executor();
-  msg = message_of([&] { ex2.run(still("another prompt")); });
+  msg = message_of([&] { ex2.run(job("another prompt")); });
   EXPECT_NE(msg.find("larger than 1048576 bytes"), std::string::npos) << msg;
   EXPECT_TRUE(store_->list().empty());
 }
@@ -199,24 +287,18 @@ TEST_P(Providers, CancellingTheRunCallsTheProvidersCancelEndpoint) {
   });
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    ex.run(still(), ro);
+    ex.run(job(), ro);
     ADD_FAILURE() << "not cancelled";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Cancelled) << e.what();
   }
   stopper.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
-  EXPECT_EQ(double_->count("cancel"), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);  // the run stops either way
+  EXPECT_EQ(double_->count("cancel"), GetParam().has_cancel ? 1 : 0);
 }
 
 TEST_P(Providers, AnInterruptedWaitResumesTheSameTaskWithoutASecondSubmission) {
   double_->configure({{"never_finish", true}});
-  auto m = registry_->get(GetParam().image_model);
-  auto& t2i = model::as_task<model::TextToImage>(*m, model::Task::text_to_image);
-  model::TextToImageRequest req;
-  req.prompt = "a blue vase";
-  req.width = 64;
-  req.height = 48;
   model::RunContext ctx;
   ctx.call_key = "0123456789abcdef0123456789abcdef";
   ctx.pending = store_.get();
@@ -225,15 +307,13 @@ TEST_P(Providers, AnInterruptedWaitResumesTheSameTaskWithoutASecondSubmission) {
   ctx.on_progress = [&](double, std::string_view) {
     if (double_->count("poll") >= 2) throw Error(ErrorKind::Internal, "process killed");
   };
-  EXPECT_THROW(t2i.generate(req, ctx), Error);
+  EXPECT_THROW(call_directly(ctx), Error);
   ASSERT_TRUE(store_->find_pending(ctx.call_key));
   EXPECT_EQ(double_->count("cancel"), 0);
 
   double_->configure({{"never_finish", false}, {"polls_before_done", 0}});
   ctx.on_progress = nullptr;
-  model::ImageResult out = t2i.generate(req, ctx);
-  EXPECT_EQ(out.image.width(), 64);
-  EXPECT_EQ(out.metadata["resumed"], true);
+  EXPECT_EQ(call_directly(ctx)["resumed"], true);
   EXPECT_EQ(double_->count("submit"), 1);  // the same task, paid once
 
   // A task the provider has forgotten (its retention passed) is submitted anew, once.
@@ -241,11 +321,14 @@ TEST_P(Providers, AnInterruptedWaitResumesTheSameTaskWithoutASecondSubmission) {
                       {{"provider", GetParam().provider},
                        {"task", {{"id", "forgotten-task"}, {"app", "fal-ai/flux"}}}});
   ctx.call_key = "fedcba9876543210fedcba9876543210";
-  t2i.generate(req, ctx);
+  call_directly(ctx);
   EXPECT_EQ(double_->count("submit"), 2);
 }
 
-TEST_P(Providers, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
+// Only for the providers with an image-to-video model (not BFL).
+class ProvidersVideo : public Providers {};
+
+TEST_P(ProvidersVideo, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
   studio::register_models(*registry_);
   auto ex = executor();
   pipeline::RunPlan plan = ex.plan(clip());
@@ -254,15 +337,35 @@ TEST_P(Providers, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
   EXPECT_EQ(r.output.width, 64);
   const pipeline::StepCost& film = r.cost.steps.back();
   EXPECT_TRUE(film.paid);
-  Json body = Json::parse(double_->state()["requests"][0]["body"].get<std::string>());
+  const Json submit = double_->state()["requests"][0];
+  expect_auth(submit);
+  Json body = Json::parse(submit["body"].get<std::string>());
   if (body.contains("input")) body = body["input"];
-  // The still goes as a PNG data URI under the provider's field.
-  const std::string field = std::string(GetParam().provider) == "fal" ? "image_url" : "image";
-  EXPECT_EQ(body[field].get<std::string>().rfind("data:image/png;base64,", 0), 0u);
-  if (std::string(GetParam().provider) == "fal") {
+  if (is("luma")) {
+    // Luma takes URLs only: the keyframes from provider_input, never the data URI.
+    EXPECT_EQ(submit["path"], "/generations/video");
+    EXPECT_EQ(body["keyframes"]["frame0"]["url"], "https://example.com/first-frame.png");
+    EXPECT_EQ(submit["body"].get<std::string>().find("data:image"), std::string::npos);
+    EXPECT_EQ(body["model"], "ray-flash-2");
+    EXPECT_EQ(body["duration"], "5s");
+    EXPECT_EQ(body["aspect_ratio"], "4:3");  // 64x48
+  } else {
+    // The still goes as a PNG data URI under the provider's field.
+    const std::string field = is("fal") ? "image_url" : is("runway") ? "promptImage" : "image";
+    EXPECT_EQ(body[field].get<std::string>().rfind("data:image/png;base64,", 0), 0u);
+  }
+  if (is("fal")) {
     EXPECT_EQ(body["duration"], "5");                // Kling on fal takes a string
     EXPECT_NEAR(plan.steps.back().usd, 0.28, 1e-9);  // $0.056 per output second
     EXPECT_NEAR(film.usd.value, 0.28, 1e-9);
+  } else if (is("runway")) {
+    EXPECT_EQ(submit["path"], "/v1/image_to_video");
+    EXPECT_EQ(body["model"], "gen4_turbo");
+    EXPECT_EQ(body["promptText"], "slow pan");
+    EXPECT_EQ(body["duration"], 5);
+    EXPECT_EQ(body["ratio"], "1280:720");
+    EXPECT_NEAR(plan.steps.back().usd, 0.25, 1e-9);  // $0.05 per output second
+    EXPECT_NEAR(film.usd.value, 0.25, 1e-9);
   } else {
     EXPECT_TRUE(plan.steps.back().unpriced);
     EXPECT_TRUE(film.unpriced);
@@ -270,20 +373,43 @@ TEST_P(Providers, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
 }
 
 TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
-  if (std::string(GetParam().provider) == "fal") {
-    studio::register_models(*registry_);
+  studio::register_models(*registry_);
+  {
     auto ex = executor();
-    const std::string msg = message_of([&] { ex.run(clip(7)); });
-    EXPECT_NE(msg.find("makes clips of 5, 10 s"), std::string::npos) << msg;
+    std::string msg;
+    if (is("fal")) {
+      msg = message_of([&] { ex.run(clip(7)); });
+      EXPECT_NE(msg.find("makes clips of 5, 10 s"), std::string::npos) << msg;
+    } else if (is("runway")) {
+      msg = message_of([&] { ex.run(job("a cup", 1000, 700)); });  // no such output size
+      EXPECT_NE(msg.find("1024:1024, 1080:1080"), std::string::npos) << msg;
+      msg = message_of([&] { ex.run(clip(7)); });
+      EXPECT_NE(msg.find("makes clips of 5, 10 s"), std::string::npos) << msg;
+    } else if (is("bfl")) {
+      msg = message_of([&] { ex.run(job("a cup", 1000, 768)); });
+      EXPECT_NE(msg.find("256..1440 in multiples of 32"), std::string::npos) << msg;
+    } else if (is("luma")) {
+      // A first frame reel made cannot be sent: Luma takes URLs only.
+      msg = message_of([&] { ex.run(clip(5, /*with_extra=*/false)); });
+      EXPECT_NE(msg.find("Luma takes the first frame as an https URL: pass "
+                         "params.provider_input.keyframes"),
+                std::string::npos)
+          << msg;
+      msg = message_of([&] { ex.run(job("a cup", 100, 30)); });
+      EXPECT_NE(msg.find("16:9, 9:16, 1:1, 4:3, 3:4, 21:9, 9:21"), std::string::npos) << msg;
+      msg = message_of([&] { ex.run(clip(7)); });
+      EXPECT_NE(msg.find("makes clips of 5, 9 s"), std::string::npos) << msg;
+    }
   }
+  EXPECT_TRUE(double_->state()["requests"].empty());
   options_.keys.clear();
   rebuild();
-  const auto card = registry_->get(GetParam().image_model)->card();
+  const auto card = registry_->get(GetParam().model)->card();
   EXPECT_FALSE(card.availability.available);
   EXPECT_EQ(card.availability.needs,
             std::vector<std::string>{std::string("env:") + GetParam().key_var});
   auto ex = executor();
-  const std::string msg = message_of([&] { ex.run(still()); });
+  const std::string msg = message_of([&] { ex.run(job()); });
   EXPECT_NE(msg.find(GetParam().key_var), std::string::npos) << msg;
   EXPECT_TRUE(double_->state()["requests"].empty());
 }
@@ -296,7 +422,7 @@ TEST_P(Providers, CommercialSafeRefusesAnUndisclosedModelBeforeAnyRequest) {
   so.models.providers = options_;
   sdk::Session session(so);
   try {
-    session.run(still());
+    session.run(job());
     ADD_FAILURE() << "not refused";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Policy) << e.what();
@@ -308,11 +434,11 @@ TEST_P(Providers, CommercialSafeRefusesAnUndisclosedModelBeforeAnyRequest) {
 TEST_P(Providers, TheKeyNeverReachesTheStoreOrAnError) {
   double_->configure({{"fail_message", std::string("rejected key ") + kKey}});
   auto ex = executor();
-  const std::string msg = message_of([&] { ex.run(still()); });
+  const std::string msg = message_of([&] { ex.run(job()); });
   EXPECT_EQ(msg.find(kKey), std::string::npos) << msg;
   EXPECT_NE(msg.find("[redacted]"), std::string::npos) << msg;
   double_->configure({{"fail_message", ""}});
-  pipeline::RunResult r = ex.run(still("x"));
+  pipeline::RunResult r = ex.run(job("x"));
   EXPECT_EQ(r.cost.to_json().dump().find(kKey), std::string::npos);
   for (const auto& e : fs::recursive_directory_iterator(dir_.path())) {
     if (!e.is_regular_file()) continue;
@@ -323,7 +449,16 @@ TEST_P(Providers, TheKeyNeverReachesTheStoreOrAnError) {
   }
 }
 
+std::vector<Case> video_cases() {
+  std::vector<Case> v;
+  for (const Case& c : kCases)
+    if (*c.video_model) v.push_back(c);
+  return v;
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryAdapter, Providers, ::testing::ValuesIn(kCases),
+                         [](const auto& info) { return std::string(info.param.provider); });
+INSTANTIATE_TEST_SUITE_P(VideoAdapters, ProvidersVideo, ::testing::ValuesIn(video_cases()),
                          [](const auto& info) { return std::string(info.param.provider); });
 
 }  // namespace

@@ -88,6 +88,26 @@ class Double:
                 return "queued" if t["polls"] == 1 else "running"
             return "failed" if self.config["fail_message"] else "done"
 
+    def take_429(self):
+        """True when this submission is to be answered 429 (counted as such)."""
+        with self.lock:
+            if self.counts["submit_429"] < self.config["submit_429"]:
+                self.counts["submit_429"] += 1
+                return True
+            self.counts["submit"] += 1
+            return False
+
+    def count(self, what):
+        with self.lock:
+            self.counts[what] += 1
+            return dict(self.config)
+
+    def mark_canceled(self, tid):
+        with self.lock:
+            self.counts["cancel"] += 1
+            if tid in self.tasks:
+                self.tasks[tid]["canceled"] = True
+
     def result_url(self, video):
         kind = self.config["result"]
         if kind == "auto":
@@ -145,6 +165,9 @@ def make_handler(double, route):
 
         def do_PUT(self):
             self.handle_any("PUT")
+
+        def do_DELETE(self):
+            self.handle_any("DELETE")
 
     return Handler
 
