@@ -92,6 +92,22 @@ TEST(ProvidersCli, KillNineMidPollThenReRunResumesTheTaskAndPaysOnce) {
       env + REEL_BINARY_DIR "/bin/reel verify --json " + (dir / "out" / "still.png").string(),
       true);
   EXPECT_NE(verify.output.find("fal:fal-ai/flux/dev"), std::string::npos) << verify.output;
+  // The independent verifier (c2pa-rs, tests/provenance/node) reads the same: a valid
+  // manifest whose c2pa.created action's agent is the hosted model, as AI-made media.
+  const fs::path node_dir = fs::path(REEL_SOURCE_DIR) / "tests/provenance/node";
+  if (fs::exists(node_dir / "node_modules/@contentauth/c2pa-wasm")) {
+    testing::CommandResult node =
+        testing::run_command("node " + (node_dir / "verify.mjs").string() + " " +
+                             (dir / "out" / "still.png").string() + " image/png");
+    const Json v = Json::parse(node.output);
+    EXPECT_EQ(v["state"], "Valid") << node.output;
+    const std::string manifest = v["active_manifest"].dump();
+    EXPECT_NE(manifest.find("\"org.reel.model_id\":\"fal:fal-ai/flux/dev\""), std::string::npos)
+        << manifest;
+    EXPECT_NE(manifest.find("trainedAlgorithmicMedia"), std::string::npos) << manifest;
+  } else {
+    ADD_FAILURE() << "the Node C2PA verifier is not installed (scripts/setup runs npm ci)";
+  }
 }
 
 TEST(ProvidersCli, ProvidersListsAdaptersPricesAndWhetherAKeyIsSetNeverTheKey) {
@@ -148,6 +164,21 @@ TEST(ProvidersCli, TheHostedExamplesRun) {
   ASSERT_EQ(yaml.status, 0) << yaml.output;
   EXPECT_EQ(fal.count("submit"), 2);  // the still and the clip; the background is local
   EXPECT_NE(yaml.output.find("provider price rule"), std::string::npos) << yaml.output;
+  // The two examples docs/providers.md shows first, each against its providers' doubles.
+  testing::DoubleProcess bfl("bfl", kKey), runway("runway", kKey);
+  const std::string more = env + "BFL_API_KEY=" + kKey + " REEL_BFL_BASE_URL=" + bfl.base_url() +
+                           " RUNWAYML_API_SECRET=" + kKey +
+                           " REEL_RUNWAY_BASE_URL=" + runway.base_url() + " ";
+  for (const char* example : {"flux_still_kling_video", "studio_env_runway"}) {
+    testing::CommandResult r = testing::run_command(
+        more + REEL_BINARY_DIR "/bin/reel run " REEL_SOURCE_DIR "/examples/" + example +
+            ".yaml --out " + (dir / (std::string(example) + ".mp4")).string(),
+        true);
+    ASSERT_EQ(r.status, 0) << example << ": " << r.output;
+  }
+  EXPECT_EQ(bfl.count("submit"), 1);
+  EXPECT_EQ(runway.count("submit"), 1);
+  EXPECT_EQ(fal.count("submit"), 3);  // the first example's two calls and the Kling clip
   testing::CommandResult py = testing::run_command(env +
                                                        "REEL_NO_SIGN=1 PYTHONPATH=" REEL_BINARY_DIR
                                                        "/python /usr/bin/python3 " REEL_SOURCE_DIR
@@ -156,7 +187,7 @@ TEST(ProvidersCli, TheHostedExamplesRun) {
                                                    true);
   ASSERT_EQ(py.status, 0) << py.output;
   EXPECT_TRUE(fs::exists(dir / "py.mp4"));
-  EXPECT_EQ(fal.count("submit"), 4) << py.output;  // its own still and clip (other seeds)
+  EXPECT_EQ(fal.count("submit"), 5) << py.output;  // its own still and clip (other seeds)
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // Independent C2PA check for reel's tests: c2pa-rs (compiled to WebAssembly) reads a file
 // and reports its validation state. Usage: node verify.mjs FILE MIME [TRUST_ANCHORS.pem]
 // Prints one JSON object: {"state": "Valid"|"Trusted"|"Invalid"|..., "failure": [codes],
-// "success": [codes], "informational": [codes], "ingredient_failure": [codes]}. Exit 0 when a manifest was read, 2 otherwise.
+// "success": [codes], "informational": [codes], "ingredient_failure": [codes],
+// "active_manifest": {the active manifest as c2pa-rs reads it: claim generator, assertions,
+// ingredients}}. Exit 0 when a manifest was read, 2 otherwise.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { initSync, WasmReader } from '@contentauth/c2pa-wasm';
@@ -29,6 +31,7 @@ try {
     informational: codes(active.informational),
     ingredient_failure: ((store.validation_results || {}).ingredientDeltas || [])
         .flatMap((d) => codes((d.validationDeltas || {}).failure)),
+    active_manifest: (store.manifests || {})[store.active_manifest] || null,
   }));
 } catch (e) {
   console.log(JSON.stringify({ state: 'Error', error: String(e && e.message ? e.message : e) }));
