@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "double_process.hpp"
+#include "support/provider_double.hpp"
 #include "support/test_dirs.hpp"
 
 namespace reel {

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "double_process.hpp"
+#include "support/provider_double.hpp"
 #include "reel/core/error.hpp"
 #include "reel/pipeline/executor.hpp"
 #include "reel/sdk/session.hpp"

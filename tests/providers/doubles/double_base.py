@@ -118,6 +118,9 @@ class Double:
 def make_handler(double, route):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle on, the body waits for the
+        # client's delayed ACK (~40 ms a request), which would be timed as reel's.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):
             pass

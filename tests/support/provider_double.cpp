@@ -1,4 +1,4 @@
-#include "double_process.hpp"
+#include "support/provider_double.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>
