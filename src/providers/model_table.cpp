@@ -105,6 +105,23 @@ const std::vector<ModelRow>& model_table() {
       m.image_field = "keyframes";
       r.push_back(m);
     }
+    {
+      ModelRow m;
+      m.provider = "kling";
+      m.model = "kling-v2-1";
+      m.name = "Kling 2.1 (Kling's own API)";
+      m.tasks = {Task::text_to_video, Task::image_to_video};
+      // Kling sells prepaid resource packs in units; the units a 2.1 clip costs were not
+      // found in a source that could be read.
+      m.price = {PricePer::unpriced, 0,
+                 "Kling bills prepaid units per clip; no per-clip figure for kling-v2-1 found "
+                 "in Kling's own pages; set one in prices"};
+      m.typical_seconds = 180;
+      m.duration = DurationRule{"duration", {5, 10}, true};
+      m.ratios = {"16:9", "9:16", "1:1"};
+      m.image_field = "image";
+      r.push_back(m);
+    }
     return r;
   }();
   return rows;

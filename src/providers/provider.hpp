@@ -95,6 +95,10 @@ Json duration_value(const CallInput& in);
 // params.provider_input laid over `body` (the user's word wins); InvalidInput unless a
 // mapping.
 void merge_provider_input(Json& body, const CallInput& in);
+// width x height as one of the row's "W:H" aspect ratios (1280x720 is "16:9", 2100x900
+// "21:9"); the reduced ratio for a model without any; InvalidInput naming them otherwise.
+// Both sides must be positive.
+std::string aspect_ratio_of(const CallInput& in, const std::string& id);
 // "a, b, c": allowed values for an error message.
 std::string join(const std::vector<std::string>& values);
 

@@ -1,6 +1,7 @@
 // What adapters share: headers, JSON reading, the error text of an answer, the list.
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "providers/provider.hpp"
 #include "providers/provider_list.hpp"
@@ -59,6 +60,7 @@ const std::vector<std::unique_ptr<Provider>>& all_providers() {
     v.push_back(make_runway());
     v.push_back(make_bfl());
     v.push_back(make_luma());
+    v.push_back(make_kling());
     return v;
   }();
   return list;
@@ -120,6 +122,22 @@ Json map_common_input(const CallInput& in, const std::string& image_field,
     j[in.row->size_field] = {{"width", in.width}, {"height", in.height}};
   merge_provider_input(j, in);
   return j;
+}
+
+// Compared as ratios, since "21:9" is not in lowest terms.
+std::string aspect_ratio_of(const CallInput& in, const std::string& id) {
+  const int g = std::gcd(in.width, in.height);
+  const std::string reduced = std::to_string(in.width / g) + ":" + std::to_string(in.height / g);
+  if (!in.row || in.row->ratios.empty()) return reduced;
+  for (const auto& r : in.row->ratios) {
+    const auto colon = r.find(':');
+    const long a = std::stol(r.substr(0, colon)), b = std::stol(r.substr(colon + 1));
+    if (long(in.width) * b == long(in.height) * a) return r;
+  }
+  throw Error(ErrorKind::InvalidInput, id + " makes the aspect ratios " + join(in.row->ratios) +
+                                           "; " + std::to_string(in.width) + "x" +
+                                           std::to_string(in.height) + " is " + reduced +
+                                           " (set width and height to one of them)");
 }
 
 }  // namespace reel::providers

@@ -12,5 +12,6 @@ std::unique_ptr<Provider> make_replicate();  // replicate.cpp
 std::unique_ptr<Provider> make_runway();     // runway.cpp
 std::unique_ptr<Provider> make_bfl();        // bfl.cpp
 std::unique_ptr<Provider> make_luma();       // luma.cpp
+std::unique_ptr<Provider> make_kling();      // kling.cpp
 
 }  // namespace reel::providers
