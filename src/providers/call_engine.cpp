@@ -82,18 +82,26 @@ struct Session {
     }
   }
 
-  // False when the provider has no cancel endpoint (its task runs on, and is billed).
-  bool cancel(const Json& task) {
-    // Best effort, never under the caller's (already cancelled) token.
+  // What became of the task at the provider, for the timeout's message. Best effort,
+  // never under the caller's (already cancelled) token.
+  std::string cancel(const Json& task) {
     auto req = p.cancel(base, task, keys);
-    if (!req) return false;
+    if (!req)
+      return p.name() + " has no cancel endpoint: the task may still finish there and be billed";
     try {
       HttpLimits quick = api;
       quick.total_timeout = milliseconds(10'000);
-      http.send(*req, quick);
+      const HttpResponse r = http.send(*req, quick);
+      if (r.status >= 200 && r.status < 300) return "it was cancelled at the provider";
+      // Some providers cancel only queued tasks: a running one goes on, and is billed.
+      const std::string why = p.error_message(r);
+      return redact(p.name() + " refused to cancel it (HTTP " + std::to_string(r.status) +
+                        (why.empty() ? "" : ": " + why) +
+                        "): it may still finish there and be billed",
+                    keys);
     } catch (const std::exception&) {
+      return "cancelling it at the provider failed: it may still finish there and be billed";
     }
-    return true;
   }
 };
 
@@ -179,14 +187,10 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
     for (bool first = true;; first = false) {
       if (!first) wait_for(s.jittered(interval), ctx);
       if (Clock::now() > deadline) {
-        const bool cancelled = s.cancel(task);
+        const std::string fate = s.cancel(task);
         forget();
-        throw Error(ErrorKind::Io,
-                    p.name() + " task " + out.task_id + " did not finish within " +
-                        std::to_string(o.timeout.count()) + " s; " +
-                        (cancelled ? "it was cancelled at the provider"
-                                   : p.name() + " has no cancel endpoint: the task may still "
-                                                "finish there and be billed"));
+        throw Error(ErrorKind::Io, p.name() + " task " + out.task_id + " did not finish within " +
+                                       std::to_string(o.timeout.count()) + " s; " + fate);
       }
       HttpResponse r;
       try {
@@ -200,7 +204,7 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
         if (auto ra = retry_after(r)) wait_for(*ra, ctx);
         continue;
       }
-      if (r.status == 404 && out.resumed) {
+      if (out.resumed && p.task_forgotten(r)) {
         // The provider no longer has the task an earlier run left: submit anew, once.
         forget();
         out.resumed = false;

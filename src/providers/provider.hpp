@@ -74,6 +74,10 @@ class Provider {
   }
   virtual std::optional<HttpRequest> cancel(const std::string& base, const Json& task,
                                             const Credentials& keys) const = 0;
+  // Whether a status answer says the provider no longer has the task (its retention
+  // passed): a resumed call then submits anew, once. Most answer 404; some answer 200
+  // with a status word of their own.
+  virtual bool task_forgotten(const HttpResponse& polled) const { return polled.status == 404; }
   // The provider's own error message in an error answer ("" when there is none).
   virtual std::string error_message(const HttpResponse& r) const;
 };
