@@ -122,6 +122,28 @@ const std::vector<ModelRow>& model_table() {
       m.image_field = "image";
       r.push_back(m);
     }
+    // Alibaba quotes Wan's price in CNY for the mainland; no international USD figure was
+    // read, so the rows stay unpriced with the CNY figure in the source text.
+    for (const char* model : {"wan2.2-t2v-plus", "wan2.2-i2v-plus"}) {
+      ModelRow m;
+      m.provider = "dashscope";
+      m.model = model;
+      const bool from_image = m.model == "wan2.2-i2v-plus";
+      m.name = std::string("Wan 2.2 Plus ") + (from_image ? "image" : "text") +
+               "-to-video on Alibaba Cloud Model Studio";
+      m.tasks = {from_image ? Task::image_to_video : Task::text_to_video};
+      m.price = {PricePer::unpriced, 0,
+                 "CNY 0.14 per second at 480P, CNY 0.70 at 1080P (mainland price, as quoted "
+                 "from Alibaba by docs.crazyrouter.com, read 2026-12); the international USD "
+                 "price was not read; set one in prices"};
+      m.typical_seconds = 240;
+      m.duration = DurationRule{"duration", {5}, false, ""};  // 2.2 Plus makes 5 s only
+      if (!from_image)  // the 480P and 1080P sizes of the text-to-video reference
+        m.ratios = {"832*480",   "480*832",   "624*624",   "1920*1080",
+                    "1080*1920", "1440*1440", "1632*1248", "1248*1632"};
+      m.image_field = "img_url";
+      r.push_back(m);
+    }
     return r;
   }();
   return rows;

@@ -61,6 +61,7 @@ const std::vector<std::unique_ptr<Provider>>& all_providers() {
     v.push_back(make_bfl());
     v.push_back(make_luma());
     v.push_back(make_kling());
+    v.push_back(make_dashscope());
     return v;
   }();
   return list;

@@ -13,5 +13,6 @@ std::unique_ptr<Provider> make_runway();     // runway.cpp
 std::unique_ptr<Provider> make_bfl();        // bfl.cpp
 std::unique_ptr<Provider> make_luma();       // luma.cpp
 std::unique_ptr<Provider> make_kling();      // kling.cpp
+std::unique_ptr<Provider> make_dashscope();  // dashscope.cpp
 
 }  // namespace reel::providers

@@ -73,6 +73,10 @@ const Case kCases[] = {
     {"kling", "KLING_SECRET_KEY", "kling:kling-v2-1", model::Task::text_to_video, 1280, 720,
      "/v1/videos/text2video", "Authorization", "Bearer ", "", "prompt", false, false,
      "kling:kling-v2-1", 0, 0, "{}", "KLING_ACCESS_KEY"},
+    // The seed goes under `parameters`, not `input`: checked in the DashScope branches.
+    {"dashscope", "DASHSCOPE_API_KEY", "dashscope:wan2.2-t2v-plus", model::Task::text_to_video, 832,
+     480, "/api/v1/services/aigc/video-generation/video-synthesis", "Authorization", "Bearer ", "",
+     "prompt", false, true, "dashscope:wan2.2-i2v-plus", 0, 0, "{}"},
 };
 
 class Providers : public ::testing::TestWithParam<Case> {
@@ -231,6 +235,15 @@ TEST_P(Providers, SuccessSendsTheMappedFieldsWithTheProvidersAuthAndStoresTheRes
     EXPECT_EQ(body["aspect_ratio"], "4:3");
     EXPECT_EQ(body["duration"], "5s");
   }
+  if (is("dashscope")) {
+    const Json raw = Json::parse(submit["body"].get<std::string>());
+    EXPECT_EQ(raw["model"], "wan2.2-t2v-plus");
+    EXPECT_EQ(raw["parameters"]["size"], "832*480");
+    EXPECT_EQ(raw["parameters"]["duration"], 5);
+    EXPECT_EQ(raw["parameters"]["seed"], 7);
+    EXPECT_EQ(submit["headers"]["X-DashScope-Async"], "enable");  // the submission only
+    EXPECT_FALSE(st["requests"][1]["headers"].contains("X-DashScope-Async"));
+  }
   if (is("kling")) {
     EXPECT_EQ(body["model_name"], "kling-v2-1");
     EXPECT_EQ(body["aspect_ratio"], "16:9");
@@ -378,6 +391,14 @@ TEST_P(ProvidersVideo, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
     EXPECT_EQ(body["model"], "ray-flash-2");
     EXPECT_EQ(body["duration"], "5s");
     EXPECT_EQ(body["aspect_ratio"], "4:3");  // 64x48
+  } else if (is("dashscope")) {
+    // DashScope takes a base64 data URI in img_url: the still goes as is.
+    EXPECT_EQ(body["img_url"].get<std::string>().rfind("data:image/png;base64,", 0), 0u);
+    const Json raw = Json::parse(submit["body"].get<std::string>());
+    EXPECT_EQ(raw["model"], "wan2.2-i2v-plus");
+    EXPECT_EQ(raw["parameters"]["duration"], 5);
+    EXPECT_FALSE(raw["parameters"].contains("resolution"));  // a tier: DashScope's default
+    EXPECT_TRUE(plan.steps.back().unpriced);                 // quoted in CNY only
   } else if (is("kling")) {
     // Kling takes the still as bare base64: no "data:image/png;base64," before it.
     EXPECT_EQ(submit["path"], "/v1/videos/image2video");
@@ -438,6 +459,15 @@ TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
       EXPECT_NE(msg.find("16:9, 9:16, 1:1, 4:3, 3:4, 21:9, 9:21"), std::string::npos) << msg;
       msg = message_of([&] { ex.run(clip(7)); });
       EXPECT_NE(msg.find("makes clips of 5, 9 s"), std::string::npos) << msg;
+    } else if (is("dashscope")) {
+      msg = message_of([&] { ex.run(job("a cup", 1280, 720)); });
+      EXPECT_NE(msg.find("832*480, 480*832, 624*624, 1920*1080"), std::string::npos) << msg;
+      msg = message_of([&] { ex.run(clip(10)); });
+      EXPECT_NE(msg.find("makes clips of 5 s"), std::string::npos) << msg;
+      pipeline::Graph big_seed = job();
+      big_seed.seed = 3'000'000'000ull;
+      msg = message_of([&] { ex.run(big_seed); });
+      EXPECT_NE(msg.find("seed in 0..2147483647"), std::string::npos) << msg;
     } else if (is("kling")) {
       msg = message_of([&] { ex.run(job("a cup", 100, 30)); });
       EXPECT_NE(msg.find("16:9, 9:16, 1:1"), std::string::npos) << msg;
@@ -544,6 +574,40 @@ TEST_P(ProvidersKling, ANonZeroCodeUnderHttp200IsAnErrorWithKlingsMessage) {
   EXPECT_EQ(double_->count("poll"), 0);
 }
 
+// DashScope alone: a cancel works only while the task is PENDING; provider_input is laid
+// over the body field by field.
+class ProvidersDashScope : public Providers {};
+
+TEST_P(ProvidersDashScope, ACancelIsAcceptedWhilePendingAndItsRefusalIsReported) {
+  double_->configure({{"never_finish", true}, {"stay_pending", true}});
+  options_.timeout = 1s;
+  rebuild();
+  auto ex = executor();
+  std::string msg = message_of([&] { ex.run(job()); });
+  EXPECT_NE(msg.find("it was cancelled at the provider"), std::string::npos) << msg;
+  EXPECT_EQ(double_->count("cancel"), 1);
+
+  double_->configure({{"stay_pending", false}});  // RUNNING: DashScope will not cancel it
+  msg = message_of([&] { ex.run(job("another prompt")); });
+  EXPECT_NE(msg.find("dashscope refused to cancel it (HTTP 400: Failed to cancel the task"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("may still finish there and be billed"), std::string::npos) << msg;
+  EXPECT_EQ(double_->count("cancel"), 2);
+}
+
+TEST_P(ProvidersDashScope, ProviderInputIsLaidOverTheBodyFieldByField) {
+  pipeline::Graph g = job();
+  g.steps[0].params["extra"] = {
+      {"provider_input", {{"parameters", {{"prompt_extend", false}, {"watermark", false}}}}}};
+  auto ex = executor();
+  ex.run(g);
+  const Json body = Json::parse(double_->state()["requests"][0]["body"].get<std::string>());
+  EXPECT_EQ(body["parameters"]["prompt_extend"], false);
+  EXPECT_EQ(body["parameters"]["size"], "832*480");  // the mapped fields stay
+  EXPECT_EQ(body["input"]["prompt"], "a red cup on a table");
+}
+
 std::vector<Case> cases_of(const std::string& provider) {
   std::vector<Case> v;
   for (const Case& c : kCases)
@@ -561,6 +625,8 @@ std::vector<Case> video_cases() {
 INSTANTIATE_TEST_SUITE_P(EveryAdapter, Providers, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return std::string(info.param.provider); });
 INSTANTIATE_TEST_SUITE_P(Kling, ProvidersKling, ::testing::ValuesIn(cases_of("kling")),
+                         [](const auto& info) { return std::string(info.param.provider); });
+INSTANTIATE_TEST_SUITE_P(DashScope, ProvidersDashScope, ::testing::ValuesIn(cases_of("dashscope")),
                          [](const auto& info) { return std::string(info.param.provider); });
 INSTANTIATE_TEST_SUITE_P(VideoAdapters, ProvidersVideo, ::testing::ValuesIn(video_cases()),
                          [](const auto& info) { return std::string(info.param.provider); });
