@@ -17,6 +17,7 @@ using std::chrono::milliseconds;
 
 constexpr int kSubmitAttempts = 5;
 constexpr int kPollFailures = 20;  // consecutive 429/5xx/transport failures while polling
+constexpr int kMaxRedirects = 5;
 
 bool retryable(int status) {
   return status == 429 || status == 502 || status == 503 || status == 504;
@@ -38,6 +39,16 @@ void wait_for(milliseconds d, const model::RunContext& ctx) {
         milliseconds(25), std::chrono::duration_cast<milliseconds>(until - Clock::now())));
   }
   ctx.check_cancelled();
+}
+
+// A redirect's Location made absolute against the URL that answered it.
+std::string resolve_location(const std::string& from, const std::string& location) {
+  if (location.find("://") != std::string::npos) return location;
+  const auto scheme = from.find("://");
+  if (location.empty() || location.front() != '/' || scheme == std::string::npos)
+    throw Error(ErrorKind::Io, "a result download was redirected to '" + location.substr(0, 100) +
+                                   "', which reel cannot follow");
+  return from.substr(0, from.find('/', scheme + 3)) + location;
 }
 
 struct Session {
@@ -79,6 +90,22 @@ struct Session {
       if (!retryable(r.status) || attempt == kSubmitAttempts) fail("refused the request", r);
       ctx.progress(0, p.name() + ": busy (HTTP " + std::to_string(r.status) + "), retrying");
       wait_for(retry_after(r).value_or(milliseconds(1000 << std::min(attempt, 5))), ctx);
+    }
+  }
+
+  // A result file. A request that carries a key follows redirects here, one hop at a
+  // time, asking the provider again for each URL, so the key goes only where it says.
+  HttpResponse fetch_result(std::string url, const model::RunContext& ctx) {
+    for (int hop = 0;; ++hop) {
+      const HttpRequest req = p.download(base, url, keys);
+      HttpLimits limits = download;
+      limits.follow_redirects = req.headers.empty();
+      HttpResponse d = send(req, limits, ctx);
+      const std::string location = d.header("location");
+      if (limits.follow_redirects || d.status < 300 || d.status >= 400 || location.empty() ||
+          hop == kMaxRedirects)
+        return d;
+      url = resolve_location(url, location);
     }
   }
 
@@ -267,7 +294,7 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
     out.bytes = decode_data_uri(out.url);
     out.url = "data:";
   } else {
-    HttpResponse d = s.send({"GET", out.url, {}, ""}, s.download, ctx);
+    HttpResponse d = s.fetch_result(out.url, ctx);
     if (d.status < 200 || d.status >= 300)
       throw Error(ErrorKind::Io, p.name() + ": downloading the result from " + url_host(out.url) +
                                      " answered HTTP " + std::to_string(d.status));

@@ -78,6 +78,11 @@ class Provider {
   // passed): a resumed call then submits anew, once. Most answer 404; some answer 200
   // with a status word of their own.
   virtual bool task_forgotten(const HttpResponse& polled) const { return polled.status == 404; }
+  // The request for a result file. Most providers' result URLs are signed and need no
+  // key; an adapter whose files need one adds it here, for its own host only. The engine
+  // asks again for every redirect it is sent, so a key never follows one elsewhere.
+  virtual HttpRequest download(const std::string& base, const std::string& url,
+                               const Credentials& keys) const;
   // The provider's own error message in an error answer ("" when there is none).
   virtual std::string error_message(const HttpResponse& r) const;
 };

@@ -33,6 +33,11 @@ Json task_id_of(const HttpResponse& r, const std::string& provider, const char* 
   return {{"id", id}};
 }
 
+HttpRequest Provider::download(const std::string&, const std::string& url,
+                               const Credentials&) const {
+  return {"GET", url, {}, ""};
+}
+
 std::string Provider::error_message(const HttpResponse& r) const {
   Json j = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return "";
