@@ -144,6 +144,22 @@ const std::vector<ModelRow>& model_table() {
       m.image_field = "img_url";
       r.push_back(m);
     }
+    {
+      ModelRow m;
+      m.provider = "veo";
+      m.model = "veo-3.0-generate-001";
+      m.name = "Veo 3 (Gemini API)";
+      m.tasks = {Task::text_to_video, Task::image_to_video};
+      m.price = {PricePer::output_second, 0.40,
+                 "$0.40 per output second with audio, as the team's research notes quote "
+                 "third-party listings; Google's own Gemini API pricing page not read "
+                 "(read 2026-12)"};
+      m.typical_seconds = 120;
+      m.duration = DurationRule{"durationSeconds", {8}, false, ""};  // Veo 3 makes 8 s clips
+      m.ratios = {"16:9", "9:16"};
+      m.image_field = "image";
+      r.push_back(m);
+    }
     return r;
   }();
   return rows;

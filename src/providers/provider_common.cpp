@@ -67,6 +67,7 @@ const std::vector<std::unique_ptr<Provider>>& all_providers() {
     v.push_back(make_luma());
     v.push_back(make_kling());
     v.push_back(make_dashscope());
+    v.push_back(make_veo());
     return v;
   }();
   return list;

@@ -14,5 +14,6 @@ std::unique_ptr<Provider> make_bfl();        // bfl.cpp
 std::unique_ptr<Provider> make_luma();       // luma.cpp
 std::unique_ptr<Provider> make_kling();      // kling.cpp
 std::unique_ptr<Provider> make_dashscope();  // dashscope.cpp
+std::unique_ptr<Provider> make_veo();        // veo.cpp
 
 }  // namespace reel::providers

@@ -16,6 +16,7 @@
 #include "double_process.hpp"
 #include "providers/curl_http.hpp"
 #include "providers/kling_jwt.hpp"
+#include "providers/provider.hpp"
 #include "reel/core/error.hpp"
 #include "reel/pipeline/executor.hpp"
 #include "reel/sdk/session.hpp"
@@ -50,6 +51,7 @@ struct Case {
   // The key pair's other half ("" = a single key): `key_var` is then the signing secret,
   // which is never sent, and auth_prefix starts a token minted from both.
   const char* access_var = "";
+  double seconds = 5;  // a clip length the video models make
 };
 
 const Case kCases[] = {
@@ -77,6 +79,10 @@ const Case kCases[] = {
     {"dashscope", "DASHSCOPE_API_KEY", "dashscope:wan2.2-t2v-plus", model::Task::text_to_video, 832,
      480, "/api/v1/services/aigc/video-generation/video-synthesis", "Authorization", "Bearer ", "",
      "prompt", false, true, "dashscope:wan2.2-i2v-plus", 0, 0, "{}"},
+    // The prompt is instances[0].prompt; no seed (the Gemini API takes none); 8 s clips.
+    {"veo", "GEMINI_API_KEY", "veo:veo-3.0-generate-001", model::Task::text_to_video, 1280, 720,
+     "/v1beta/models/veo-3.0-generate-001:predictLongRunning", "x-goog-api-key", "", "", "prompt",
+     false, false, "veo:veo-3.0-generate-001", 0, 0, "{}", "", 8},
 };
 
 class Providers : public ::testing::TestWithParam<Case> {
@@ -107,7 +113,7 @@ class Providers : public ::testing::TestWithParam<Case> {
                    {"width", width ? width : c.width},
                    {"height", height ? height : c.height}};
     if (c.task == model::Task::text_to_video) {
-      params["duration"] = 5;
+      params["duration"] = c.seconds;
       params["fps"] = 8;
     }
     g.steps.push_back({"still", c.task, c.model, {}, params, {}});
@@ -130,12 +136,13 @@ class Providers : public ::testing::TestWithParam<Case> {
     req.prompt = "a blue vase";
     req.width = c.width;
     req.height = c.height;
-    req.duration_seconds = 5;
+    req.duration_seconds = c.seconds;
     return model::as_task<model::TextToVideo>(*m, c.task).generate_video(req, ctx).metadata;
   }
 
-  pipeline::Graph clip(double duration = 5, bool with_extra = true) {
+  pipeline::Graph clip(double duration = 0, bool with_extra = true) {
     const Case& c = GetParam();
+    if (duration == 0) duration = c.seconds;
     pipeline::Graph g;
     g.name = "hosted-clip";
     g.seed = 7;
@@ -215,7 +222,8 @@ TEST_P(Providers, SuccessSendsTheMappedFieldsWithTheProvidersAuthAndStoresTheRes
   EXPECT_EQ(submit["path"], GetParam().submit_path);
   EXPECT_EQ(submit["headers"]["Content-Type"], "application/json");
   Json body = Json::parse(submit["body"].get<std::string>());
-  if (body.contains("input")) body = body["input"];  // Replicate wraps the model's input
+  if (body.contains("input")) body = body["input"];             // Replicate wraps the model's input
+  if (body.contains("instances")) body = body["instances"][0];  // and Veo its instance
   EXPECT_EQ(body[GetParam().prompt_field], "a red cup on a table");
   if (GetParam().sends_seed)
     EXPECT_EQ(body["seed"], 7);
@@ -243,6 +251,15 @@ TEST_P(Providers, SuccessSendsTheMappedFieldsWithTheProvidersAuthAndStoresTheRes
     EXPECT_EQ(raw["parameters"]["seed"], 7);
     EXPECT_EQ(submit["headers"]["X-DashScope-Async"], "enable");  // the submission only
     EXPECT_FALSE(st["requests"][1]["headers"].contains("X-DashScope-Async"));
+  }
+  if (is("veo")) {
+    const Json raw = Json::parse(submit["body"].get<std::string>());
+    EXPECT_EQ(raw["parameters"]["aspectRatio"], "16:9");
+    EXPECT_EQ(raw["parameters"]["durationSeconds"], 8);
+    EXPECT_FALSE(raw["parameters"].contains("seed"));  // the Gemini API takes none
+    // The file download carried the key: it is on the API's own host.
+    const Json& last = st["requests"].back();
+    EXPECT_NE(last["path"].get<std::string>().find(":download?alt=media"), std::string::npos);
   }
   if (is("kling")) {
     EXPECT_EQ(body["model_name"], "kling-v2-1");
@@ -383,6 +400,7 @@ TEST_P(ProvidersVideo, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
   expect_auth(submit);
   Json body = Json::parse(submit["body"].get<std::string>());
   if (body.contains("input")) body = body["input"];
+  if (body.contains("instances")) body = body["instances"][0];
   if (is("luma")) {
     // Luma takes URLs only: the keyframes from provider_input, never the data URI.
     EXPECT_EQ(submit["path"], "/generations/video");
@@ -399,6 +417,13 @@ TEST_P(ProvidersVideo, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
     EXPECT_EQ(raw["parameters"]["duration"], 5);
     EXPECT_FALSE(raw["parameters"].contains("resolution"));  // a tier: DashScope's default
     EXPECT_TRUE(plan.steps.back().unpriced);                 // quoted in CNY only
+  } else if (is("veo")) {
+    // Veo takes the still inline: bare base64 bytes and their type.
+    EXPECT_EQ(body["image"]["bytesBase64Encoded"].get<std::string>().rfind("iVBORw0KGgo", 0), 0u);
+    EXPECT_EQ(body["image"]["mimeType"], "image/png");
+    EXPECT_EQ(submit["path"], "/v1beta/models/veo-3.0-generate-001:predictLongRunning");
+    EXPECT_NEAR(plan.steps.back().usd, 3.2, 1e-9);  // 8 s at $0.40 per output second
+    EXPECT_NEAR(film.usd.value, 3.2, 1e-9);
   } else if (is("kling")) {
     // Kling takes the still as bare base64: no "data:image/png;base64," before it.
     EXPECT_EQ(submit["path"], "/v1/videos/image2video");
@@ -426,6 +451,8 @@ TEST_P(ProvidersVideo, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
     EXPECT_EQ(body["ratio"], "1280:720");
     EXPECT_NEAR(plan.steps.back().usd, 0.25, 1e-9);  // $0.05 per output second
     EXPECT_NEAR(film.usd.value, 0.25, 1e-9);
+  } else if (is("veo")) {
+    EXPECT_TRUE(film.paid);  // priced above
   } else {
     EXPECT_TRUE(plan.steps.back().unpriced);
     EXPECT_TRUE(film.unpriced);
@@ -468,6 +495,11 @@ TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
       big_seed.seed = 3'000'000'000ull;
       msg = message_of([&] { ex.run(big_seed); });
       EXPECT_NE(msg.find("seed in 0..2147483647"), std::string::npos) << msg;
+    } else if (is("veo")) {
+      msg = message_of([&] { ex.run(job("a cup", 1000, 1000)); });
+      EXPECT_NE(msg.find("makes the aspect ratios 16:9, 9:16"), std::string::npos) << msg;
+      msg = message_of([&] { ex.run(clip(5)); });
+      EXPECT_NE(msg.find("makes clips of 8 s"), std::string::npos) << msg;
     } else if (is("kling")) {
       msg = message_of([&] { ex.run(job("a cup", 100, 30)); });
       EXPECT_NE(msg.find("16:9, 9:16, 1:1"), std::string::npos) << msg;
@@ -608,6 +640,52 @@ TEST_P(ProvidersDashScope, ProviderInputIsLaidOverTheBodyFieldByField) {
   EXPECT_EQ(body["input"]["prompt"], "a red cup on a table");
 }
 
+// Veo alone: its files need the key, which must never reach another origin.
+class ProvidersVeo : public Providers {};
+
+TEST_P(ProvidersVeo, TheKeyGoesOnlyToTheApisOwnOriginEvenThroughARedirect) {
+  const providers::Provider& veo = *providers::find_provider("veo");
+  const providers::Credentials keys{{kKey}};
+  const std::string google = "https://generativelanguage.googleapis.com";
+  auto keyed = [&](const std::string& base, const std::string& url) {
+    return !veo.download(base, url, keys).headers.empty();
+  };
+  EXPECT_TRUE(keyed(google, google + "/v1beta/files/abc:download?alt=media"));
+  EXPECT_FALSE(keyed(google, "http://generativelanguage.googleapis.com/v1beta/files/abc"));
+  EXPECT_FALSE(keyed(google, google + ".evil.example/v1beta/files/abc"));
+  EXPECT_FALSE(keyed(google, google + "@evil.example/v1beta/files/abc"));
+  EXPECT_FALSE(keyed(google, "https://storage.googleapis.com/bucket/video.mp4"));
+  EXPECT_FALSE(keyed("http://127.0.0.1:8080", "http://127.0.0.1:9090/v1beta/files/abc"));
+
+  // The file answers 302 to another origin: followed without the key.
+  double_->configure({{"redirect_download", "other"}});
+  auto ex = executor();
+  pipeline::RunResult r = ex.run(job());
+  ASSERT_TRUE(r.output.video);
+  const Json st = double_->state();
+  int to_storage = 0;
+  for (const auto& req : st["requests"]) {
+    const std::string path = req["path"];
+    if (path.find(":download?alt=media") != std::string::npos)
+      EXPECT_EQ(req["headers"]["x-goog-api-key"], kKey);
+    if (path.rfind("/storage/", 0) == 0) {
+      ++to_storage;
+      for (const auto& [name, value] : req["headers"].items()) {
+        EXPECT_NE(name, "x-goog-api-key");
+        EXPECT_EQ(value.dump().find(kKey), std::string::npos) << name;
+      }
+    }
+  }
+  EXPECT_EQ(to_storage, 1);
+
+  // A redirect on the same origin keeps it.
+  double_->configure({{"redirect_download", "same"}});
+  ex.run(job("another prompt"));
+  const Json last = double_->state()["requests"].back();
+  EXPECT_EQ(last["path"], "/v1beta/files/copy:download?alt=media");
+  EXPECT_EQ(last["headers"]["x-goog-api-key"], kKey);
+}
+
 std::vector<Case> cases_of(const std::string& provider) {
   std::vector<Case> v;
   for (const Case& c : kCases)
@@ -627,6 +705,8 @@ INSTANTIATE_TEST_SUITE_P(EveryAdapter, Providers, ::testing::ValuesIn(kCases),
 INSTANTIATE_TEST_SUITE_P(Kling, ProvidersKling, ::testing::ValuesIn(cases_of("kling")),
                          [](const auto& info) { return std::string(info.param.provider); });
 INSTANTIATE_TEST_SUITE_P(DashScope, ProvidersDashScope, ::testing::ValuesIn(cases_of("dashscope")),
+                         [](const auto& info) { return std::string(info.param.provider); });
+INSTANTIATE_TEST_SUITE_P(Veo, ProvidersVeo, ::testing::ValuesIn(cases_of("veo")),
                          [](const auto& info) { return std::string(info.param.provider); });
 INSTANTIATE_TEST_SUITE_P(VideoAdapters, ProvidersVideo, ::testing::ValuesIn(video_cases()),
                          [](const auto& info) { return std::string(info.param.provider); });
