@@ -83,10 +83,33 @@ struct Session {
   }
 
   Json submit(const CallInput& in, const model::RunContext& ctx) {
+    return p.task_of(in, accepted(in, api, ctx));
+  }
+
+  // A synchronous provider's one request, bounded by the call's timeout rather than the
+  // API's usual minute: generating is what it waits for.
+  TaskStatus submit_and_wait(const CallInput& in, const model::RunContext& ctx) {
+    HttpLimits limits = api;
+    limits.total_timeout = std::chrono::duration_cast<milliseconds>(o.timeout);
+    const auto start = Clock::now();
+    try {
+      return p.status_of(Json::object(), accepted(in, limits, ctx));
+    } catch (const Error& e) {
+      // curl ends the transfer at the limit: a little under it counts as the limit.
+      if (e.kind() != ErrorKind::Io || Clock::now() - start < o.timeout - milliseconds(100)) throw;
+      throw Error(ErrorKind::Io, p.name() + " request did not finish within " +
+                                     std::to_string(o.timeout.count()) + " s; " +
+                                     cancel(Json::object()));
+    }
+  }
+
+  // The provider's 2xx answer to the submission, after retrying 429 and 502-504.
+  HttpResponse accepted(const CallInput& in, const HttpLimits& limits,
+                        const model::RunContext& ctx) {
     const HttpRequest req = p.submit(base, in, keys);
     for (int attempt = 1;; ++attempt) {
-      HttpResponse r = send(req, api, ctx);
-      if (r.status >= 200 && r.status < 300) return p.task_of(in, r);
+      HttpResponse r = send(req, limits, ctx);
+      if (r.status >= 200 && r.status < 300) return r;
       if (!retryable(r.status) || attempt == kSubmitAttempts) fail("refused the request", r);
       ctx.progress(0, p.name() + ": busy (HTTP " + std::to_string(r.status) + "), retrying");
       wait_for(retry_after(r).value_or(milliseconds(1000 << std::min(attempt, 5))), ctx);
@@ -184,7 +207,9 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
   if (overridden) s.download.allowed_host = url_host(s.base);
 
   CallOutput out;
-  Json task;
+  Json task = Json::object();
+  TaskStatus st;
+  bool finished = false;  // a synchronous provider answered with the outcome
   const bool can_record = ctx.pending && !ctx.call_key.empty();
   if (can_record)
     if (auto rec = ctx.pending->find_pending(ctx.call_key);
@@ -193,7 +218,11 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
       out.resumed = true;
       ctx.progress(0, p.name() + ": resuming task " + task.value("id", std::string("?")));
     }
-  if (!out.resumed) {
+  if (!out.resumed && p.synchronous()) {
+    ctx.check_cancelled();
+    st = s.submit_and_wait(in, ctx);
+    finished = true;
+  } else if (!out.resumed) {
     ctx.check_cancelled();
     task = s.submit(in, ctx);
     if (can_record)
@@ -209,9 +238,8 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
   milliseconds interval = o.poll_interval.count() > 0 ? o.poll_interval : p.poll_interval();
   const milliseconds max_interval = interval * 8;
   int failures = 0;
-  TaskStatus st;
   try {
-    for (bool first = true;; first = false) {
+    for (bool first = true; !finished; first = false) {
       if (!first) wait_for(s.jittered(interval), ctx);
       if (Clock::now() > deadline) {
         const std::string fate = s.cancel(task);
@@ -282,6 +310,10 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
     throw;
   }
 
+  if (finished && st.state != TaskState::succeeded)
+    throw Error(ErrorKind::InvalidInput,
+                redact(p.name() + " request failed" + (st.message.empty() ? "" : ": " + st.message),
+                       s.keys));
   if (st.outputs.empty()) {
     forget();
     throw Error(ErrorKind::InvalidInput,
@@ -293,6 +325,10 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
   if (out.url.rfind("data:", 0) == 0) {
     out.bytes = decode_data_uri(out.url);
     out.url = "data:";
+    // An inline result skipped the download's cap: the same limit holds.
+    if (out.bytes.size() > o.max_download_bytes)
+      throw Error(ErrorKind::InvalidInput, p.name() + ": the inline result is larger than " +
+                                               std::to_string(o.max_download_bytes) + " bytes");
   } else {
     HttpResponse d = s.fetch_result(out.url, ctx);
     if (d.status < 200 || d.status >= 300)

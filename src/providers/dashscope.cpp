@@ -11,7 +11,6 @@
 //   POST {base}/api/v1/tasks/{task_id}/cancel — only while PENDING: a running task goes on.
 // Auth "Authorization: Bearer <DASHSCOPE_API_KEY>". img_url takes a URL or a base64 data
 // URI, so reel's composited still is sent as is.
-#include <algorithm>
 
 #include "providers/provider.hpp"
 #include "providers/provider_list.hpp"
@@ -50,7 +49,7 @@ class DashScope final : public Provider {
     // parameters.resolution, DashScope's default 1080P), not a size: the clip keeps the
     // still's aspect, and reel's width and height are the still's own.
     if (in.task == model::Task::text_to_video && in.width > 0 && in.height > 0)
-      parameters["size"] = size_of(in, id);
+      parameters["size"] = listed_size_of(in, id, "*");
     Json body = {{"model", in.model}, {"input", input}, {"parameters", parameters}};
     // provider_input laid over the body field by field ({"parameters": {"prompt_extend":
     // false}} keeps the mapped size), unlike the flat merge of the other adapters.
@@ -125,18 +124,6 @@ class DashScope final : public Provider {
     const Json j = Json::parse(r.body, nullptr, false);
     if (!j.is_object()) throw Error(ErrorKind::Io, "DashScope's task answer is not JSON");
     return json_string(j, "/output/task_status");
-  }
-
-  // "W*H", exactly one of the row's sizes (DashScope's own spelling).
-  static std::string size_of(const CallInput& in, const std::string& id) {
-    const std::string asked = std::to_string(in.width) + "*" + std::to_string(in.height);
-    if (!in.row || in.row->ratios.empty()) return asked;
-    if (std::find(in.row->ratios.begin(), in.row->ratios.end(), asked) != in.row->ratios.end())
-      return asked;
-    throw Error(ErrorKind::InvalidInput, id + " makes the sizes " + join(in.row->ratios) + "; " +
-                                             std::to_string(in.width) + "x" +
-                                             std::to_string(in.height) +
-                                             " was asked (set width and height to one of them)");
   }
 };
 

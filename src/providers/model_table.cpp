@@ -160,6 +160,21 @@ const std::vector<ModelRow>& model_table() {
       m.image_field = "image";
       r.push_back(m);
     }
+    {
+      ModelRow m;
+      m.provider = "openai";
+      m.model = "gpt-image-1";
+      m.name = "GPT Image 1 (OpenAI)";
+      m.tasks = {Task::text_to_image};
+      // The price depends on quality and size, which provider_input may set.
+      m.price = {PricePer::unpriced, 0,
+                 "about $0.011 / $0.042 / $0.167 per 1024x1024 image at low / medium / high "
+                 "quality, as the team's research notes quote a reseller (read 2026-12); "
+                 "OpenAI's own pricing page not read; set one in prices"};
+      m.typical_seconds = 40;
+      m.ratios = {"1024x1024", "1536x1024", "1024x1536"};
+      r.push_back(m);
+    }
     return r;
   }();
   return rows;

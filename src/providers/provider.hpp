@@ -54,6 +54,10 @@ class Provider {
   virtual std::string name() const = 0;  // id prefix: "fal"
   virtual std::vector<std::string> key_vars() const = 0;
   virtual std::string default_base_url() const = 0;
+  // A synchronous API: the submission's answer is the outcome, read by status_of (with
+  // an empty task) — no task, no pending-call record, no polling. Such a call cannot be
+  // resumed: a run killed mid-request pays again when re-run.
+  virtual bool synchronous() const { return false; }
   // The documented polling interval (the engine backs off from it, with jitter).
   virtual std::chrono::milliseconds poll_interval() const { return std::chrono::seconds(1); }
 
@@ -108,6 +112,10 @@ void merge_provider_input(Json& body, const CallInput& in);
 // "21:9"); the reduced ratio for a model without any; InvalidInput naming them otherwise.
 // Both sides must be positive.
 std::string aspect_ratio_of(const CallInput& in, const std::string& id);
+// width and height joined by `separator` ("1280*720", "1024x1024"), which must be one of
+// the row's sizes when it lists any; InvalidInput naming them otherwise.
+std::string listed_size_of(const CallInput& in, const std::string& id,
+                           const std::string& separator);
 // "a, b, c": allowed values for an error message.
 std::string join(const std::vector<std::string>& values);
 

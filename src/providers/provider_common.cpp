@@ -68,6 +68,7 @@ const std::vector<std::unique_ptr<Provider>>& all_providers() {
     v.push_back(make_kling());
     v.push_back(make_dashscope());
     v.push_back(make_veo());
+    v.push_back(make_openai());
     return v;
   }();
   return list;
@@ -145,6 +146,18 @@ std::string aspect_ratio_of(const CallInput& in, const std::string& id) {
                                            "; " + std::to_string(in.width) + "x" +
                                            std::to_string(in.height) + " is " + reduced +
                                            " (set width and height to one of them)");
+}
+
+std::string listed_size_of(const CallInput& in, const std::string& id,
+                           const std::string& separator) {
+  const std::string asked = std::to_string(in.width) + separator + std::to_string(in.height);
+  if (!in.row || in.row->ratios.empty() ||
+      std::find(in.row->ratios.begin(), in.row->ratios.end(), asked) != in.row->ratios.end())
+    return asked;
+  throw Error(ErrorKind::InvalidInput, id + " makes the sizes " + join(in.row->ratios) + "; " +
+                                           std::to_string(in.width) + "x" +
+                                           std::to_string(in.height) +
+                                           " was asked (set width and height to one of them)");
 }
 
 }  // namespace reel::providers

@@ -15,5 +15,6 @@ std::unique_ptr<Provider> make_luma();       // luma.cpp
 std::unique_ptr<Provider> make_kling();      // kling.cpp
 std::unique_ptr<Provider> make_dashscope();  // dashscope.cpp
 std::unique_ptr<Provider> make_veo();        // veo.cpp
+std::unique_ptr<Provider> make_openai();     // openai.cpp
 
 }  // namespace reel::providers

@@ -51,7 +51,8 @@ struct Case {
   // The key pair's other half ("" = a single key): `key_var` is then the signing secret,
   // which is never sent, and auth_prefix starts a token minted from both.
   const char* access_var = "";
-  double seconds = 5;  // a clip length the video models make
+  double seconds = 5;        // a clip length the video models make
+  bool synchronous = false;  // the answer is the image: no task to poll, resume or cancel
 };
 
 const Case kCases[] = {
@@ -83,6 +84,26 @@ const Case kCases[] = {
     {"veo", "GEMINI_API_KEY", "veo:veo-3.0-generate-001", model::Task::text_to_video, 1280, 720,
      "/v1beta/models/veo-3.0-generate-001:predictLongRunning", "x-goog-api-key", "", "", "prompt",
      false, false, "veo:veo-3.0-generate-001", 0, 0, "{}", "", 8},
+    {"openai",
+     "OPENAI_API_KEY",
+     "openai:gpt-image-1",
+     model::Task::text_to_image,
+     1024,
+     1024,
+     "/v1/images/generations",
+     "Authorization",
+     "Bearer ",
+     "",
+     "prompt",
+     false,
+     false,
+     "",
+     0,
+     0,
+     "{}",
+     "",
+     5,
+     true},
 };
 
 class Providers : public ::testing::TestWithParam<Case> {
@@ -261,6 +282,12 @@ TEST_P(Providers, SuccessSendsTheMappedFieldsWithTheProvidersAuthAndStoresTheRes
     const Json& last = st["requests"].back();
     EXPECT_NE(last["path"].get<std::string>().find(":download?alt=media"), std::string::npos);
   }
+  if (is("openai")) {
+    EXPECT_EQ(body["model"], "gpt-image-1");
+    EXPECT_EQ(body["size"], "1024x1024");
+    EXPECT_EQ(body["n"], 1);
+    EXPECT_EQ(st["requests"].size(), 1u);  // synchronous: the answer was the image
+  }
   if (is("kling")) {
     EXPECT_EQ(body["model_name"], "kling-v2-1");
     EXPECT_EQ(body["aspect_ratio"], "16:9");
@@ -357,6 +384,18 @@ TEST_P(Providers, CancellingTheRunCallsTheProvidersCancelEndpoint) {
 }
 
 TEST_P(Providers, AnInterruptedWaitResumesTheSameTaskWithoutASecondSubmission) {
+  if (GetParam().synchronous) {
+    // Nothing to resume: no pending-call record is written, and a second call (as after
+    // a run killed mid-request) submits, and pays, again.
+    model::RunContext ctx;
+    ctx.call_key = "0123456789abcdef0123456789abcdef";
+    ctx.pending = store_.get();
+    call_directly(ctx);
+    EXPECT_FALSE(store_->find_pending(ctx.call_key));
+    EXPECT_EQ(call_directly(ctx)["resumed"], false);
+    EXPECT_EQ(double_->count("submit"), 2);
+    return;
+  }
   double_->configure({{"never_finish", true}});
   model::RunContext ctx;
   ctx.call_key = "0123456789abcdef0123456789abcdef";
@@ -500,6 +539,13 @@ TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
       EXPECT_NE(msg.find("makes the aspect ratios 16:9, 9:16"), std::string::npos) << msg;
       msg = message_of([&] { ex.run(clip(5)); });
       EXPECT_NE(msg.find("makes clips of 8 s"), std::string::npos) << msg;
+    } else if (is("openai")) {
+      msg = message_of([&] { ex.run(job("a cup", 1000, 700)); });
+      EXPECT_NE(msg.find("1024x1024, 1536x1024, 1024x1536"), std::string::npos) << msg;
+      pipeline::Graph two = job();
+      two.steps[0].params["extra"] = {{"provider_input", {{"n", 2}}}};
+      msg = message_of([&] { ex.run(two); });
+      EXPECT_NE(msg.find("one image per call (n = 1)"), std::string::npos) << msg;
     } else if (is("kling")) {
       msg = message_of([&] { ex.run(job("a cup", 100, 30)); });
       EXPECT_NE(msg.find("16:9, 9:16, 1:1"), std::string::npos) << msg;
