@@ -1,6 +1,6 @@
-// Kling's own API (Kuaishou; the API reference's image-to-video page and its "API
-// authentication" section, and the response models in ComfyUI's
-// comfy_api_nodes/apis/kling.py):
+// Kling's own API (Kuaishou; a stored copy of its API reference's image-to-video page,
+// the response models in ComfyUI's comfy_api_nodes/apis/kling.py, and the token's claims
+// as third-party guides and clients describe Kling's authentication section):
 //   POST {base}/v1/videos/text2video  {model_name, prompt, negative_prompt, duration "5",
 //                                      mode std|pro, aspect_ratio}
 //   POST {base}/v1/videos/image2video {model_name, image, prompt, negative_prompt, duration,

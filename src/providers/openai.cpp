@@ -1,5 +1,5 @@
-// OpenAI's image generation (the team's research notes on the Images API; OpenAI's API
-// reference for images):
+// OpenAI's image generation (the team's research notes on the Images API; not checked
+// against OpenAI's SDK or reference in this change):
 //   POST {base}/v1/images/generations {model: gpt-image-1, prompt, size, n, quality,
 //        output_format, background, moderation} → {created, data: [{b64_json}], usage}
 // Synchronous: the answer is the image, so the engine neither records nor polls a task

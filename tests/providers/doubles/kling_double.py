@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""TEST DOUBLE of Kling's video API (Kling's API reference: the image-to-video page and
-its "API authentication" section; answer models in ComfyUI comfy_api_nodes/apis/kling.py).
+"""TEST DOUBLE of Kling's video API (a stored copy of Kling's image-to-video API reference
+page; answer models in ComfyUI comfy_api_nodes/apis/kling.py; the token's claims as
+third-party guides and clients describe Kling's authentication section).
 
   POST /v1/videos/text2video  {model_name, prompt, negative_prompt, duration, mode,
                                aspect_ratio}

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """TEST DOUBLE of OpenAI's Images API, generations only (the team's research notes on
-the Images API; OpenAI's API reference for images).
+the Images API; not checked against OpenAI's SDK or reference).
 
   POST /v1/images/generations {model, prompt, size, n, quality, output_format, ...}
        -> {created, data: [{b64_json}], usage}   (synchronous: the answer is the image)
