@@ -566,6 +566,8 @@ TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
   if (*GetParam().access_var) needs.push_back(std::string("env:") + GetParam().access_var);
   needs.push_back(std::string("env:") + GetParam().key_var);
   EXPECT_EQ(card.availability.needs, needs);
+  // Every variable named, the key pair's second half too.
+  EXPECT_NE(card.description.find(GetParam().key_var), std::string::npos) << card.description;
   auto ex = executor();
   const std::string msg = message_of([&] { ex.run(job()); });
   EXPECT_NE(msg.find(GetParam().key_var), std::string::npos) << msg;
