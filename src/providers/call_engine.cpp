@@ -17,6 +17,7 @@ using std::chrono::milliseconds;
 
 constexpr int kSubmitAttempts = 5;
 constexpr int kPollFailures = 20;  // consecutive 429/5xx/transport failures while polling
+constexpr int kMaxRedirects = 5;
 
 bool retryable(int status) {
   return status == 429 || status == 502 || status == 503 || status == 504;
@@ -38,6 +39,16 @@ void wait_for(milliseconds d, const model::RunContext& ctx) {
         milliseconds(25), std::chrono::duration_cast<milliseconds>(until - Clock::now())));
   }
   ctx.check_cancelled();
+}
+
+// A redirect's Location made absolute against the URL that answered it.
+std::string resolve_location(const std::string& from, const std::string& location) {
+  if (location.find("://") != std::string::npos) return location;
+  const auto scheme = from.find("://");
+  if (location.empty() || location.front() != '/' || scheme == std::string::npos)
+    throw Error(ErrorKind::Io, "a result download was redirected to '" + location.substr(0, 100) +
+                                   "', which reel cannot follow");
+  return from.substr(0, from.find('/', scheme + 3)) + location;
 }
 
 struct Session {
@@ -72,28 +83,75 @@ struct Session {
   }
 
   Json submit(const CallInput& in, const model::RunContext& ctx) {
+    return p.task_of(in, accepted(in, api, ctx));
+  }
+
+  // A synchronous provider's one request, bounded by the call's timeout rather than the
+  // API's usual minute: generating is what it waits for.
+  TaskStatus submit_and_wait(const CallInput& in, const model::RunContext& ctx) {
+    HttpLimits limits = api;
+    limits.total_timeout = std::chrono::duration_cast<milliseconds>(o.timeout);
+    const auto start = Clock::now();
+    try {
+      return p.status_of(Json::object(), accepted(in, limits, ctx));
+    } catch (const Error& e) {
+      // curl ends the transfer at the limit: a little under it counts as the limit.
+      if (e.kind() != ErrorKind::Io || Clock::now() - start < o.timeout - milliseconds(100)) throw;
+      throw Error(ErrorKind::Io, p.name() + " request did not finish within " +
+                                     std::to_string(o.timeout.count()) + " s; " +
+                                     cancel(Json::object()));
+    }
+  }
+
+  // The provider's 2xx answer to the submission, after retrying 429 and 502-504.
+  HttpResponse accepted(const CallInput& in, const HttpLimits& limits,
+                        const model::RunContext& ctx) {
     const HttpRequest req = p.submit(base, in, keys);
     for (int attempt = 1;; ++attempt) {
-      HttpResponse r = send(req, api, ctx);
-      if (r.status >= 200 && r.status < 300) return p.task_of(in, r);
+      HttpResponse r = send(req, limits, ctx);
+      if (r.status >= 200 && r.status < 300) return r;
       if (!retryable(r.status) || attempt == kSubmitAttempts) fail("refused the request", r);
       ctx.progress(0, p.name() + ": busy (HTTP " + std::to_string(r.status) + "), retrying");
       wait_for(retry_after(r).value_or(milliseconds(1000 << std::min(attempt, 5))), ctx);
     }
   }
 
-  // False when the provider has no cancel endpoint (its task runs on, and is billed).
-  bool cancel(const Json& task) {
-    // Best effort, never under the caller's (already cancelled) token.
+  // A result file. A request that carries a key follows redirects here, one hop at a
+  // time, asking the provider again for each URL, so the key goes only where it says.
+  HttpResponse fetch_result(std::string url, const model::RunContext& ctx) {
+    for (int hop = 0;; ++hop) {
+      const HttpRequest req = p.download(base, url, keys);
+      HttpLimits limits = download;
+      limits.follow_redirects = req.headers.empty();
+      HttpResponse d = send(req, limits, ctx);
+      const std::string location = d.header("location");
+      if (limits.follow_redirects || d.status < 300 || d.status >= 400 || location.empty() ||
+          hop == kMaxRedirects)
+        return d;
+      url = resolve_location(url, location);
+    }
+  }
+
+  // What became of the task at the provider, for the timeout's message. Best effort,
+  // never under the caller's (already cancelled) token.
+  std::string cancel(const Json& task) {
     auto req = p.cancel(base, task, keys);
-    if (!req) return false;
+    if (!req)
+      return p.name() + " has no cancel endpoint: the task may still finish there and be billed";
     try {
       HttpLimits quick = api;
       quick.total_timeout = milliseconds(10'000);
-      http.send(*req, quick);
+      const HttpResponse r = http.send(*req, quick);
+      if (r.status >= 200 && r.status < 300) return "it was cancelled at the provider";
+      // Some providers cancel only queued tasks: a running one goes on, and is billed.
+      const std::string why = p.error_message(r);
+      return redact(p.name() + " refused to cancel it (HTTP " + std::to_string(r.status) +
+                        (why.empty() ? "" : ": " + why) +
+                        "): it may still finish there and be billed",
+                    keys);
     } catch (const std::exception&) {
+      return "cancelling it at the provider failed: it may still finish there and be billed";
     }
-    return true;
   }
 };
 
@@ -143,13 +201,19 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
   while (!s.base.empty() && s.base.back() == '/') s.base.pop_back();
   s.api.max_body_bytes = 16ull << 20;
   s.api.total_timeout = milliseconds(60'000);
+  // API requests carry the key, some in a custom header (x-key, x-goog-api-key) that
+  // libcurl would resend to any host a redirect names: providers' APIs answer in place, so
+  // a redirect there is an error (the provider's status, not a followed hop).
+  s.api.follow_redirects = false;
   s.download.max_body_bytes = o.max_download_bytes;
   s.download.total_timeout = milliseconds(600'000);
   s.download.refuse_private = true;  // result URLs come from the provider: no internal hosts
   if (overridden) s.download.allowed_host = url_host(s.base);
 
   CallOutput out;
-  Json task;
+  Json task = Json::object();
+  TaskStatus st;
+  bool finished = false;  // a synchronous provider answered with the outcome
   const bool can_record = ctx.pending && !ctx.call_key.empty();
   if (can_record)
     if (auto rec = ctx.pending->find_pending(ctx.call_key);
@@ -158,7 +222,11 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
       out.resumed = true;
       ctx.progress(0, p.name() + ": resuming task " + task.value("id", std::string("?")));
     }
-  if (!out.resumed) {
+  if (!out.resumed && p.synchronous()) {
+    ctx.check_cancelled();
+    st = s.submit_and_wait(in, ctx);
+    finished = true;
+  } else if (!out.resumed) {
     ctx.check_cancelled();
     task = s.submit(in, ctx);
     if (can_record)
@@ -174,19 +242,14 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
   milliseconds interval = o.poll_interval.count() > 0 ? o.poll_interval : p.poll_interval();
   const milliseconds max_interval = interval * 8;
   int failures = 0;
-  TaskStatus st;
   try {
-    for (bool first = true;; first = false) {
+    for (bool first = true; !finished; first = false) {
       if (!first) wait_for(s.jittered(interval), ctx);
       if (Clock::now() > deadline) {
-        const bool cancelled = s.cancel(task);
+        const std::string fate = s.cancel(task);
         forget();
-        throw Error(ErrorKind::Io,
-                    p.name() + " task " + out.task_id + " did not finish within " +
-                        std::to_string(o.timeout.count()) + " s; " +
-                        (cancelled ? "it was cancelled at the provider"
-                                   : p.name() + " has no cancel endpoint: the task may still "
-                                                "finish there and be billed"));
+        throw Error(ErrorKind::Io, p.name() + " task " + out.task_id + " did not finish within " +
+                                       std::to_string(o.timeout.count()) + " s; " + fate);
       }
       HttpResponse r;
       try {
@@ -200,7 +263,7 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
         if (auto ra = retry_after(r)) wait_for(*ra, ctx);
         continue;
       }
-      if (r.status == 404 && out.resumed) {
+      if (out.resumed && p.task_forgotten(r)) {
         // The provider no longer has the task an earlier run left: submit anew, once.
         forget();
         out.resumed = false;
@@ -251,6 +314,10 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
     throw;
   }
 
+  if (finished && st.state != TaskState::succeeded)
+    throw Error(ErrorKind::InvalidInput,
+                redact(p.name() + " request failed" + (st.message.empty() ? "" : ": " + st.message),
+                       s.keys));
   if (st.outputs.empty()) {
     forget();
     throw Error(ErrorKind::InvalidInput,
@@ -262,8 +329,12 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
   if (out.url.rfind("data:", 0) == 0) {
     out.bytes = decode_data_uri(out.url);
     out.url = "data:";
+    // An inline result skipped the download's cap: the same limit holds.
+    if (out.bytes.size() > o.max_download_bytes)
+      throw Error(ErrorKind::InvalidInput, p.name() + ": the inline result is larger than " +
+                                               std::to_string(o.max_download_bytes) + " bytes");
   } else {
-    HttpResponse d = s.send({"GET", out.url, {}, ""}, s.download, ctx);
+    HttpResponse d = s.fetch_result(out.url, ctx);
     if (d.status < 200 || d.status >= 300)
       throw Error(ErrorKind::Io, p.name() + ": downloading the result from " + url_host(out.url) +
                                      " answered HTTP " + std::to_string(d.status));

@@ -38,6 +38,10 @@ struct HttpLimits {
   // the user overrode chose that host on purpose.
   bool refuse_private = false;
   std::string allowed_host;
+  // False: a 3xx comes back as the answer (its Location among the headers). libcurl
+  // resends custom headers to whatever host a redirect names, so a request carrying a
+  // key in one must not follow redirects blindly.
+  bool follow_redirects = true;
 };
 
 class CurlHttp {

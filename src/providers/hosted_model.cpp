@@ -164,15 +164,21 @@ class HostedModel final : public model::TextToImage,
     c.price = row_ ? row_->price
                    : model::CallPrice{model::PricePer::unpriced, 0,
                                       "not in reel's price table: set a price for it"};
-    c.description = "hosted by " + provider_.name() + "; runs with your " +
-                    provider_.key_vars().front() + " (docs/providers.md)";
+    // Kling needs a key pair: name every variable, not just the first.
+    std::string vars, missing;
     std::vector<std::string> needs;
-    for (const auto& var : provider_.key_vars())
-      if (auto it = options_.keys.find(var); it == options_.keys.end() || it->second.empty())
+    for (const auto& var : provider_.key_vars()) {
+      vars += (vars.empty() ? "" : " and ") + var;
+      if (auto it = options_.keys.find(var); it == options_.keys.end() || it->second.empty()) {
         needs.push_back("env:" + var);
-    c.availability = needs.empty() ? model::Availability::ready("key set")
-                                   : model::Availability::missing(
-                                         "no API key: set " + needs.front().substr(4), needs);
+        missing += (missing.empty() ? "" : " and ") + var;
+      }
+    }
+    c.description =
+        "hosted by " + provider_.name() + "; runs with your " + vars + " (docs/providers.md)";
+    c.availability = needs.empty()
+                         ? model::Availability::ready("key set")
+                         : model::Availability::missing("no API key: set " + missing, needs);
     return c;
   }
 

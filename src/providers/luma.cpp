@@ -7,7 +7,6 @@
 //   DELETE {base}/generations/{id}
 // Auth "Authorization: Bearer <LUMAAI_API_KEY>". Keyframe images are URLs only: Luma has
 // no upload endpoint, so reel's composited first frame (a data URI) cannot be sent.
-#include <numeric>
 #include <string>
 
 #include "providers/provider.hpp"
@@ -44,7 +43,7 @@ class Luma final : public Provider {
                        "\"url\": \"https://...\"}}); it has no upload for reel's still");
     // No seed: Luma's request has none, so the same call may give another clip.
     Json body = {{"model", in.model}, {"prompt", in.prompt}};
-    if (in.width > 0 && in.height > 0) body["aspect_ratio"] = aspect_of(in, id);
+    if (in.width > 0 && in.height > 0) body["aspect_ratio"] = aspect_ratio_of(in, id);
     if (Json d = duration_value(in); !d.is_null()) body["duration"] = d;
     merge_provider_input(body, in);
     return {"POST", base + "/generations/video", auth(keys), body.dump()};
@@ -93,23 +92,6 @@ class Luma final : public Provider {
 
   static std::string generation_url(const std::string& base, const Json& task) {
     return base + "/generations/" + task.at("id").get<std::string>();
-  }
-
-  // width x height as one of the row's "W:H" aspect ratios (1280x720 is "16:9", 2100x900
-  // "21:9"): compared as ratios, since "21:9" is not in lowest terms.
-  static std::string aspect_of(const CallInput& in, const std::string& id) {
-    const int g = std::gcd(in.width, in.height);
-    const std::string reduced = std::to_string(in.width / g) + ":" + std::to_string(in.height / g);
-    if (!in.row || in.row->ratios.empty()) return reduced;
-    for (const auto& r : in.row->ratios) {
-      const auto colon = r.find(':');
-      const long a = std::stol(r.substr(0, colon)), b = std::stol(r.substr(colon + 1));
-      if (long(in.width) * b == long(in.height) * a) return r;
-    }
-    throw Error(ErrorKind::InvalidInput, id + " makes the aspect ratios " + join(in.row->ratios) +
-                                             "; " + std::to_string(in.width) + "x" +
-                                             std::to_string(in.height) + " is " + reduced +
-                                             " (set width and height to one of them)");
   }
 };
 

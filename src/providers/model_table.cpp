@@ -105,6 +105,76 @@ const std::vector<ModelRow>& model_table() {
       m.image_field = "keyframes";
       r.push_back(m);
     }
+    {
+      ModelRow m;
+      m.provider = "kling";
+      m.model = "kling-v2-1";
+      m.name = "Kling 2.1 (Kling's own API)";
+      m.tasks = {Task::text_to_video, Task::image_to_video};
+      // Kling sells prepaid resource packs in units; the units a 2.1 clip costs were not
+      // found in a source that could be read.
+      m.price = {PricePer::unpriced, 0,
+                 "Kling bills prepaid units per clip; no per-clip figure for kling-v2-1 found "
+                 "in Kling's own pages; set one in prices"};
+      m.typical_seconds = 180;
+      m.duration = DurationRule{"duration", {5, 10}, true};
+      m.ratios = {"16:9", "9:16", "1:1"};
+      m.image_field = "image";
+      r.push_back(m);
+    }
+    // Alibaba quotes Wan's price in CNY for the mainland; no international USD figure was
+    // read, so the rows stay unpriced with the CNY figure in the source text.
+    for (const char* model : {"wan2.2-t2v-plus", "wan2.2-i2v-plus"}) {
+      ModelRow m;
+      m.provider = "dashscope";
+      m.model = model;
+      const bool from_image = m.model == "wan2.2-i2v-plus";
+      m.name = std::string("Wan 2.2 Plus ") + (from_image ? "image" : "text") +
+               "-to-video on Alibaba Cloud Model Studio";
+      m.tasks = {from_image ? Task::image_to_video : Task::text_to_video};
+      m.price = {PricePer::unpriced, 0,
+                 "CNY 0.14 per second at 480P, CNY 0.70 at 1080P (mainland price, as quoted "
+                 "from Alibaba by docs.crazyrouter.com, read 2026-12); the international USD "
+                 "price was not read; set one in prices"};
+      m.typical_seconds = 240;
+      m.duration = DurationRule{"duration", {5}, false, ""};  // 2.2 Plus makes 5 s only
+      if (!from_image)  // the 480P and 1080P sizes of the text-to-video reference
+        m.ratios = {"832*480",   "480*832",   "624*624",   "1920*1080",
+                    "1080*1920", "1440*1440", "1632*1248", "1248*1632"};
+      m.image_field = "img_url";
+      r.push_back(m);
+    }
+    {
+      ModelRow m;
+      m.provider = "veo";
+      m.model = "veo-3.0-generate-001";
+      m.name = "Veo 3 (Gemini API)";
+      m.tasks = {Task::text_to_video, Task::image_to_video};
+      m.price = {PricePer::output_second, 0.40,
+                 "$0.40 per output second with audio, as the team's research notes quote "
+                 "third-party listings; Google's own Gemini API pricing page not read "
+                 "(read 2026-12)"};
+      m.typical_seconds = 120;
+      m.duration = DurationRule{"durationSeconds", {8}, false, ""};  // Veo 3 makes 8 s clips
+      m.ratios = {"16:9", "9:16"};
+      m.image_field = "image";
+      r.push_back(m);
+    }
+    {
+      ModelRow m;
+      m.provider = "openai";
+      m.model = "gpt-image-1";
+      m.name = "GPT Image 1 (OpenAI)";
+      m.tasks = {Task::text_to_image};
+      // The price depends on quality and size, which provider_input may set.
+      m.price = {PricePer::unpriced, 0,
+                 "about $0.011 / $0.042 / $0.167 per 1024x1024 image at low / medium / high "
+                 "quality, as the team's research notes quote a reseller (read 2026-12); "
+                 "OpenAI's own pricing page not read; set one in prices"};
+      m.typical_seconds = 40;
+      m.ratios = {"1024x1024", "1536x1024", "1024x1536"};
+      r.push_back(m);
+    }
     return r;
   }();
   return rows;

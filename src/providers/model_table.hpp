@@ -27,7 +27,8 @@ struct ModelRow {
   std::optional<DurationRule> duration;
   std::string size_field;  // "image_size" → {"width", "height"}; "" = not mapped
   // The sizes or aspect ratios the model makes, in the provider's own words: Runway's
-  // output sizes ("1280:720"), Luma's aspect ratios ("16:9"). Empty = not mapped.
+  // output sizes ("1280:720"), Luma's, Kling's and Veo's aspect ratios ("16:9"),
+  // DashScope's sizes ("832*480"), OpenAI's ("1024x1024"). Empty = not mapped.
   std::vector<std::string> ratios;
   std::string image_field = "image_url";
   model::TrainingData training_data = model::TrainingData::undisclosed;

@@ -54,6 +54,10 @@ class Provider {
   virtual std::string name() const = 0;  // id prefix: "fal"
   virtual std::vector<std::string> key_vars() const = 0;
   virtual std::string default_base_url() const = 0;
+  // A synchronous API: the submission's answer is the outcome, read by status_of (with
+  // an empty task) — no task, no pending-call record, no polling. Such a call cannot be
+  // resumed: a run killed mid-request pays again when re-run.
+  virtual bool synchronous() const { return false; }
   // The documented polling interval (the engine backs off from it, with jitter).
   virtual std::chrono::milliseconds poll_interval() const { return std::chrono::seconds(1); }
 
@@ -74,6 +78,15 @@ class Provider {
   }
   virtual std::optional<HttpRequest> cancel(const std::string& base, const Json& task,
                                             const Credentials& keys) const = 0;
+  // Whether a status answer says the provider no longer has the task (its retention
+  // passed): a resumed call then submits anew, once. Most answer 404; some answer 200
+  // with a status word of their own.
+  virtual bool task_forgotten(const HttpResponse& polled) const { return polled.status == 404; }
+  // The request for a result file. Most providers' result URLs are signed and need no
+  // key; an adapter whose files need one adds it here, for its own host only. The engine
+  // asks again for every redirect it is sent, so a key never follows one elsewhere.
+  virtual HttpRequest download(const std::string& base, const std::string& url,
+                               const Credentials& keys) const;
   // The provider's own error message in an error answer ("" when there is none).
   virtual std::string error_message(const HttpResponse& r) const;
 };
@@ -95,6 +108,14 @@ Json duration_value(const CallInput& in);
 // params.provider_input laid over `body` (the user's word wins); InvalidInput unless a
 // mapping.
 void merge_provider_input(Json& body, const CallInput& in);
+// width x height as one of the row's "W:H" aspect ratios (1280x720 is "16:9", 2100x900
+// "21:9"); the reduced ratio for a model without any; InvalidInput naming them otherwise.
+// Both sides must be positive.
+std::string aspect_ratio_of(const CallInput& in, const std::string& id);
+// width and height joined by `separator` ("1280*720", "1024x1024"), which must be one of
+// the row's sizes when it lists any; InvalidInput naming them otherwise.
+std::string listed_size_of(const CallInput& in, const std::string& id,
+                           const std::string& separator);
 // "a, b, c": allowed values for an error message.
 std::string join(const std::vector<std::string>& values);
 

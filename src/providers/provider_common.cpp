@@ -1,6 +1,7 @@
 // What adapters share: headers, JSON reading, the error text of an answer, the list.
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "providers/provider.hpp"
 #include "providers/provider_list.hpp"
@@ -32,6 +33,11 @@ Json task_id_of(const HttpResponse& r, const std::string& provider, const char* 
   return {{"id", id}};
 }
 
+HttpRequest Provider::download(const std::string&, const std::string& url,
+                               const Credentials&) const {
+  return {"GET", url, {}, ""};
+}
+
 std::string Provider::error_message(const HttpResponse& r) const {
   Json j = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return "";
@@ -59,6 +65,10 @@ const std::vector<std::unique_ptr<Provider>>& all_providers() {
     v.push_back(make_runway());
     v.push_back(make_bfl());
     v.push_back(make_luma());
+    v.push_back(make_kling());
+    v.push_back(make_dashscope());
+    v.push_back(make_veo());
+    v.push_back(make_openai());
     return v;
   }();
   return list;
@@ -120,6 +130,34 @@ Json map_common_input(const CallInput& in, const std::string& image_field,
     j[in.row->size_field] = {{"width", in.width}, {"height", in.height}};
   merge_provider_input(j, in);
   return j;
+}
+
+// Compared as ratios, since "21:9" is not in lowest terms.
+std::string aspect_ratio_of(const CallInput& in, const std::string& id) {
+  const int g = std::gcd(in.width, in.height);
+  const std::string reduced = std::to_string(in.width / g) + ":" + std::to_string(in.height / g);
+  if (!in.row || in.row->ratios.empty()) return reduced;
+  for (const auto& r : in.row->ratios) {
+    const auto colon = r.find(':');
+    const long a = std::stol(r.substr(0, colon)), b = std::stol(r.substr(colon + 1));
+    if (long(in.width) * b == long(in.height) * a) return r;
+  }
+  throw Error(ErrorKind::InvalidInput, id + " makes the aspect ratios " + join(in.row->ratios) +
+                                           "; " + std::to_string(in.width) + "x" +
+                                           std::to_string(in.height) + " is " + reduced +
+                                           " (set width and height to one of them)");
+}
+
+std::string listed_size_of(const CallInput& in, const std::string& id,
+                           const std::string& separator) {
+  const std::string asked = std::to_string(in.width) + separator + std::to_string(in.height);
+  if (!in.row || in.row->ratios.empty() ||
+      std::find(in.row->ratios.begin(), in.row->ratios.end(), asked) != in.row->ratios.end())
+    return asked;
+  throw Error(ErrorKind::InvalidInput, id + " makes the sizes " + join(in.row->ratios) + "; " +
+                                           std::to_string(in.width) + "x" +
+                                           std::to_string(in.height) +
+                                           " was asked (set width and height to one of them)");
 }
 
 }  // namespace reel::providers

@@ -12,5 +12,9 @@ std::unique_ptr<Provider> make_replicate();  // replicate.cpp
 std::unique_ptr<Provider> make_runway();     // runway.cpp
 std::unique_ptr<Provider> make_bfl();        // bfl.cpp
 std::unique_ptr<Provider> make_luma();       // luma.cpp
+std::unique_ptr<Provider> make_kling();      // kling.cpp
+std::unique_ptr<Provider> make_dashscope();  // dashscope.cpp
+std::unique_ptr<Provider> make_veo();        // veo.cpp
+std::unique_ptr<Provider> make_openai();     // openai.cpp
 
 }  // namespace reel::providers

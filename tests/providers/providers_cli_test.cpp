@@ -192,3 +192,30 @@ TEST(ProvidersCli, TheHostedExamplesRun) {
 
 }  // namespace
 }  // namespace reel
+
+namespace reel {
+namespace {
+
+// Provider API requests carry the key (some in custom headers libcurl would resend to any
+// host): a redirect is not followed, so another host never sees the key.
+TEST(ProvidersCli, AnApiRedirectIsNotFollowedSoTheKeyStaysWithTheProvider) {
+  testing::TempDir dir;
+  testing::DoubleProcess fal("fal", kKey), elsewhere("fal", "another-key");
+  fal.configure({{"redirect_to", elsewhere.base_url()}});
+  const std::string env = "REEL_HOME=" + (dir / "home").string() + " FAL_KEY=" + kKey +
+                          " REEL_FAL_BASE_URL=" + fal.base_url() + " REEL_PROVIDER_POLL_MS=20 ";
+  std::ofstream(dir / "still.yaml") << "reel: 1\nname: r\nseed: 1\noutput: s\nsteps:\n"
+                                       "  - id: s\n    task: text_to_image\n"
+                                       "    model: fal:fal-ai/flux/dev\n    params:\n"
+                                       "      prompt: \"a mug\"\n";
+  testing::CommandResult r =
+      testing::run_command(env + REEL_BINARY_DIR "/bin/reel run " + (dir / "still.yaml").string() +
+                               " --out " + (dir / "s.png").string(),
+                           true);
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("307"), std::string::npos) << r.output;
+  EXPECT_TRUE(elsewhere.state()["requests"].empty()) << elsewhere.state().dump();
+}
+
+}  // namespace
+}  // namespace reel

@@ -1,21 +1,26 @@
 // Hosted providers against their protocol test doubles (tests/providers/doubles/): each
 // case runs for every adapter, through the real executor and artifact store. A provider
 // with one generating task runs the battery on that task's model (BFL: stills; Luma:
-// text-to-video); the image-to-video cases run for the providers that have one.
+// text-to-video); the image-to-video cases run for the providers that have one. Kling signs
+// a token with a key pair instead of sending a key: its case names the second variable.
 #include "reel/providers/providers.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
-#include "support/provider_double.hpp"
+#include "providers/curl_http.hpp"
+#include "providers/kling_jwt.hpp"
+#include "providers/provider.hpp"
 #include "reel/core/error.hpp"
 #include "reel/pipeline/executor.hpp"
 #include "reel/sdk/session.hpp"
 #include "reel/studio/studio.hpp"
+#include "support/provider_double.hpp"
 #include "support/test_dirs.hpp"
 
 namespace reel {
@@ -24,6 +29,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr const char* kKey = "sk-test-Secret-0f1e2d3c4b5a";
+constexpr const char* kAccessKey = "ak-test-Access-9a8b7c6d";
 
 struct Case {
   const char* provider;
@@ -42,6 +48,11 @@ struct Case {
   const char* video_model;
   int video_width, video_height;
   const char* video_extra;  // JSON
+  // The key pair's other half ("" = a single key): `key_var` is then the signing secret,
+  // which is never sent, and auth_prefix starts a token minted from both.
+  const char* access_var = "";
+  double seconds = 5;        // a clip length the video models make
+  bool synchronous = false;  // the answer is the image: no task to poll, resume or cancel
 };
 
 const Case kCases[] = {
@@ -62,13 +73,47 @@ const Case kCases[] = {
      "luma:ray-flash-2", 0, 0,
      R"({"provider_input": {"keyframes": {"frame0": {"type": "image",
          "url": "https://example.com/first-frame.png"}}}})"},
+    {"kling", "KLING_SECRET_KEY", "kling:kling-v2-1", model::Task::text_to_video, 1280, 720,
+     "/v1/videos/text2video", "Authorization", "Bearer ", "", "prompt", false, false,
+     "kling:kling-v2-1", 0, 0, "{}", "KLING_ACCESS_KEY"},
+    // The seed goes under `parameters`, not `input`: checked in the DashScope branches.
+    {"dashscope", "DASHSCOPE_API_KEY", "dashscope:wan2.2-t2v-plus", model::Task::text_to_video, 832,
+     480, "/api/v1/services/aigc/video-generation/video-synthesis", "Authorization", "Bearer ", "",
+     "prompt", false, true, "dashscope:wan2.2-i2v-plus", 0, 0, "{}"},
+    // The prompt is instances[0].prompt; no seed (the Gemini API takes none); 8 s clips.
+    {"veo", "GEMINI_API_KEY", "veo:veo-3.0-generate-001", model::Task::text_to_video, 1280, 720,
+     "/v1beta/models/veo-3.0-generate-001:predictLongRunning", "x-goog-api-key", "", "", "prompt",
+     false, false, "veo:veo-3.0-generate-001", 0, 0, "{}", "", 8},
+    {"openai",
+     "OPENAI_API_KEY",
+     "openai:gpt-image-1",
+     model::Task::text_to_image,
+     1024,
+     1024,
+     "/v1/images/generations",
+     "Authorization",
+     "Bearer ",
+     "",
+     "prompt",
+     false,
+     false,
+     "",
+     0,
+     0,
+     "{}",
+     "",
+     5,
+     true},
 };
 
 class Providers : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
-    double_ = std::make_unique<testing::DoubleProcess>(GetParam().provider, kKey);
+    const bool pair = *GetParam().access_var;
+    double_ =
+        std::make_unique<testing::DoubleProcess>(GetParam().provider, kKey, pair ? kAccessKey : "");
     options_.keys[GetParam().key_var] = kKey;
+    if (pair) options_.keys[GetParam().access_var] = kAccessKey;
     options_.base_urls[GetParam().provider] = double_->base_url();
     options_.poll_interval = 20ms;
     registry_ = std::make_unique<model::Registry>();
@@ -89,7 +134,7 @@ class Providers : public ::testing::TestWithParam<Case> {
                    {"width", width ? width : c.width},
                    {"height", height ? height : c.height}};
     if (c.task == model::Task::text_to_video) {
-      params["duration"] = 5;
+      params["duration"] = c.seconds;
       params["fps"] = 8;
     }
     g.steps.push_back({"still", c.task, c.model, {}, params, {}});
@@ -112,12 +157,13 @@ class Providers : public ::testing::TestWithParam<Case> {
     req.prompt = "a blue vase";
     req.width = c.width;
     req.height = c.height;
-    req.duration_seconds = 5;
+    req.duration_seconds = c.seconds;
     return model::as_task<model::TextToVideo>(*m, c.task).generate_video(req, ctx).metadata;
   }
 
-  pipeline::Graph clip(double duration = 5, bool with_extra = true) {
+  pipeline::Graph clip(double duration = 0, bool with_extra = true) {
     const Case& c = GetParam();
+    if (duration == 0) duration = c.seconds;
     pipeline::Graph g;
     g.name = "hosted-clip";
     g.seed = 7;
@@ -142,7 +188,16 @@ class Providers : public ::testing::TestWithParam<Case> {
   // The auth (and any version) header every request to the provider carries.
   void expect_auth(const Json& request) {
     const Case& c = GetParam();
-    EXPECT_EQ(request["headers"][c.auth_header], std::string(c.auth_prefix) + kKey);
+    if (*c.access_var) {
+      // A signed token (the double verified it, or it would have answered 401); never the
+      // secret itself.
+      const std::string value = request["headers"][c.auth_header];
+      EXPECT_EQ(value.rfind(c.auth_prefix, 0), 0u) << value;
+      EXPECT_EQ(std::count(value.begin(), value.end(), '.'), 2) << value;
+      EXPECT_EQ(value.find(kKey), std::string::npos);
+    } else {
+      EXPECT_EQ(request["headers"][c.auth_header], std::string(c.auth_prefix) + kKey);
+    }
     const std::string extra = c.extra_header;
     if (!extra.empty()) {
       const auto colon = extra.find(": ");
@@ -188,7 +243,8 @@ TEST_P(Providers, SuccessSendsTheMappedFieldsWithTheProvidersAuthAndStoresTheRes
   EXPECT_EQ(submit["path"], GetParam().submit_path);
   EXPECT_EQ(submit["headers"]["Content-Type"], "application/json");
   Json body = Json::parse(submit["body"].get<std::string>());
-  if (body.contains("input")) body = body["input"];  // Replicate wraps the model's input
+  if (body.contains("input")) body = body["input"];             // Replicate wraps the model's input
+  if (body.contains("instances")) body = body["instances"][0];  // and Veo its instance
   EXPECT_EQ(body[GetParam().prompt_field], "a red cup on a table");
   if (GetParam().sends_seed)
     EXPECT_EQ(body["seed"], 7);
@@ -207,6 +263,36 @@ TEST_P(Providers, SuccessSendsTheMappedFieldsWithTheProvidersAuthAndStoresTheRes
     EXPECT_EQ(body["model"], "ray-2");
     EXPECT_EQ(body["aspect_ratio"], "4:3");
     EXPECT_EQ(body["duration"], "5s");
+  }
+  if (is("dashscope")) {
+    const Json raw = Json::parse(submit["body"].get<std::string>());
+    EXPECT_EQ(raw["model"], "wan2.2-t2v-plus");
+    EXPECT_EQ(raw["parameters"]["size"], "832*480");
+    EXPECT_EQ(raw["parameters"]["duration"], 5);
+    EXPECT_EQ(raw["parameters"]["seed"], 7);
+    EXPECT_EQ(submit["headers"]["X-DashScope-Async"], "enable");  // the submission only
+    EXPECT_FALSE(st["requests"][1]["headers"].contains("X-DashScope-Async"));
+  }
+  if (is("veo")) {
+    const Json raw = Json::parse(submit["body"].get<std::string>());
+    EXPECT_EQ(raw["parameters"]["aspectRatio"], "16:9");
+    EXPECT_EQ(raw["parameters"]["durationSeconds"], 8);
+    EXPECT_FALSE(raw["parameters"].contains("seed"));  // the Gemini API takes none
+    // The file download carried the key: it is on the API's own host.
+    const Json& last = st["requests"].back();
+    EXPECT_NE(last["path"].get<std::string>().find(":download?alt=media"), std::string::npos);
+  }
+  if (is("openai")) {
+    EXPECT_EQ(body["model"], "gpt-image-1");
+    EXPECT_EQ(body["size"], "1024x1024");
+    EXPECT_EQ(body["n"], 1);
+    EXPECT_EQ(st["requests"].size(), 1u);  // synchronous: the answer was the image
+  }
+  if (is("kling")) {
+    EXPECT_EQ(body["model_name"], "kling-v2-1");
+    EXPECT_EQ(body["aspect_ratio"], "16:9");
+    EXPECT_EQ(body["duration"], "5");
+    EXPECT_EQ(body["mode"], "std");
   }
   // Every request, the submission and each poll, carries the same auth.
   for (const auto& req : st["requests"]) expect_auth(req);
@@ -298,6 +384,18 @@ TEST_P(Providers, CancellingTheRunCallsTheProvidersCancelEndpoint) {
 }
 
 TEST_P(Providers, AnInterruptedWaitResumesTheSameTaskWithoutASecondSubmission) {
+  if (GetParam().synchronous) {
+    // Nothing to resume: no pending-call record is written, and a second call (as after
+    // a run killed mid-request) submits, and pays, again.
+    model::RunContext ctx;
+    ctx.call_key = "0123456789abcdef0123456789abcdef";
+    ctx.pending = store_.get();
+    call_directly(ctx);
+    EXPECT_FALSE(store_->find_pending(ctx.call_key));
+    EXPECT_EQ(call_directly(ctx)["resumed"], false);
+    EXPECT_EQ(double_->count("submit"), 2);
+    return;
+  }
   double_->configure({{"never_finish", true}});
   model::RunContext ctx;
   ctx.call_key = "0123456789abcdef0123456789abcdef";
@@ -341,6 +439,7 @@ TEST_P(ProvidersVideo, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
   expect_auth(submit);
   Json body = Json::parse(submit["body"].get<std::string>());
   if (body.contains("input")) body = body["input"];
+  if (body.contains("instances")) body = body["instances"][0];
   if (is("luma")) {
     // Luma takes URLs only: the keyframes from provider_input, never the data URI.
     EXPECT_EQ(submit["path"], "/generations/video");
@@ -349,6 +448,31 @@ TEST_P(ProvidersVideo, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
     EXPECT_EQ(body["model"], "ray-flash-2");
     EXPECT_EQ(body["duration"], "5s");
     EXPECT_EQ(body["aspect_ratio"], "4:3");  // 64x48
+  } else if (is("dashscope")) {
+    // DashScope takes a base64 data URI in img_url: the still goes as is.
+    EXPECT_EQ(body["img_url"].get<std::string>().rfind("data:image/png;base64,", 0), 0u);
+    const Json raw = Json::parse(submit["body"].get<std::string>());
+    EXPECT_EQ(raw["model"], "wan2.2-i2v-plus");
+    EXPECT_EQ(raw["parameters"]["duration"], 5);
+    EXPECT_FALSE(raw["parameters"].contains("resolution"));  // a tier: DashScope's default
+    EXPECT_TRUE(plan.steps.back().unpriced);                 // quoted in CNY only
+  } else if (is("veo")) {
+    // Veo takes the still inline: bare base64 bytes and their type.
+    EXPECT_EQ(body["image"]["bytesBase64Encoded"].get<std::string>().rfind("iVBORw0KGgo", 0), 0u);
+    EXPECT_EQ(body["image"]["mimeType"], "image/png");
+    EXPECT_EQ(submit["path"], "/v1beta/models/veo-3.0-generate-001:predictLongRunning");
+    EXPECT_NEAR(plan.steps.back().usd, 3.2, 1e-9);  // 8 s at $0.40 per output second
+    EXPECT_NEAR(film.usd.value, 3.2, 1e-9);
+  } else if (is("kling")) {
+    // Kling takes the still as bare base64: no "data:image/png;base64," before it.
+    EXPECT_EQ(submit["path"], "/v1/videos/image2video");
+    EXPECT_EQ(body["image"].get<std::string>().rfind("iVBORw0KGgo", 0), 0u);
+    EXPECT_EQ(body["model_name"], "kling-v2-1");
+    EXPECT_EQ(body["duration"], "5");
+    EXPECT_FALSE(body.contains("aspect_ratio")) << body;  // the still sets it
+    // The status is read on the endpoint the task was created on.
+    const std::string poll = double_->state()["requests"][1]["path"];
+    EXPECT_EQ(poll.rfind("/v1/videos/image2video/kling-task-", 0), 0u) << poll;
   } else {
     // The still goes as a PNG data URI under the provider's field.
     const std::string field = is("fal") ? "image_url" : is("runway") ? "promptImage" : "image";
@@ -366,6 +490,8 @@ TEST_P(ProvidersVideo, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
     EXPECT_EQ(body["ratio"], "1280:720");
     EXPECT_NEAR(plan.steps.back().usd, 0.25, 1e-9);  // $0.05 per output second
     EXPECT_NEAR(film.usd.value, 0.25, 1e-9);
+  } else if (is("veo")) {
+    EXPECT_TRUE(film.paid);  // priced above
   } else {
     EXPECT_TRUE(plan.steps.back().unpriced);
     EXPECT_TRUE(film.unpriced);
@@ -399,6 +525,36 @@ TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
       EXPECT_NE(msg.find("16:9, 9:16, 1:1, 4:3, 3:4, 21:9, 9:21"), std::string::npos) << msg;
       msg = message_of([&] { ex.run(clip(7)); });
       EXPECT_NE(msg.find("makes clips of 5, 9 s"), std::string::npos) << msg;
+    } else if (is("dashscope")) {
+      msg = message_of([&] { ex.run(job("a cup", 1280, 720)); });
+      EXPECT_NE(msg.find("832*480, 480*832, 624*624, 1920*1080"), std::string::npos) << msg;
+      msg = message_of([&] { ex.run(clip(10)); });
+      EXPECT_NE(msg.find("makes clips of 5 s"), std::string::npos) << msg;
+      pipeline::Graph big_seed = job();
+      big_seed.seed = 3'000'000'000ull;
+      msg = message_of([&] { ex.run(big_seed); });
+      EXPECT_NE(msg.find("seed in 0..2147483647"), std::string::npos) << msg;
+    } else if (is("veo")) {
+      msg = message_of([&] { ex.run(job("a cup", 1000, 1000)); });
+      EXPECT_NE(msg.find("makes the aspect ratios 16:9, 9:16"), std::string::npos) << msg;
+      msg = message_of([&] { ex.run(clip(5)); });
+      EXPECT_NE(msg.find("makes clips of 8 s"), std::string::npos) << msg;
+    } else if (is("openai")) {
+      msg = message_of([&] { ex.run(job("a cup", 1000, 700)); });
+      EXPECT_NE(msg.find("1024x1024, 1536x1024, 1024x1536"), std::string::npos) << msg;
+      pipeline::Graph two = job();
+      two.steps[0].params["extra"] = {{"provider_input", {{"n", 2}}}};
+      msg = message_of([&] { ex.run(two); });
+      EXPECT_NE(msg.find("one image per call (n = 1)"), std::string::npos) << msg;
+    } else if (is("kling")) {
+      msg = message_of([&] { ex.run(job("a cup", 100, 30)); });
+      EXPECT_NE(msg.find("16:9, 9:16, 1:1"), std::string::npos) << msg;
+      msg = message_of([&] { ex.run(clip(7)); });
+      EXPECT_NE(msg.find("makes clips of 5, 10 s"), std::string::npos) << msg;
+      pipeline::Graph turbo = job();
+      turbo.steps[0].params["extra"] = {{"provider_input", {{"mode", "turbo"}}}};
+      msg = message_of([&] { ex.run(turbo); });
+      EXPECT_NE(msg.find("takes mode std, pro"), std::string::npos) << msg;
     }
   }
   EXPECT_TRUE(double_->state()["requests"].empty());
@@ -406,8 +562,12 @@ TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
   rebuild();
   const auto card = registry_->get(GetParam().model)->card();
   EXPECT_FALSE(card.availability.available);
-  EXPECT_EQ(card.availability.needs,
-            std::vector<std::string>{std::string("env:") + GetParam().key_var});
+  std::vector<std::string> needs;
+  if (*GetParam().access_var) needs.push_back(std::string("env:") + GetParam().access_var);
+  needs.push_back(std::string("env:") + GetParam().key_var);
+  EXPECT_EQ(card.availability.needs, needs);
+  // Every variable named, the key pair's second half too.
+  EXPECT_NE(card.description.find(GetParam().key_var), std::string::npos) << card.description;
   auto ex = executor();
   const std::string msg = message_of([&] { ex.run(job()); });
   EXPECT_NE(msg.find(GetParam().key_var), std::string::npos) << msg;
@@ -449,6 +609,138 @@ TEST_P(Providers, TheKeyNeverReachesTheStoreOrAnError) {
   }
 }
 
+// Kling alone: its signed tokens and its errors under HTTP 200.
+class ProvidersKling : public Providers {};
+
+TEST_P(ProvidersKling, TheDoubleVerifiesTheTokensSignatureIssuerAndLifetime) {
+  auto status_with = [&](const std::string& token) {
+    providers::CurlHttp http;
+    return http
+        .send({"GET",
+               double_->base_url() + "/v1/videos/text2video/none",
+               {{"Authorization", "Bearer " + token}},
+               ""},
+              {})
+        .status;
+  };
+  const std::time_t now = std::time(nullptr);
+  EXPECT_EQ(status_with(providers::kling_jwt(kAccessKey, kKey, now)), 404);  // verified
+  EXPECT_EQ(status_with(providers::kling_jwt(kAccessKey, "another-secret", now)), 401);
+  EXPECT_EQ(status_with(providers::kling_jwt("another-access-key", kKey, now)), 401);
+  EXPECT_EQ(status_with(providers::kling_jwt(kAccessKey, kKey, now - 3600)), 401);  // expired
+  EXPECT_EQ(status_with(providers::kling_jwt(kAccessKey, kKey, now + 600)), 401);   // nbf ahead
+  EXPECT_EQ(status_with("not.a-token"), 401);
+
+  // reel with the wrong secret: refused by the provider, the secret quoted nowhere.
+  options_.keys["KLING_SECRET_KEY"] = "sk-wrong-secret-1234";
+  rebuild();
+  auto ex = executor();
+  try {
+    ex.run(job());
+    ADD_FAILURE() << "not refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Policy) << e.what();
+    EXPECT_NE(std::string(e.what()).find("HTTP 401"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("sk-wrong-secret"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(double_->count("submit"), 0);
+}
+
+TEST_P(ProvidersKling, ANonZeroCodeUnderHttp200IsAnErrorWithKlingsMessage) {
+  double_->configure({{"code_error", "account balance is not enough"}});
+  auto ex = executor();
+  const std::string msg = message_of([&] { ex.run(job()); });
+  EXPECT_NE(msg.find("code 1301: account balance is not enough"), std::string::npos) << msg;
+  EXPECT_EQ(double_->count("poll"), 0);
+}
+
+// DashScope alone: a cancel works only while the task is PENDING; provider_input is laid
+// over the body field by field.
+class ProvidersDashScope : public Providers {};
+
+TEST_P(ProvidersDashScope, ACancelIsAcceptedWhilePendingAndItsRefusalIsReported) {
+  double_->configure({{"never_finish", true}, {"stay_pending", true}});
+  options_.timeout = 1s;
+  rebuild();
+  auto ex = executor();
+  std::string msg = message_of([&] { ex.run(job()); });
+  EXPECT_NE(msg.find("it was cancelled at the provider"), std::string::npos) << msg;
+  EXPECT_EQ(double_->count("cancel"), 1);
+
+  double_->configure({{"stay_pending", false}});  // RUNNING: DashScope will not cancel it
+  msg = message_of([&] { ex.run(job("another prompt")); });
+  EXPECT_NE(msg.find("dashscope refused to cancel it (HTTP 400: Failed to cancel the task"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("may still finish there and be billed"), std::string::npos) << msg;
+  EXPECT_EQ(double_->count("cancel"), 2);
+}
+
+TEST_P(ProvidersDashScope, ProviderInputIsLaidOverTheBodyFieldByField) {
+  pipeline::Graph g = job();
+  g.steps[0].params["extra"] = {
+      {"provider_input", {{"parameters", {{"prompt_extend", false}, {"watermark", false}}}}}};
+  auto ex = executor();
+  ex.run(g);
+  const Json body = Json::parse(double_->state()["requests"][0]["body"].get<std::string>());
+  EXPECT_EQ(body["parameters"]["prompt_extend"], false);
+  EXPECT_EQ(body["parameters"]["size"], "832*480");  // the mapped fields stay
+  EXPECT_EQ(body["input"]["prompt"], "a red cup on a table");
+}
+
+// Veo alone: its files need the key, which must never reach another origin.
+class ProvidersVeo : public Providers {};
+
+TEST_P(ProvidersVeo, TheKeyGoesOnlyToTheApisOwnOriginEvenThroughARedirect) {
+  const providers::Provider& veo = *providers::find_provider("veo");
+  const providers::Credentials keys{{kKey}};
+  const std::string google = "https://generativelanguage.googleapis.com";
+  auto keyed = [&](const std::string& base, const std::string& url) {
+    return !veo.download(base, url, keys).headers.empty();
+  };
+  EXPECT_TRUE(keyed(google, google + "/v1beta/files/abc:download?alt=media"));
+  EXPECT_FALSE(keyed(google, "http://generativelanguage.googleapis.com/v1beta/files/abc"));
+  EXPECT_FALSE(keyed(google, google + ".evil.example/v1beta/files/abc"));
+  EXPECT_FALSE(keyed(google, google + "@evil.example/v1beta/files/abc"));
+  EXPECT_FALSE(keyed(google, "https://storage.googleapis.com/bucket/video.mp4"));
+  EXPECT_FALSE(keyed("http://127.0.0.1:8080", "http://127.0.0.1:9090/v1beta/files/abc"));
+
+  // The file answers 302 to another origin: followed without the key.
+  double_->configure({{"redirect_download", "other"}});
+  auto ex = executor();
+  pipeline::RunResult r = ex.run(job());
+  ASSERT_TRUE(r.output.video);
+  const Json st = double_->state();
+  int to_storage = 0;
+  for (const auto& req : st["requests"]) {
+    const std::string path = req["path"];
+    if (path.find(":download?alt=media") != std::string::npos)
+      EXPECT_EQ(req["headers"]["x-goog-api-key"], kKey);
+    if (path.rfind("/storage/", 0) == 0) {
+      ++to_storage;
+      for (const auto& [name, value] : req["headers"].items()) {
+        EXPECT_NE(name, "x-goog-api-key");
+        EXPECT_EQ(value.dump().find(kKey), std::string::npos) << name;
+      }
+    }
+  }
+  EXPECT_EQ(to_storage, 1);
+
+  // A redirect on the same origin keeps it.
+  double_->configure({{"redirect_download", "same"}});
+  ex.run(job("another prompt"));
+  const Json last = double_->state()["requests"].back();
+  EXPECT_EQ(last["path"], "/v1beta/files/copy:download?alt=media");
+  EXPECT_EQ(last["headers"]["x-goog-api-key"], kKey);
+}
+
+std::vector<Case> cases_of(const std::string& provider) {
+  std::vector<Case> v;
+  for (const Case& c : kCases)
+    if (c.provider == provider) v.push_back(c);
+  return v;
+}
+
 std::vector<Case> video_cases() {
   std::vector<Case> v;
   for (const Case& c : kCases)
@@ -457,6 +749,12 @@ std::vector<Case> video_cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryAdapter, Providers, ::testing::ValuesIn(kCases),
+                         [](const auto& info) { return std::string(info.param.provider); });
+INSTANTIATE_TEST_SUITE_P(Kling, ProvidersKling, ::testing::ValuesIn(cases_of("kling")),
+                         [](const auto& info) { return std::string(info.param.provider); });
+INSTANTIATE_TEST_SUITE_P(DashScope, ProvidersDashScope, ::testing::ValuesIn(cases_of("dashscope")),
+                         [](const auto& info) { return std::string(info.param.provider); });
+INSTANTIATE_TEST_SUITE_P(Veo, ProvidersVeo, ::testing::ValuesIn(cases_of("veo")),
                          [](const auto& info) { return std::string(info.param.provider); });
 INSTANTIATE_TEST_SUITE_P(VideoAdapters, ProvidersVideo, ::testing::ValuesIn(video_cases()),
                          [](const auto& info) { return std::string(info.param.provider); });

@@ -11,7 +11,8 @@
 
 namespace reel::testing {
 
-DoubleProcess::DoubleProcess(const std::string& provider, const std::string& key) {
+DoubleProcess::DoubleProcess(const std::string& provider, const std::string& key,
+                             const std::string& access_key) {
   const std::string script =
       std::string(REEL_SOURCE_DIR) + "/tests/providers/doubles/" + provider + "_double.py";
   int out[2];
@@ -22,6 +23,7 @@ DoubleProcess::DoubleProcess(const std::string& provider, const std::string& key
     ::close(out[0]);
     ::close(out[1]);
     ::setenv("DOUBLE_KEY", key.c_str(), 1);
+    ::setenv("DOUBLE_ACCESS_KEY", access_key.c_str(), 1);
     ::execl("/usr/bin/python3", "python3", script.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

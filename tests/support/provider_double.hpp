@@ -9,8 +9,10 @@ namespace reel::testing {
 
 class DoubleProcess {
  public:
-  // `key` is the only credential the double accepts.
-  DoubleProcess(const std::string& provider, const std::string& key);
+  // `key` is the only credential the double accepts; `access_key` is the second half of a
+  // provider's key pair (Kling's access key, the issuer of its signed tokens), if any.
+  DoubleProcess(const std::string& provider, const std::string& key,
+                const std::string& access_key = "");
   ~DoubleProcess();
   DoubleProcess(const DoubleProcess&) = delete;
   DoubleProcess& operator=(const DoubleProcess&) = delete;

@@ -11,7 +11,8 @@ Behaviour keys: polls_before_done (int), fail_message (str), never_finish (bool)
 submit_429 (int: answer 429 with Retry-After to the first N submissions),
 retry_after (int seconds), result (auto|png|mp4|garbage|big; auto = PNG for image models,
 MP4 for video models), billed (number or null),
-forget_tasks (bool: 404 for every known task, as after the provider's retention).
+forget_tasks (bool: 404 for every known task, as after the provider's retention),
+redirect_to (a base URL: every API request is answered 307 to the same path there).
 """
 import json
 import os
@@ -154,6 +155,9 @@ def make_handler(double, route):
                 ctype = {"png": "image/png", "mp4": "video/mp4"}.get(kind,
                                                                      "application/octet-stream")
                 return self.reply(200, double.file(kind), ctype)
+            if double.config.get("redirect_to"):  # an API answer that points elsewhere
+                return self.reply(307, b"", "text/plain",
+                                  {"Location": double.config["redirect_to"] + self.path})
             with double.lock:
                 double.requests.append({"method": method, "path": self.path,
                                         "headers": dict(self.headers.items()),
