@@ -165,10 +165,13 @@ TEST(ProvidersCli, TheHostedExamplesRun) {
   EXPECT_EQ(fal.count("submit"), 2);  // the still and the clip; the background is local
   EXPECT_NE(yaml.output.find("provider price rule"), std::string::npos) << yaml.output;
   // The two examples docs/providers.md shows first, each against its providers' doubles.
-  testing::DoubleProcess bfl("bfl", kKey), runway("runway", kKey);
+  testing::DoubleProcess bfl("bfl", kKey), runway("runway", kKey),
+      kling("kling", kKey, "kling-access-test");
   const std::string more = env + "BFL_API_KEY=" + kKey + " REEL_BFL_BASE_URL=" + bfl.base_url() +
                            " RUNWAYML_API_SECRET=" + kKey +
-                           " REEL_RUNWAY_BASE_URL=" + runway.base_url() + " ";
+                           " REEL_RUNWAY_BASE_URL=" + runway.base_url() +
+                           " KLING_ACCESS_KEY=kling-access-test KLING_SECRET_KEY=" + kKey +
+                           " REEL_KLING_BASE_URL=" + kling.base_url() + " ";
   for (const char* example : {"flux_still_kling_video", "studio_env_runway"}) {
     testing::CommandResult r = testing::run_command(
         more + REEL_BINARY_DIR "/bin/reel run " REEL_SOURCE_DIR "/examples/" + example +
@@ -178,7 +181,8 @@ TEST(ProvidersCli, TheHostedExamplesRun) {
   }
   EXPECT_EQ(bfl.count("submit"), 1);
   EXPECT_EQ(runway.count("submit"), 1);
-  EXPECT_EQ(fal.count("submit"), 3);  // the first example's two calls and the Kling clip
+  EXPECT_EQ(kling.count("submit"), 1);
+  EXPECT_EQ(fal.count("submit"), 2);  // the first example's two calls only
   testing::CommandResult py = testing::run_command(env +
                                                        "REEL_NO_SIGN=1 PYTHONPATH=" REEL_BINARY_DIR
                                                        "/python /usr/bin/python3 " REEL_SOURCE_DIR
@@ -187,7 +191,7 @@ TEST(ProvidersCli, TheHostedExamplesRun) {
                                                    true);
   ASSERT_EQ(py.status, 0) << py.output;
   EXPECT_TRUE(fs::exists(dir / "py.mp4"));
-  EXPECT_EQ(fal.count("submit"), 5) << py.output;  // its own still and clip (other seeds)
+  EXPECT_EQ(fal.count("submit"), 4) << py.output;  // its own still and clip (other seeds)
 }
 
 }  // namespace
