@@ -38,12 +38,13 @@ def tiny_png(width=64, height=48):
 
 
 def tiny_mp4():
-    path = os.path.join(tempfile.mkdtemp(prefix="reel-double-"), "clip.mp4")
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
-                    "testsrc=size=64x48:rate=8", "-t", "1", "-pix_fmt", "yuv420p",
-                    "-c:v", "libx264", path], check=True)
-    with open(path, "rb") as f:
-        return f.read()
+    with tempfile.TemporaryDirectory(prefix="reel-double-") as tmp:
+        path = os.path.join(tmp, "clip.mp4")
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                        "testsrc=size=64x48:rate=8", "-t", "1", "-pix_fmt", "yuv420p",
+                        "-c:v", "libx264", path], check=True)
+        with open(path, "rb") as f:
+            return f.read()
 
 
 class Double:
