@@ -65,8 +65,18 @@ struct Session {
     return http.send(r, limits, ctx.cancel);
   }
 
+  // The provider's own words for an error answer; "" when they cannot be read (the
+  // status and the start of the body still say what happened).
+  std::string words(const HttpResponse& r) const {
+    try {
+      return read_answer(p, "an error", [&] { return p.error_message(r); });
+    } catch (const Error&) {
+      return "";
+    }
+  }
+
   [[noreturn]] void fail(const std::string& what, const HttpResponse& r) {
-    std::string msg = p.error_message(r);
+    std::string msg = words(r);
     if (msg.empty()) msg = r.body.substr(0, 300);
     const ErrorKind kind = r.status == 401 || r.status == 403 ? ErrorKind::Policy
                            : r.status == 404                  ? ErrorKind::NotFound
@@ -83,7 +93,8 @@ struct Session {
   }
 
   Json submit(const CallInput& in, const model::RunContext& ctx) {
-    return p.task_of(in, accepted(in, api, ctx));
+    const HttpResponse r = accepted(in, api, ctx);
+    return read_answer(p, "a submission", [&] { return p.task_of(in, r); });
   }
 
   // A synchronous provider's one request, bounded by the call's timeout rather than the
@@ -93,7 +104,8 @@ struct Session {
     limits.total_timeout = std::chrono::duration_cast<milliseconds>(o.timeout);
     const auto start = Clock::now();
     try {
-      return p.status_of(Json::object(), accepted(in, limits, ctx));
+      const HttpResponse r = accepted(in, limits, ctx);
+      return read_answer(p, "a request", [&] { return p.status_of(Json::object(), r); });
     } catch (const Error& e) {
       // curl ends the transfer at the limit: a little under it counts as the limit.
       if (e.kind() != ErrorKind::Io || Clock::now() - start < o.timeout - milliseconds(100)) throw;
@@ -144,7 +156,7 @@ struct Session {
       const HttpResponse r = http.send(*req, quick);
       if (r.status >= 200 && r.status < 300) return "it was cancelled at the provider";
       // Some providers cancel only queued tasks: a running one goes on, and is billed.
-      const std::string why = p.error_message(r);
+      const std::string why = words(r);
       return redact(p.name() + " refused to cancel it (HTTP " + std::to_string(r.status) +
                         (why.empty() ? "" : ": " + why) +
                         "): it may still finish there and be billed",
@@ -263,7 +275,7 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
         if (auto ra = retry_after(r)) wait_for(*ra, ctx);
         continue;
       }
-      if (out.resumed && p.task_forgotten(r)) {
+      if (out.resumed && read_answer(p, "a status request", [&] { return p.task_forgotten(r); })) {
         // The provider no longer has the task an earlier run left: submit anew, once.
         forget();
         out.resumed = false;
@@ -276,14 +288,14 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
       }
       if (r.status < 200 || r.status >= 300) s.fail("answered a status request", r);
       failures = 0;
-      st = p.status_of(task, r);
+      st = read_answer(p, "a status request", [&] { return p.status_of(task, r); });
       if (st.state == TaskState::succeeded && st.needs_result) {
         HttpResponse fr = s.send(p.result(s.base, task, s.keys), s.api, ctx);
         if (fr.status < 200 || fr.status >= 300) {
           forget();
           s.fail("failed the task", fr);
         }
-        st = p.result_of(task, fr);
+        st = read_answer(p, "a result request", [&] { return p.result_of(task, fr); });
       }
       if (st.state == TaskState::succeeded) break;
       if (st.state == TaskState::failed) {

@@ -11,6 +11,7 @@
 
 #include "providers/curl_http.hpp"
 #include "providers/model_table.hpp"
+#include "reel/core/error.hpp"
 #include "reel/core/json.hpp"
 #include "reel/model/task.hpp"
 
@@ -90,6 +91,22 @@ class Provider {
   // The provider's own error message in an error answer ("" when there is none).
   virtual std::string error_message(const HttpResponse& r) const;
 };
+
+// Runs one of an adapter's readers of a provider's answer (task_of, status_of, ...). The
+// answer is untrusted bytes: a shape the reader does not expect (a number where a string
+// was documented, a missing member) becomes Error(Io) naming the provider and what it was
+// reading, never another exception.
+template <class Fn>
+decltype(auto) read_answer(const Provider& p, const char* what, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::Io,
+                p.name() + " answered " + what + " in a shape reel does not read: " + e.what());
+  }
+}
 
 // fal, replicate, ... by name; nullptr when unknown.
 const Provider* find_provider(const std::string& name);
