@@ -3,6 +3,12 @@
 #include <string>
 #include <vector>
 
+#include "reel/neural/runtime.hpp"
+
+namespace reel::cli {
+class Args;
+}
+
 namespace reel::neural_cli {
 
 using Argv = std::vector<std::string>;
@@ -13,5 +19,8 @@ int vae_encode(const Argv& args);
 int vae_decode(const Argv& args);
 int generate(const Argv& args);
 int t5_encode(const Argv& args);
+
+// --dtype when given, else the default for `device` on this CPU (default_compute_dtype).
+neural::DType compute_dtype(const cli::Args& args, neural::Device device);
 
 }  // namespace reel::neural_cli
