@@ -1,7 +1,7 @@
 // Seconds per Wan DiT forward on the CPU: the Wan2.1-T2V-1.3B config (random weights
 // in memory, no file) at latent 16×5×30×52 → 1,950 tokens, 512×4096 context, fp32 and
 // bf16. tests/reference measures the Python reference on the same shapes.
-//   ./build/bin/bench_bench_neural_dit [--benchmark_filter=bf16]
+//   ./build/bin/bench_bench_neural_dit [--benchmark_filter=bf16] [--benchmark_filter=blocks4]
 // Each case runs one untimed warm-up forward, then one timed forward: "Time" is wall
 // time, "CPU" the whole process's CPU time (all threads), which stays meaningful when
 // the machine is shared. FLOP/s counts the matmuls and attention of one forward.
@@ -23,8 +23,9 @@ double forward_flops(const WanConfig& c, double tokens) {
   return c.num_layers * (self_attn + cross + ffn) + txt * c.text_dim * d * 2 + txt * d * d * 2;
 }
 
-void BM_WanDiT13BForward(benchmark::State& state, DType dtype) {
-  const auto c = wan_preset("wan2.1-t2v-1.3b");
+void BM_WanDiT13BForward(benchmark::State& state, DType dtype, int layers = 0) {
+  auto c = wan_preset("wan2.1-t2v-1.3b");
+  if (layers > 0) c.num_layers = layers;
   WanDiT dit(c, Device::cpu(), dtype);
   dit.init_random(1);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
@@ -47,6 +48,19 @@ BENCHMARK_CAPTURE(BM_WanDiT13BForward, fp32, DType::f32)
     ->MeasureProcessCPUTime()
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_WanDiT13BForward, bf16, DType::bf16)
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
+
+// Four of the 30 blocks: the same matmul shapes in ~1/7 of the time, repeated to compare
+// backends (BLAS flavours, dtypes) on a shared machine; scripts/bench_neural skips it.
+BENCHMARK_CAPTURE(BM_WanDiT13BForward, blocks4_fp32, DType::f32, 4)
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_WanDiT13BForward, blocks4_bf16, DType::bf16, 4)
     ->Unit(benchmark::kSecond)
     ->Iterations(1)
     ->MeasureProcessCPUTime()

@@ -21,7 +21,8 @@ constexpr const char* kUsage =
     "when G != 1), first_frame [C, 1, H, W] (ti2v), cond [in_dim - C, F, H, W] and clip_fea "
     "[257, 1280] (i2v)\n"
     "  OUT: x0 [C, F, H, W] fp32\n"
-    "  defaults: unipc, 50 steps, shift 5, guidance 5 (the official Wan T2V settings)";
+    "  defaults: unipc, 50 steps, shift 5, guidance 5 (the official Wan T2V settings); dtype "
+    "bf16 on CPUs with bf16 instructions, else fp32";
 
 std::string need(const cli::Args& args, const std::string& name) {
   auto v = args.value(name);
@@ -67,7 +68,7 @@ int dit_sample(const Argv& argv) {
   o.guidance = parse_number(args.value("--guidance").value_or("5"), "--guidance");
   o.batch_cfg = !args.flag("--no-batch-cfg");
   o.device = neural::parse_device(args.value("--device").value_or("cpu"));
-  o.dtype = neural::parse_compute_dtype(args.value("--dtype").value_or("fp32"));
+  o.dtype = compute_dtype(args, o.device);
   o.offload = args.flag("--offload");
   if (!args.flag("--quiet")) {
     o.on_step = [](int index, int total, double sigma) {

@@ -32,7 +32,9 @@ constexpr const char* kUsage =
     "\"seed\", \"image\" (i2v)}\n"
     "  OUT: frames U8 [T, H, W, 3] (+ video F32 [3, T, H, W] with --debug-float), timings as "
     "metadata\n"
-    "  stdout: one JSON line per event ({\"progress\", \"message\"}), last {\"done\": true, ...}";
+    "  stdout: one JSON line per event ({\"progress\", \"message\"}), last {\"done\": true, ...}\n"
+    "  dtype: without --dtype, DiT and umT5 in bf16 on CPUs with bf16 instructions (else fp32) "
+    "and the VAE in fp32; --dtype sets all three";
 
 // What the main thread is doing, for the signal thread: a run is abandoned on SIGTERM
 // unless its output is already being written (then it finishes and removes the file).
@@ -114,7 +116,10 @@ int generate(const Argv& argv) {
   o.request = need("--request");
   o.out = need("--out");
   o.device = neural::parse_device(args.value("--device").value_or("cpu"));
-  o.dtype = neural::parse_compute_dtype(args.value("--dtype").value_or("fp32"));
+  o.dtype = compute_dtype(args, o.device);
+  // The default keeps the VAE in fp32, as the official pipeline does; an explicit --dtype
+  // applies to every part (bf16 VAE decodes differ visibly: docs/neural.md).
+  if (!args.value("--dtype")) o.vae_dtype = neural::DType::f32;
   o.debug_float = args.flag("--debug-float");
   o.offload = args.flag("--offload");
   if (auto v = args.value("--tile"))
@@ -150,7 +155,8 @@ int generate(const Argv& argv) {
                   {"vae_seconds", r.vae_seconds},
                   {"total_seconds", r.total_seconds},
                   {"device", r.device},
-                  {"dtype", r.dtype}});
+                  {"dtype", r.dtype},
+                  {"vae_dtype", r.vae_dtype}});
   return 0;
 }
 

@@ -53,6 +53,7 @@ neural::VaeToolOptions parse(const Argv& argv) {
   if (auto t = args.value("--tile")) o.tile = to_int("--tile", *t);
   if (auto t = args.value("--overlap")) o.overlap = to_int("--overlap", *t);
   o.device = neural::parse_device(args.value("--device").value_or("cpu"));
+  // fp32 unless asked: the VAE is the part kept in fp32 by default (docs/neural.md).
   o.dtype = neural::parse_compute_dtype(args.value("--dtype").value_or("fp32"));
   return o;
 }

@@ -35,7 +35,7 @@ int dit_forward(const Argv& argv) {
   o.inputs = need(args, "--inputs");
   o.out = need(args, "--out");
   o.device = neural::parse_device(args.value("--device").value_or("cpu"));
-  o.dtype = neural::parse_compute_dtype(args.value("--dtype").value_or("fp32"));
+  o.dtype = compute_dtype(args, o.device);
   o.offload = args.flag("--offload");
   neural::dit_forward_files(o);
   std::printf("wrote %s\n", o.out.string().c_str());

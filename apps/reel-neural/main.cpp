@@ -1,4 +1,5 @@
 // reel-neural: the torch-linked half of the CLI, reached as `reel neural <command>`.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -29,6 +30,8 @@ constexpr Command kCommands[] = {
      "text/image to video with a Wan checkpoint folder: generate --help for options"},
     {"t5-encode", reel::neural_cli::t5_encode,
      "one prompt through umT5: --weights --tokenizer --prompt --out [--t5-config] [--dtype]"},
+    {"info", reel::neural_cli::info,
+     "the compute backend loaded: BLAS, threads, oneDNN, CPU bf16/AMX, CUDA [--json|--line]"},
 };
 
 void usage(std::FILE* to) {
@@ -46,7 +49,12 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   try {
     for (const auto& c : kCommands) {
-      if (command == c.name) return c.run(reel::neural_cli::Argv(argv + 2, argv + argc));
+      if (command != c.name) continue;
+      const reel::neural_cli::Argv args(argv + 2, argv + argc);
+      const bool help = std::find(args.begin(), args.end(), "--help") != args.end() ||
+                        std::find(args.begin(), args.end(), "-h") != args.end();
+      if (command != "info" && !help) reel::neural_cli::print_backend_summary();
+      return c.run(args);
     }
     throw reel::Error(reel::ErrorKind::InvalidInput,
                       "unknown neural command '" + command + "' (reel neural --help)");

@@ -40,7 +40,7 @@ int t5_encode(const Argv& argv) {
     o.text_len = static_cast<std::size_t>(cli::parse_integer(*n, "--text-len", 1, 4096));
   }
   o.device = neural::parse_device(args.value("--device").value_or("cpu"));
-  o.dtype = neural::parse_compute_dtype(args.value("--dtype").value_or("fp32"));
+  o.dtype = compute_dtype(args, o.device);
   neural::t5_encode_files(o);
   std::printf("wrote %s\n", o.out.string().c_str());
   return 0;

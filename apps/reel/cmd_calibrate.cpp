@@ -70,6 +70,13 @@ int cmd_calibrate(const Argv& argv) {
                                     : pipeline::PriceSheet::defaults();
   const bool json = a.flag("--json");
 
+  // A calibration is only as good as the backend it ran on: say which, before the minutes
+  // (with --json, in the output: stderr stays empty there).
+  const BackendSummary backend = neural_backend_summary();
+  if (!json) {
+    std::fprintf(stderr, "%s\n", backend.line.c_str());
+    if (backend.warning) std::fprintf(stderr, "reel: warning: %s\n", backend.warning->c_str());
+  }
   model::RunContext ctx;
   ctx.device = o.device;
   ctx.on_progress = [&](double f, std::string_view m) {
@@ -91,6 +98,8 @@ int cmd_calibrate(const Argv& argv) {
   if (json) {
     Json j = c.to_json();
     j["calibration_file"] = wan::calibration_file(o, spec.id).string();
+    j["backend"] = backend.line;
+    if (backend.warning) j["backend_warning"] = *backend.warning;
     j["clip_10s"] = {{"width", d.width},          {"height", d.height},
                      {"frames", frames},          {"fps", d.fps},
                      {"steps", d.steps},          {"estimated_seconds", seconds},

@@ -34,6 +34,7 @@ constexpr const char* kUsage =
     "  neural dit-forward|dit-sample|t5-encode ...      check Wan weights (docs/neural.md)\n"
     "  neural generate --folder DIR --request REQ.json --out OUT  text/image → video frames\n"
     "  contact-sheet VIDEO PNG [--columns N] [--rows N]  a grid of frames\n"
+    "  info [--json]                                   version and compute backend (BLAS...)\n"
     "\n"
     "exit codes: 0 ok, 2 invalid input, 3 I/O, 4 not found, 5 model load, 6 out of memory,\n"
     "            7 budget, 8 unsupported, 9 refused by policy, 10 verification failed,\n"
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
   }
   std::string command = argv[1];
   if (command == "--version") {
-    std::puts("reel 0.1.0");
+    std::puts("reel " REEL_VERSION);
     return 0;
   }
   Argv args(argv + 2, argv + argc);
@@ -73,13 +74,15 @@ int main(int argc, char** argv) {
                  ? cmd_api_keys(args)
                  : cmd_keys(args);
     if (command == "contact-sheet") return cmd_contact_sheet(args);
+    if (command == "info") return cmd_info(args);
     if (command == "neural") return cmd_neural(args);
     if (command == "serve") return cmd_serve(args);
     if (command == "worker") return cmd_worker(args);
-    throw reel::Error(reel::ErrorKind::InvalidInput,
-                      "unknown command '" + command +
-                          "'; commands: run, models, calibrate, cache, probe, cost, verify, "
-                          "keys, contact-sheet, neural, serve, worker, providers (reel --help)");
+    throw reel::Error(
+        reel::ErrorKind::InvalidInput,
+        "unknown command '" + command +
+            "'; commands: run, models, calibrate, cache, probe, cost, verify, "
+            "keys, contact-sheet, info, neural, serve, worker, providers (reel --help)");
   } catch (const reel::Error& e) {
     if (wants_json(argc, argv))
       std::fprintf(stderr, "%s\n", e.to_json().c_str());

@@ -149,7 +149,7 @@ WanVideo WanPipeline::generate(const WanRequest& request, const WanRunOptions& o
     check_cancel();
     progress(kT5End, "encoding the first frame");
     stage = Clock::now();
-    vae.emplace(vae_cfg, device_, compute_);
+    vae.emplace(vae_cfg, device_, options_.vae_dtype.value_or(compute_));
     vae->load(files_.vae_weights);
     in.first_frame = vae->encode(image.to(device)).to(at::kFloat)[0];  // [z, 1, h, w]
     vae.reset();  // the DiT comes next; the VAE is loaded again for the decode
@@ -184,7 +184,7 @@ WanVideo WanPipeline::generate(const WanRequest& request, const WanRunOptions& o
   check_cancel();
   progress(kDitEnd, "decoding");
   stage = Clock::now();
-  vae.emplace(vae_cfg, device_, compute_);
+  vae.emplace(vae_cfg, device_, options_.vae_dtype.value_or(compute_));
   vae->load(files_.vae_weights);
   vae->set_tiling(options_.vae_tiling);
   const auto on_chunk = [&](int done, int total) {

@@ -43,6 +43,9 @@ struct WanRunOptions {
 struct WanPipelineOptions {
   bool offload_blocks = false;  // WanDiTOptions::offload_blocks
   WanVaeTiling vae_tiling;      // for the decode (large frames on a small device)
+  // The VAE's dtype when it differs from the compute dtype: the official pipeline keeps
+  // the VAE in fp32 while the DiT and umT5 run in bf16 (docs/neural.md).
+  std::optional<DType> vae_dtype;
 };
 
 class WanPipeline {

@@ -37,6 +37,7 @@ WanGenerateReport wan_generate_files(const WanGenerateOptions& o) {
   }
   WanPipelineOptions popt;
   popt.offload_blocks = o.offload;
+  popt.vae_dtype = o.vae_dtype;
   if (o.vae_tile > 0) popt.vae_tiling = {true, o.vae_tile, o.vae_overlap};
   WanPipeline pipeline(files, o.device, o.dtype, popt);
   pipeline.validate(request);
@@ -58,6 +59,7 @@ WanGenerateReport wan_generate_files(const WanGenerateOptions& o) {
   report.dit_steps = t.dit_steps;
   report.device = to_string(o.device);
   report.dtype = std::string(compute_dtype_name(o.dtype));
+  report.vae_dtype = std::string(compute_dtype_name(o.vae_dtype.value_or(o.dtype)));
   std::vector<TensorToWrite> tensors;
   tensors.emplace_back("frames", DType::u8, result.frames.sizes().vec(), bytes_of(result.frames));
   if (o.debug_float)
@@ -69,6 +71,7 @@ WanGenerateReport wan_generate_files(const WanGenerateOptions& o) {
                       {"total_seconds", seconds(t.total_seconds)},
                       {"device", report.device},
                       {"dtype", report.dtype},
+                      {"vae_dtype", report.vae_dtype},
                       {"task", request.task},
                       {"seed", std::to_string(request.seed)},
                       {"sampler", request.sampler},

@@ -13,6 +13,7 @@
 #include "reel/core/error.hpp"
 #include "reel/media/png.hpp"
 #include "reel/model/limits.hpp"
+#include "reel/neural/cpu_features.hpp"
 #include "reel/neural/safetensors.hpp"
 #include "reel/studio/animator.hpp"
 #include "wan/wan_child.hpp"
@@ -222,6 +223,12 @@ class WanModel final : public model::TextToVideo,
       c.version +=
           "+t" + std::to_string(options_.vae_tile) + "o" + std::to_string(options_.vae_overlap);
     if (!options_.dtype.empty()) c.version += "+" + options_.dtype;
+    // Unset, the child runs the DiT and umT5 in bf16 and the VAE in fp32 on CPUs with bf16
+    // instructions (cpu_features.hpp): pixels of their own; fp32 runs keep their keys.
+    else if (detail::device_kind(options_.device) == "cpu" &&
+             neural::default_compute_dtype(neural::Device::cpu(), neural::cpu_features()) ==
+                 neural::DType::bf16)
+      c.version += "+bf16+vaefp32";
     c.name = spec_.name;
     c.publisher = "Wan-AI (Alibaba)";
     c.tasks = spec_.tasks;

@@ -260,7 +260,7 @@ TEST(FlowDitSample, CommandLineRunsAndReportsBadOptions) {
   const std::string common = bin.string() + " dit-sample --config " + f.config_path.string() +
                              " --weights " + f.weights_path.string() + " --inputs " +
                              f.inputs_path.string() + " --out " + out.string() +
-                             " --quiet >/dev/null";
+                             " --dtype fp32 --quiet >/dev/null";
   ASSERT_EQ(std::system((common + " --sampler unipc --steps 4 --shift 5 --guidance 5").c_str()), 0);
   auto o = f.options("ref.safetensors");
   dit_sample_files(o);

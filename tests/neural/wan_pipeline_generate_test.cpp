@@ -16,6 +16,7 @@
 #include "reel/core/json.hpp"
 #include "reel/media/ops.hpp"
 #include "reel/media/png.hpp"
+#include "reel/neural/cpu_features.hpp"
 #include "reference_case.hpp"
 #include "support/test_dirs.hpp"
 
@@ -98,7 +99,8 @@ class WanGenerate : public ::testing::Test {
                             " --out " + quote(expected) + " --perturbed";
     const auto ref = reel::testing::run_command(cmd, true);
     ASSERT_EQ(ref.status, 0) << cmd << "\n" << ref.output;
-    const GenerateRun run = generate(folder(kind), req, out, "--debug-float", true);
+    // The reference computes in fp32; the CPU default may be bf16 (docs/neural.md).
+    const GenerateRun run = generate(folder(kind), req, out, "--debug-float --dtype fp32", true);
     ASSERT_EQ(run.status, 0) << run.output;
 
     const auto video = reference::load(out, "video");
@@ -266,6 +268,22 @@ TEST_F(WanGenerate, TI2VImageToVideoEqualsTheReferenceAndKeepsTheFirstFrame) {
       "[ figures ] i2v frame 0 vs the input image: PSNR %.2f dB (t2v, same seed: %.2f dB); "
       "frame 0 vs the reference VAE round trip: max diff %.3g\n",
       with_image, without, worst);
+}
+
+TEST_F(WanGenerate, DefaultDtypeFollowsTheCpuAndKeepsTheVaeInFp32) {
+  const fs::path req = write_request("d.json", {{"prompt", kPrompt},
+                                                {"width", 48},
+                                                {"height", 32},
+                                                {"frames", 5},
+                                                {"steps", 2},
+                                                {"seed", 3}});
+  ASSERT_EQ(generate(folder("t2v"), req, tmp_ / "d.safetensors", "").status, 0);
+  const auto meta = SafetensorsFile::open(tmp_ / "d.safetensors").metadata();
+  EXPECT_EQ(meta.value("dtype", ""), cpu_features().native_bf16() ? "bf16" : "fp32");
+  EXPECT_EQ(meta.value("vae_dtype", ""), "fp32");
+  ASSERT_EQ(generate(folder("t2v"), req, tmp_ / "e.safetensors", "--dtype bf16").status, 0);
+  EXPECT_EQ(SafetensorsFile::open(tmp_ / "e.safetensors").metadata().value("vae_dtype", ""),
+            "bf16");
 }
 
 TEST_F(WanGenerate, SameSeedSameBytesOtherSeedOtherVideo) {

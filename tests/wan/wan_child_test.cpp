@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "reel/core/error.hpp"
+#include "reel/neural/cpu_features.hpp"
 #include "wan_test_util.hpp"
 
 namespace reel {
@@ -120,6 +121,17 @@ TEST_F(WanChild, OffloadAndTilingReachTheChildAndTilingTheCacheIdentity) {
   const std::string argv = Json::parse(in).dump();
   EXPECT_NE(argv.find("\"--offload\",\"--tile\",\"256\",\"--overlap\",\"64\""), std::string::npos)
       << argv;
+}
+
+TEST_F(WanChild, AnUnsetDtypeKeysTheCacheAsTheDtypeTheChildPicks) {
+  options.device = "cpu";
+  options.dtype.clear();
+  const std::string unset = model()->card().version;
+  // reel-neural's default on CPUs with bf16 instructions: bf16 DiT and umT5, fp32 VAE.
+  const bool bf16 = neural::cpu_features().native_bf16();
+  EXPECT_EQ(unset.find("+bf16+vaefp32") != std::string::npos, bf16) << unset;
+  options.dtype = "bf16";  // every part in bf16: other pixels again
+  EXPECT_NE(model()->card().version, unset);
 }
 
 TEST_F(WanChild, SameSeedSameFramesOtherSeedOtherFrames) {
