@@ -57,8 +57,9 @@ class Wan(unittest.TestCase):
         os.rename(vae, vae + ".away")
         try:
             with self.assertRaises(Exception) as e:
-                animator_api.animate_from_image(base_image=c, width=64, height=64, seed=9,
-                                                model="wan2.2-ti2v-5b")
+                # A motion prompt: Wan's request contract refuses an empty one first.
+                animator_api.animate_from_image(base_image=c, motion="slow pan", width=64,
+                                                height=64, seed=9, model="wan2.2-ti2v-5b")
         finally:
             os.rename(vae + ".away", vae)
         self.assertIn("NotFound", str(e.exception))
