@@ -65,6 +65,13 @@ NeuralReport ask_reel_neural() {
   return r;
 }
 
+// GCC's __VERSION__ is the bare number; clang's names itself.
+#if defined(__clang__)
+constexpr const char* kCompiler = __VERSION__;
+#else
+constexpr const char* kCompiler = "GCC " __VERSION__;
+#endif
+
 void warn(const std::string& text) {
   std::fprintf(stderr, "reel: warning: %s\n", text.c_str());
 }
@@ -85,7 +92,7 @@ int cmd_info(const Argv& argv) {
       r.backend ? neural::blas_warning(*r.backend) : std::nullopt;
   const Json reel_facts = {{"version", REEL_VERSION},
                            {"build_type", REEL_BUILD_TYPE},
-                           {"compiler", __VERSION__},
+                           {"compiler", kCompiler},
                            {"links_libtorch", false}};
   if (a.flag("--json")) {
     Json j = {{"reel", reel_facts},
@@ -95,7 +102,7 @@ int cmd_info(const Argv& argv) {
     if (!r.backend) j["neural_error"] = r.error;
     print_json(j.dump(2));
   } else {
-    std::printf("reel        %s (%s build, GCC %s)\n", REEL_VERSION, REEL_BUILD_TYPE, __VERSION__);
+    std::printf("reel        %s (%s build, %s)\n", REEL_VERSION, REEL_BUILD_TYPE, kCompiler);
     if (r.backend) {
       std::printf("reel-neural %s\n", r.bin.string().c_str());
       std::fputs(neural::describe(*r.backend).c_str(), stdout);
