@@ -6,7 +6,8 @@
 
 Random weights of the official shapes (never saved unless --save), latent 16x5x30x52
 (5 x 15 x 26 = 1,950 tokens), a 512-token context, t = 999. Prints one JSON line per dtype:
-{"impl": "reference", "dtype", "tokens", "runs", "median_s", "all_s"}.
+{"impl": "reference", "dtype", "tokens", "runs", "median_s", "median_cpu_s", "all_s"}
+(CPU seconds of the whole process: steadier than wall time on a shared machine).
 --save DIR also writes config.json, weights.safetensors (fp32) and inputs.safetensors there
 so `reel neural dit-forward` can run the same forward (5.7 GB for the full model).
 Memory: ~6 GB for fp32 weights plus ~3 GB for the bf16 copy.
@@ -60,16 +61,18 @@ def main():
             # modulation and biases stay fp32 like the official mixed precision.
             weights = {k: (v.to(torch.bfloat16) if v.dim() >= 2 and not k.endswith("modulation") else v)
                        for k, v in weights.items()}
-        times = []
+        times, cpu = [], []
         with torch.no_grad():
             for _ in range(a.runs):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 y = wan_dit.forward(cfg, weights, inputs["x"], inputs["t"], inputs["context"], bf16=bf16)
                 times.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - start_cpu)
         assert torch.isfinite(y).all()
         print(json.dumps({"impl": "reference", "dtype": dtype, "tokens": tokens, "layers": a.layers,
                           "threads": a.threads, "runs": a.runs,
                           "median_s": round(statistics.median(times), 3),
+                          "median_cpu_s": round(statistics.median(cpu), 3),
                           "all_s": [round(t, 3) for t in times]}), flush=True)
 
 
