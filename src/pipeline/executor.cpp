@@ -336,17 +336,19 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
                    : store_.put_image(n.key, std::move(out.image), info);
       });
       double secs = seconds_since(t0);
+      double usd = 0;
       if (card.price.paid()) {
         ledger.record_paid(n.step->id, card.id, Seconds(secs), rule, billed, n.key.hex());
-        const Usd paid = billed ? *billed : rule.value_or(Usd(0));
-        store_.set_cost(n.key, 0.0, paid.value);
+        usd = (billed ? *billed : rule.value_or(Usd(0))).value;
+        store_.set_cost(n.key, 0.0, usd);
         ctx.pending->remove_pending(ctx.call_key);  // stored: a re-run is a cache hit now
       } else {
         ledger.record_run(n.step->id, card.id, device, Seconds(secs), n.key.hex());
         // What a later cache hit saves is what this run is billed, storing included.
-        store_.set_cost(n.key, secs, options.prices.price(device, Seconds(secs), cores).value);
+        usd = options.prices.price(device, Seconds(secs), cores).value;
+        store_.set_cost(n.key, secs, usd);
       }
-      emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs});
+      emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs, usd});
       std::lock_guard lock(m);
       add_notes(n.step->id, a.video ? a.video->notes : a.image->notes);
       done[n.step->id] = std::move(a);

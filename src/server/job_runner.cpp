@@ -240,13 +240,9 @@ class Attempt {
         data["seconds"] = e.seconds;
         fenced("append event", [&] { return env_.jobs->append_event(lease_, "step", data); });
         write_progress(e.step, 1.0);
-        // Its artifact is stored and will serve later cache hits: a canceled job pays it.
-        if (auto m = env_.registry->find(e.model)) {
-          const auto& devs = m->card().devices;
-          std::string device = devs.empty() ? "cpu" : devs.front();
-          int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-          out.finished_steps_usd += env_.prices.price(device, Seconds(e.seconds), cores).value;
-        }
+        // Its artifact is stored and will serve later cache hits: a canceled job pays it,
+        // at what the executor charged it (a provider's bill included, not $0).
+        out.finished_steps_usd += e.usd;
         break;
       }
       case EventKind::step_cached:

@@ -69,7 +69,32 @@ TEST(JobSpec, RetryableKindsAreTheTransientOnes) {
     EXPECT_FALSE(is_retryable(k)) << to_string(k);
 }
 
-using JobRunner = WorkerFixture;
+class JobRunner : public WorkerFixture {
+ protected:
+  // Runs `spec` (a one-step job) followed by a 20 s step, and cancels the job once the
+  // first step has finished: what a canceled job pays is the steps it finished.
+  AttemptReport cancel_after_first_step(Json spec) {
+    spec["pipeline"]["steps"].push_back(
+        {{"id", "slow"},
+         {"task", "text_to_image"},
+         {"model", "diag-sleep"},
+         {"params", {{"prompt", "slow"}, {"extra", {{"ms", 20000}}}}}});
+    spec["pipeline"]["output"] = "slow";
+    Job j = enqueue(spec);
+    auto [c, l] = *jobs->claim("w1", 30'000, wall_ms());
+    RunnerEnv e = env(30'000, 100);
+    e.cpu_slots = 1;  // "still" runs first, then "slow"
+    auto run = std::async(std::launch::async,
+                          [&, c = c, l = l] { return run_job_attempt(e, c, l, CancelToken()); });
+    auto steps_done = [&] {
+      Json p = job(j.id).progress;
+      return p.is_object() ? p.value("steps_done", 0) : 0;
+    };
+    for (int i = 0; i < 300 && steps_done() < 1; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(jobs->request_cancel(j.id));
+    return run.get();
+  }
+};
 
 TEST_F(JobRunner, SuccessWritesResultAndSettlesOnce) {
   Job j = enqueue(diag_spec("diag-noop", "hello"));
@@ -238,33 +263,48 @@ TEST_F(JobRunner, CancelStopsARunningStepWithinOneHeartbeat) {
 }
 
 TEST_F(JobRunner, CanceledJobPaysForTheStepsItFinished) {
-  Json spec = diag_spec("diag-noop", "first");
-  spec["pipeline"]["steps"].push_back(
-      {{"id", "slow"},
-       {"task", "text_to_image"},
-       {"model", "diag-sleep"},
-       {"params", {{"prompt", "slow"}, {"extra", {{"ms", 20000}}}}}});
-  spec["pipeline"]["output"] = "slow";
-  Job j = enqueue(spec);
-  auto [c, l] = *jobs->claim("w1", 30'000, wall_ms());
-  RunnerEnv e = env(30'000, 100);
-  e.cpu_slots = 1;  // "still" runs first, then "slow"
-  auto run = std::async(std::launch::async,
-                        [&, c = c, l = l] { return run_job_attempt(e, c, l, CancelToken()); });
-  // Wait until the first step has finished.
-  auto steps_done = [&] {
-    Json p = job(j.id).progress;
-    return p.is_object() ? p.value("steps_done", 0) : 0;
-  };
-  for (int i = 0; i < 200 && steps_done() < 1; ++i) std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(jobs->request_cancel(j.id));
-  AttemptReport r = run.get();
+  AttemptReport r = cancel_after_first_step(diag_spec("diag-noop", "first"));
   EXPECT_EQ(r.end, AttemptEnd::canceled);
   EXPECT_GT(r.usd, 0.0);
   Usage u = keys->usage(key_id);
   EXPECT_EQ(u.jobs_settled, 1);
   EXPECT_NEAR(u.spent_usd, r.usd, 1e-9);
   EXPECT_DOUBLE_EQ(u.reserved_usd, 0.0);
+}
+
+// A hosted call (priced per image, billed by the provider) finished before the cancel: its
+// artifact is stored, so the canceled job pays the provider's bill for it, not $0.
+class BilledStill final : public model::TextToImage {
+ public:
+  BilledStill() {
+    card_.id = "test-billed-still";
+    card_.version = "1";
+    card_.tasks = {model::Task::text_to_image};
+    card_.devices = {"provider"};
+    card_.price = {model::PricePer::image, 0.40, "test rule"};
+  }
+  const model::ModelCard& card() const override { return card_; }
+  model::ImageResult generate(const model::TextToImageRequest&, model::RunContext&) override {
+    model::ImageResult r;
+    r.image = media::Image(16, 16);
+    r.billed_usd = 0.25;  // the provider's own bill wins over the rule
+    return r;
+  }
+  std::optional<double> estimate_usd(const model::PlannedCall&) const override {
+    return card_.price.usd;
+  }
+
+ private:
+  model::ModelCard card_;
+};
+
+TEST_F(JobRunner, CanceledJobPaysTheProvidersBillForAFinishedHostedStep) {
+  registry.add(std::make_shared<BilledStill>());
+  AttemptReport r = cancel_after_first_step(diag_spec("test-billed-still", "first"));
+  EXPECT_EQ(r.end, AttemptEnd::canceled);
+  EXPECT_NEAR(r.usd, 0.25, 1e-9);  // the bill; the interrupted step is not charged
+  EXPECT_NEAR(keys->usage(key_id).spent_usd, 0.25, 1e-9);
+  EXPECT_DOUBLE_EQ(keys->usage(key_id).reserved_usd, 0.0);
 }
 
 TEST_F(JobRunner, AbandonHandsTheJobBackToTheQueue) {

@@ -27,6 +27,9 @@ struct Event {
   double fraction = 0;  // progress in [0,1]
   std::string message;  // progress message or failure text
   double seconds = 0;   // for finished: the step's wall time
+  // For finished: what the ledger charges the step (a paid call's bill or price rule,
+  // else its machine time at the run's price sheet) — what a canceled job still pays.
+  double usd = 0;
 };
 
 struct RunOptions {
