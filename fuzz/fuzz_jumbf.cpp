@@ -90,6 +90,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // verify_bytes reports problems as status codes; it must not throw for content.
   const auto png = reel::provenance::verify_bytes(png_with_store(in));
   const auto mp4 = reel::provenance::verify_bytes(mp4_with_store(in));
+  // The same bytes as a provider's file arriving with its own store: never a throw.
+  (void)reel::provenance::read_source_credentials(png_with_store(in), "fuzz", "image/png");
+  (void)reel::provenance::read_source_credentials(mp4_with_store(in), "fuzz", "video/mp4");
   (void)png.text();
   (void)mp4.to_json().dump();
   return 0;

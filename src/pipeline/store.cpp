@@ -311,6 +311,31 @@ Json object_meta(const StoreEntry& info, const Hash128& key, const char* type, i
   return meta;
 }
 
+// A provider's own manifest store beside the object (source.c2pa), its facts in meta.json.
+void write_source(const fs::path& tmp, const std::optional<model::SourceCredentials>& src,
+                  Json& meta) {
+  if (!src) return;
+  write_file_atomic(tmp / "source.c2pa", src->store);
+  meta["source_credentials"] = {{"title", src->title},
+                                {"format", src->format},
+                                {"sha256", src->sha256},
+                                {"status_codes", src->status_codes},
+                                {"failures", src->failures}};
+}
+
+std::optional<model::SourceCredentials> read_source(const fs::path& dir, const Json& meta) {
+  const auto it = meta.find("source_credentials");
+  if (it == meta.end() || !it->is_object()) return std::nullopt;
+  model::SourceCredentials s;
+  s.title = it->value("title", "");
+  s.format = it->value("format", "");
+  s.sha256 = it->value("sha256", "");
+  s.status_codes = it->value("status_codes", std::vector<std::string>{});
+  s.failures = it->value("failures", std::vector<std::string>{});
+  s.store = read_file(dir / "source.c2pa", 16u << 20);
+  return s;
+}
+
 }  // namespace
 
 Artifact ArtifactStore::put_image(const Hash128& key, model::ImageResult image,
@@ -324,6 +349,7 @@ Artifact ArtifactStore::put_image(const Hash128& key, model::ImageResult image,
                             image.notes, image.metadata);
     if (image.rig) meta["rig"] = image.rig->to_json();
     if (image.light) meta["light"] = image.light->to_json();
+    write_source(tmp, image.source_credentials, meta);
     write_file_atomic(tmp / "meta.json", meta.dump(1));
   });
   Artifact a = index_new(key, model::ValueType::image, info, dir / "image.png");
@@ -343,6 +369,7 @@ Artifact ArtifactStore::put_video(const Hash128& key, model::VideoResult video,
     meta["frames"] = video.video.frames.size();
     meta["fps"] = {video.video.fps.num, video.video.fps.den};
     meta["encode"] = {{"crf", encode.crf}, {"preset", encode.preset}};
+    write_source(tmp, video.source_credentials, meta);
     write_file_atomic(tmp / "meta.json", meta.dump(1));
   });
   Artifact a = index_new(key, model::ValueType::video, info, dir / "video.mp4");
@@ -383,6 +410,7 @@ std::optional<Artifact> ArtifactStore::get(const Hash128& key, bool decode_video
     auto v = std::make_shared<model::VideoResult>();
     v->notes = meta.value("notes", std::vector<std::string>{});
     v->metadata = meta.value("metadata", Json::object());
+    v->source_credentials = read_source(dir, meta);
     if (decode_video) {
       v->video = media::read_mp4(a.file);
     } else if (meta.contains("fps")) {
@@ -404,6 +432,7 @@ std::optional<Artifact> ArtifactStore::get(const Hash128& key, bool decode_video
     if (meta.contains("light")) img->light = model::Light::from_json(meta["light"]);
     img->notes = meta.value("notes", std::vector<std::string>{});
     img->metadata = meta.value("metadata", Json::object());
+    img->source_credentials = read_source(dir, meta);
     a.width = img->image.width();
     a.height = img->image.height();
     a.image = std::move(img);

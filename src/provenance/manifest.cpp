@@ -1,5 +1,6 @@
 #include "provenance/manifest.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "reel/core/error.hpp"
@@ -53,8 +54,14 @@ ManifestWriter::ManifestWriter(const ManifestFacts& facts, const Signer& signer,
   set_seed(seed);
 
   // 1. Ingredients first: the actions reference them by hashed URI.
-  std::vector<Cbor> input_uris, placed_uris;
-  add_ingredients(facts, input_uris, placed_uris);
+  std::vector<Cbor> parent_uris, input_uris, placed_uris;
+  add_ingredients(facts, parent_uris, input_uris, placed_uris);
+  // An output made from a file that has a parent (a provider's own signed file, which
+  // reel decoded and re-encoded) is "opened" from it, not created anew (C2PA 2.x: a
+  // parentOf ingredient goes with c2pa.opened); the model is its agent either way.
+  // c2pa.opened names its parent alone (c2pa-rs: ingredientMismatch otherwise), so the
+  // stills the model was conditioned on go to a c2pa.edited by the same model after it.
+  const bool opened = !parent_uris.empty();
 
   // 2. Actions: the first model creates, later ones edit, placed stills are declared.
   Cbor actions = Cbor::array();
@@ -65,17 +72,29 @@ ManifestWriter::ManifestWriter(const ManifestFacts& facts, const Signer& signer,
   for (std::size_t i = 0; i < std::max<std::size_t>(1, facts.models.size()); ++i) {
     const bool have = i < facts.models.size();
     const model::ModelCard& card = have ? facts.models[i].card : reel_card;
-    Cbor act = Cbor::map({{Cbor("action"), Cbor(i == 0 ? "c2pa.created" : "c2pa.edited")},
-                          {Cbor("digitalSourceType"), Cbor(kTrainedAlgorithmicMedia)},
-                          {Cbor("softwareAgent"), agent(card)}});
-    Cbor params = Cbor::map();
-    if (have && !facts.models[i].step_id.empty())
-      params.set(Cbor("org.reel.step"), Cbor(facts.models[i].step_id));
-    if (i == 0 && !input_uris.empty()) params.set(Cbor("ingredients"), Cbor::array(input_uris));
-    if (!params.as_map().empty()) act.set(Cbor("parameters"), params);
-    if (have)
-      act.set(Cbor("description"), Cbor("step " + facts.models[i].step_id + ": " + card.id));
-    actions.push(act);
+    auto action = [&](const char* name, const std::vector<Cbor>& ingredients,
+                      const std::string& how) {
+      Cbor act = Cbor::map({{Cbor("action"), Cbor(name)},
+                            {Cbor("digitalSourceType"), Cbor(kTrainedAlgorithmicMedia)},
+                            {Cbor("softwareAgent"), agent(card)}});
+      Cbor params = Cbor::map();
+      if (have && !facts.models[i].step_id.empty())
+        params.set(Cbor("org.reel.step"), Cbor(facts.models[i].step_id));
+      if (!ingredients.empty()) params.set(Cbor("ingredients"), Cbor::array(ingredients));
+      if (!params.as_map().empty()) act.set(Cbor("parameters"), params);
+      if (have)
+        act.set(Cbor("description"),
+                Cbor("step " + facts.models[i].step_id + ": " + card.id + how));
+      actions.push(act);
+    };
+    if (i > 0) {
+      action("c2pa.edited", {}, "");
+    } else if (!opened) {
+      action("c2pa.created", input_uris, "");
+    } else {
+      action("c2pa.opened", parent_uris, " (the file it returned)");
+      if (!input_uris.empty()) action("c2pa.edited", input_uris, " (conditioned on these)");
+    }
   }
   if (!placed_uris.empty())
     actions.push(Cbor::map(
@@ -116,7 +135,8 @@ ManifestWriter::ManifestWriter(const ManifestFacts& facts, const Signer& signer,
   signature_size_ = signer_.reserve_size();
 }
 
-void ManifestWriter::add_ingredients(const ManifestFacts& facts, std::vector<Cbor>& input_uris,
+void ManifestWriter::add_ingredients(const ManifestFacts& facts, std::vector<Cbor>& parent_uris,
+                                     std::vector<Cbor>& input_uris,
                                      std::vector<Cbor>& placed_uris) {
   std::set<std::string> carried_labels;
   std::size_t carried_bytes = 0;
@@ -126,19 +146,32 @@ void ManifestWriter::add_ingredients(const ManifestFacts& facts, std::vector<Cbo
         ing.relationship != "parentOf")
       throw Error(ErrorKind::InvalidInput, "ingredient relationship '" + ing.relationship +
                                                "' is not one of: inputTo, componentOf, parentOf");
+    if (ing.relationship == "parentOf" && !ing.placed &&
+        std::count_if(
+            facts.ingredients.begin(), facts.ingredients.begin() + i,
+            [](const Ingredient& o) { return o.relationship == "parentOf" && !o.placed; }))
+      throw Error(ErrorKind::InvalidInput, "an asset has at most one parentOf ingredient");
     Cbor m = Cbor::map(
         {{Cbor("relationship"), Cbor(ing.placed ? std::string("componentOf") : ing.relationship)},
          {Cbor("dc:title"), Cbor(ing.title)},
          {Cbor("dc:format"), Cbor(ing.format)},
-         {Cbor("instanceID"), Cbor("sha256:" + to_hex(sha256(ing.data)))}});
+         {Cbor("instanceID"),
+          Cbor("sha256:" + (ing.source ? ing.source->sha256 : to_hex(sha256(ing.data))))}});
     // An ingredient that carries its own manifest (e.g. a still reel signed) is kept
     // whole in our store, and referenced by hashed URIs (§11.1.4.5, §18.15.11).
-    const Bytes store = png_find_store(ing.data);
+    const Bytes store = ing.source ? Bytes(ing.source->store.begin(), ing.source->store.end())
+                                   : png_find_store(ing.data);
     if (!store.empty() && carried_bytes + store.size() <= kMaxCarriedBytes) {
       try {
         const JumbfBox parsed = jumbf_read(store);
         if (parsed.has_type("c2pa") && !parsed.children.empty()) {
-          const VerifyResult vr = verify_bytes(ing.data);
+          VerifyResult vr;
+          if (ing.source) {  // validated when it arrived: its bytes are gone
+            vr.status_codes = ing.source->status_codes;
+            vr.failures = ing.source->failures;
+          } else {
+            vr = verify_bytes(ing.data);
+          }
           const JumbfBox& active = parsed.children.back();
           const JumbfBox* sig = active.child("c2pa.signature");
           for (const auto& man : parsed.children) {
@@ -180,7 +213,12 @@ void ManifestWriter::add_ingredients(const ManifestFacts& facts, std::vector<Cbo
     assertions_.push_back({label, m});
     const Bytes body = jumbf_write_body(cbor_assertion_box(label, m));
     Cbor uri = hashed_uri("self#jumbf=c2pa.assertions/" + label, body);
-    (ing.placed ? placed_uris : input_uris).push_back(uri);
+    if (ing.placed)
+      placed_uris.push_back(uri);
+    else if (ing.relationship == "parentOf")
+      parent_uris.push_back(uri);
+    else
+      input_uris.push_back(uri);
   }
 }
 

@@ -38,8 +38,8 @@ class ManifestWriter {
     std::string label;
     Cbor value;
   };
-  void add_ingredients(const ManifestFacts& facts, std::vector<Cbor>& input_uris,
-                       std::vector<Cbor>& placed_uris);
+  void add_ingredients(const ManifestFacts& facts, std::vector<Cbor>& parent_uris,
+                       std::vector<Cbor>& input_uris, std::vector<Cbor>& placed_uris);
 
   const Signer& signer_;
   std::string label_;

@@ -24,7 +24,8 @@ std::function<std::string(const model::ModelCard&)> make_policy_check(const std:
 
 void sign_output(const fs::path& file, Session& session, const Lineage& lineage,
                  const std::vector<const StillImage*>& ingredients, const Json& cost,
-                 const std::vector<std::string>& notes) {
+                 const std::vector<std::string>& notes,
+                 const std::optional<model::SourceCredentials>& parent) {
   provenance::ManifestFacts facts;
   facts.title = file.filename().string();
   // The model that made the output comes first (it is the c2pa.created agent); the
@@ -49,6 +50,15 @@ void sign_output(const fs::path& file, Session& session, const Lineage& lineage,
     // relationship is inputTo rather than a literal placement.
     ing.relationship = "inputTo";
     facts.ingredients.push_back(std::move(ing));
+  }
+  if (parent) {
+    // The provider's own signed file, which reel decoded: its manifest rides along whole.
+    provenance::Ingredient ing;
+    ing.title = parent->title;
+    ing.format = parent->format;
+    ing.relationship = "parentOf";
+    ing.source = parent;
+    facts.ingredients.insert(facts.ingredients.begin(), std::move(ing));
   }
   facts.cost = cost;
   facts.notes = notes;

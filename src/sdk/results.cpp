@@ -52,7 +52,8 @@ void StillImage::save(const fs::path& path, Session& session) const {
   media::write_png(path, image());
   if (session.options().sign) {
     Json cost = Json::object();
-    sign_output(path, session, lineage_, {}, cost, notes_);
+    sign_output(path, session, lineage_, {}, cost, notes_,
+                artifact_.image ? artifact_.image->source_credentials : std::nullopt);
   }
 }
 
@@ -102,7 +103,8 @@ fs::path VideoClip::save(const fs::path& path, Session& session) const {
     try {
       std::vector<const StillImage*> ingredients;
       for (const auto& i : ingredients_) ingredients.push_back(&i);
-      sign_output(path, session, lineage_, ingredients, cost_.to_json(), notes_);
+      sign_output(path, session, lineage_, ingredients, cost_.to_json(), notes_,
+                  artifact_.video ? artifact_.video->source_credentials : std::nullopt);
     } catch (...) {
       std::error_code ec;
       fs::remove(path, ec);  // never leave an unsigned file where a signed one was asked for

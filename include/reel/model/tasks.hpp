@@ -46,6 +46,19 @@ struct RunContext {
   void check_cancelled() const { cancel.check(); }
 };
 
+// The Content Credentials (a C2PA manifest store) that the file a model returned already
+// carried — a hosted provider that signs its outputs. reel decodes and re-encodes that
+// file, so its own manifest names it as the parent ingredient and carries this store
+// (docs/provenance.md, "A provider's own credentials").
+struct SourceCredentials {
+  std::string title;   // e.g. "openai:gpt-image-1 output"
+  std::string format;  // the provider file's type: "image/png", "video/mp4"
+  std::string sha256;  // hex digest of the provider's file (the ingredient's instanceID)
+  std::string store;   // the JUMBF manifest store, byte for byte
+  // The store's validation when the file arrived (C2PA status codes; failures among them).
+  std::vector<std::string> status_codes, failures;
+};
+
 // A still with what later steps may need to know about it.
 struct ImageResult {
   media::Image image;                 // RGBA8, straight alpha
@@ -57,6 +70,7 @@ struct ImageResult {
   // What a hosted provider says it charged for this call, when it says so; the ledger
   // records it beside the price rule's figure.
   std::optional<double> billed_usd;
+  std::optional<SourceCredentials> source_credentials;
 };
 
 struct VideoResult {
@@ -64,6 +78,7 @@ struct VideoResult {
   std::vector<std::string> notes;
   Json metadata = Json::object();
   std::optional<double> billed_usd;  // as ImageResult::billed_usd
+  std::optional<SourceCredentials> source_credentials;
 };
 
 struct TextToImageRequest {

@@ -4,11 +4,14 @@
 // Design notes and the structures used: docs/provenance.md.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "reel/core/json.hpp"
 #include "reel/model/model_card.hpp"
+#include "reel/model/tasks.hpp"
 
 namespace reel::provenance {
 
@@ -24,6 +27,9 @@ struct Ingredient {
   std::vector<std::uint8_t> data;        // hashed into the manifest; its own C2PA store is carried
   std::string relationship = "inputTo";  // or "componentOf"
   bool placed = false;                   // composited literally -> c2pa.placed action
+  // An ingredient whose bytes reel no longer holds (a provider's file reel decoded and
+  // re-encoded): its digest, manifest store and validation instead of `data`.
+  std::optional<model::SourceCredentials> source;
 };
 
 struct ManifestFacts {
@@ -76,6 +82,13 @@ VerifyResult verify_file(const std::filesystem::path& file,
                          const std::vector<std::filesystem::path>& trust_anchors = {});
 VerifyResult verify_bytes(const std::vector<std::uint8_t>& file,
                           const std::vector<std::filesystem::path>& trust_anchors = {});
+
+// The manifest store a PNG or MP4 file carries, validated now, as the facts a parent
+// ingredient needs (title and format from the caller); nullopt when the file carries
+// none or one reel cannot parse. Never throws for bad content.
+std::optional<model::SourceCredentials> read_source_credentials(std::span<const std::uint8_t> file,
+                                                                const std::string& title,
+                                                                const std::string& format);
 
 // Licence policy
 struct Policy {

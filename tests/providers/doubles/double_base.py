@@ -12,7 +12,9 @@ submit_429 (int: answer 429 with Retry-After to the first N submissions),
 retry_after (int seconds), result (auto|png|mp4|garbage|big; auto = PNG for image models,
 MP4 for video models), billed (number or null),
 forget_tasks (bool: 404 for every known task, as after the provider's retention),
-redirect_to (a base URL: every API request is answered 307 to the same path there).
+redirect_to (a base URL: every API request is answered 307 to the same path there),
+result_path (a file served as the png/mp4 result instead of a generated one: e.g. a file
+carrying its own C2PA manifest, as providers that sign their outputs serve).
 """
 import json
 import os
@@ -65,6 +67,9 @@ class Double:
         self.base = ""
 
     def file(self, kind):
+        if kind in ("png", "mp4") and self.config.get("result_path"):
+            with open(self.config["result_path"], "rb") as f:
+                return f.read()
         if kind == "mp4" and "mp4" not in self.files:
             self.files["mp4"] = tiny_mp4()
         return self.files[kind]
