@@ -10,10 +10,11 @@
 namespace reel::cli {
 
 int cmd_providers(const Argv& argv) {
-  Args a(argv, {"--json"}, {"--provider-keys"});
-  a.max_positional(0, "reel providers [--provider-keys FILE] [--json]");
+  Args a(argv, {"--json"}, {"--provider-keys", "--provider-prices"});
+  a.max_positional(0, "reel providers [--provider-keys FILE] [--provider-prices FILE] [--json]");
   catalog::BackendOptions backends;
   if (auto f = a.value("--provider-keys")) backends.providers.load_keys_file(*f);
+  if (auto f = a.value("--provider-prices")) backends.providers.load_prices_file(*f);
   model::Registry registry;
   catalog::register_builtin_models(registry, backends);
   Json all = Json::array();

@@ -67,10 +67,10 @@ int cmd_serve(const Argv& args) {
          {"--store", "--listen", "--workers", "--threads", "--db-threads", "--artifacts",
           "--header-timeout-ms", "--idle-timeout-ms", "--body-timeout-ms", "--max-connections",
           "--sse-heartbeat-ms", "--shutdown-grace-ms", "--lease-ms", "--auth-cache-ms",
-          "--max-streams-per-key", "--provider-keys"});
+          "--max-streams-per-key", "--provider-keys", "--provider-prices"});
   a.max_positional(0,
                    "reel serve [--store URL|PATH] [--listen HOST:PORT] [--workers N] "
-                   "[--provider-keys FILE]");
+                   "[--provider-keys FILE] [--provider-prices FILE]");
   std::string store_url = a.value("--store").value_or(default_store());
   std::string listen = a.value("--listen").value_or("127.0.0.1:8080");
   auto colon = listen.rfind(':');
@@ -106,6 +106,7 @@ int cmd_serve(const Argv& args) {
   // available: false.
   catalog::BackendOptions backends;
   if (auto f = a.value("--provider-keys")) backends.providers.load_keys_file(*f);
+  if (auto f = a.value("--provider-prices")) backends.providers.load_prices_file(*f);
   catalog::register_builtin_models(registry, backends);
   server::register_diagnostic_models_from_env(registry);
   std::filesystem::path artifacts_root = a.value("--artifacts")

@@ -20,10 +20,10 @@ int cmd_worker(const Argv& argv) {
   const std::string usage =
       "reel worker --store URL [--concurrency N] [--lease-ms N] [--heartbeat-ms N] "
       "[--poll-ms N] [--grace-ms N] [--artifacts DIR] [--worker-id ID] [--prices FILE] "
-      "[--webhook-allow-private] [--provider-keys FILE]";
+      "[--webhook-allow-private] [--provider-keys FILE] [--provider-prices FILE]";
   Args a(argv, {"--webhook-allow-private"},
          {"--store", "--concurrency", "--lease-ms", "--heartbeat-ms", "--poll-ms", "--grace-ms",
-          "--artifacts", "--worker-id", "--prices", "--provider-keys"});
+          "--artifacts", "--worker-id", "--prices", "--provider-keys", "--provider-prices"});
   a.max_positional(0, usage);
   auto url = a.value("--store");
   if (!url)
@@ -44,6 +44,7 @@ int cmd_worker(const Argv& argv) {
   // available: false.
   catalog::BackendOptions backends;
   if (auto f = a.value("--provider-keys")) backends.providers.load_keys_file(*f);
+  if (auto f = a.value("--provider-prices")) backends.providers.load_prices_file(*f);
   catalog::register_builtin_models(registry, backends);
   bool diag = server::register_diagnostic_models_from_env(registry);
 

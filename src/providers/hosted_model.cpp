@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <type_traits>
 
 #include "providers/call_engine.hpp"
 #include "reel/core/base64.hpp"
@@ -17,6 +18,7 @@
 #include "reel/media/mp4.hpp"
 #include "reel/media/png.hpp"
 #include "reel/model/limits.hpp"
+#include "reel/provenance/provenance.hpp"
 #include "reel/studio/animator.hpp"
 
 namespace reel::providers {
@@ -80,8 +82,8 @@ class HostedModel final : public model::TextToImage,
   }
 
   std::optional<double> estimate_usd(const model::PlannedCall& call) const override {
-    if (!row_ || row_->price.per == model::PricePer::unpriced) return std::nullopt;
-    const model::CallPrice& p = row_->price;
+    const model::CallPrice& p = card_.price;  // the operator's price, else the table's
+    if (p.per == model::PricePer::unpriced) return std::nullopt;
     switch (p.per) {
       case model::PricePer::output_second:
         return p.usd * std::max(1.0, call.duration_seconds > 0 ? call.duration_seconds : 5.0);
@@ -161,9 +163,13 @@ class HostedModel final : public model::TextToImage,
     c.devices = {"provider"};
     c.cost = {"provider", row_ ? row_->typical_seconds : 60.0, 0.0,
               "typical wall time of one call (waiting, not compute)"};
-    c.price = row_ ? row_->price
-                   : model::CallPrice{model::PricePer::unpriced, 0,
-                                      "not in reel's price table: set a price for it"};
+    if (auto it = options_.prices.find(c.id); it != options_.prices.end())
+      c.price = it->second;  // the operator's own figure wins over the table's
+    else
+      c.price = row_ ? row_->price
+                     : model::CallPrice{model::PricePer::unpriced, 0,
+                                        "not in reel's price table: set one with "
+                                        "--provider-prices FILE (docs/providers.md)"};
     // Kling needs a key pair: name every variable, not just the first.
     std::string vars, missing;
     std::vector<std::string> needs;
@@ -226,6 +232,18 @@ class HostedModel final : public model::TextToImage,
   Result finish(Result out, const CallOutput& got) const {
     out.metadata = metadata(got);
     out.billed_usd = got.billed_usd;
+    // A provider that signs its files: reel's output keeps that manifest as its parent.
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(got.bytes.data());
+    out.source_credentials = provenance::read_source_credentials(
+        {bytes, got.bytes.size()}, id() + " output",
+        std::is_same_v<Result, model::VideoResult> ? "video/mp4" : "image/png");
+    if (out.source_credentials)
+      out.notes.push_back(
+          id() + "'s file carried its own Content Credentials" +
+          (out.source_credentials->failures.empty()
+               ? std::string()
+               : " (which do not validate: " + out.source_credentials->failures.front() + ")") +
+          "; kept as the parent ingredient");
     return out;
   }
 

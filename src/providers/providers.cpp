@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 
 #include "providers/hosted_model.hpp"
 #include "providers/provider.hpp"
+#include "reel/core/atomic_file.hpp"
 #include "reel/core/error.hpp"
+#include "reel/core/json.hpp"
 
 namespace reel::providers {
 namespace {
@@ -39,6 +42,7 @@ ProviderOptions ProviderOptions::from_env() {
     o.poll_interval = std::chrono::milliseconds(std::clamp(std::atol(v), 1L, 600'000L));
   if (const char* v = std::getenv("REEL_PROVIDER_TIMEOUT_S"); v && *v)
     o.timeout = std::chrono::seconds(std::clamp(std::atol(v), 1L, 86'400L));
+  if (const char* v = std::getenv("REEL_PROVIDER_PRICES"); v && *v) o.load_prices_file(v);
   return o;
 }
 
@@ -68,6 +72,63 @@ void ProviderOptions::load_keys_file(const std::filesystem::path& path) {
   }
 }
 
+void ProviderOptions::load_prices_file(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path))
+    throw Error(ErrorKind::NotFound, "provider prices file not found: " + path.string());
+  const std::string what = "provider prices file " + path.string();
+  const Json doc = parse_json(read_file(path, 1ull << 20), what);
+  if (!doc.is_object())
+    throw Error(ErrorKind::InvalidInput,
+                what + ": expected a JSON object of model id → {\"per\", \"usd\", \"source\"}");
+  const std::string units = "output_second, image or megapixel";
+  std::map<std::string, model::CallPrice> read;
+  for (const auto& [id, rule] : doc.items()) {
+    const std::string at = what + ", entry '" + id + "'";
+    const auto colon = id.find(':');
+    if (colon == std::string::npos || colon + 1 == id.size() ||
+        !find_provider(id.substr(0, colon))) {
+      std::string names;
+      for (const auto& p : all_providers()) names += (names.empty() ? "" : ", ") + p->name();
+      throw Error(ErrorKind::InvalidInput,
+                  at + ": expected a hosted model id PROVIDER:MODEL; providers: " + names);
+    }
+    if (!rule.is_object())
+      throw Error(ErrorKind::InvalidInput, at + ": expected {\"per\", \"usd\", \"source\"}");
+    for (const auto& [field, value] : rule.items())
+      if (field != "per" && field != "usd" && field != "source")
+        throw Error(ErrorKind::InvalidInput,
+                    at + ": unknown field '" + field + "'; allowed: per, usd, source");
+    const auto per_it = rule.find("per");
+    if (per_it == rule.end() || !per_it->is_string())
+      throw Error(ErrorKind::InvalidInput, at + ": \"per\" must be one of " + units);
+    const std::string per = per_it->get<std::string>();
+    model::CallPrice price;
+    if (per == "output_second")
+      price.per = model::PricePer::output_second;
+    else if (per == "image")
+      price.per = model::PricePer::image;
+    else if (per == "megapixel")
+      price.per = model::PricePer::megapixel;
+    else
+      throw Error(ErrorKind::InvalidInput, at + ": \"per\" is '" + per + "'; allowed: " + units);
+    const auto usd = rule.find("usd");
+    if (usd == rule.end() || !usd->is_number() || !std::isfinite(usd->get<double>()) ||
+        usd->get<double>() < 0 || usd->get<double>() > 1000)
+      throw Error(ErrorKind::InvalidInput,
+                  at + ": \"usd\" must be a number from 0 to 1000 (dollars per " + per + ")");
+    price.usd = usd->get<double>();
+    const auto source = rule.find("source");
+    if (source == rule.end() || !source->is_string() || source->get<std::string>().empty())
+      throw Error(ErrorKind::InvalidInput,
+                  at + ": \"source\" must say where the figure comes from (shown in cost "
+                       "reports), e.g. \"our fal invoice, 2026-12\"");
+    price.source =
+        "operator's price (" + path.filename().string() + "): " + source->get<std::string>();
+    read[id] = price;
+  }
+  for (auto& [id, price] : read) prices[id] = price;  // all or nothing
+}
+
 std::vector<ProviderInfo> provider_infos(const ProviderOptions& options) {
   std::vector<ProviderInfo> out;
   for (const auto& p : all_providers()) {
@@ -81,6 +142,11 @@ std::vector<ProviderInfo> provider_infos(const ProviderOptions& options) {
         i.key_set = false;
     for (const auto& row : model_table())
       if (row.provider == i.name) i.models.push_back(row.id());
+    // Models only the operator priced are listed too (a table model appears once).
+    for (const auto& [id, price] : options.prices)
+      if (id.rfind(i.name + ":", 0) == 0 &&
+          std::find(i.models.begin(), i.models.end(), id) == i.models.end())
+        i.models.push_back(id);
     out.push_back(std::move(i));
   }
   return out;

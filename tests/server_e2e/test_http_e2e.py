@@ -168,7 +168,13 @@ class HttpApi(unittest.TestCase):
         cls.home = cls.tmp.name
         cls.store = os.path.join(cls.home, "server.sqlite")
         cls.key = create_key(cls.store, cls.home, "--name", "main", "--budget", "5")["secret"]
-        cls.server = Server(cls.store, cls.home, ["--header-timeout-ms", "1500", "--lease-ms", "3000",
+        # The operator prices one hosted model the table does not know (docs/providers.md).
+        prices = os.path.join(cls.home, "prices.json")
+        with open(prices, "w") as f:
+            json.dump({"fal:someone/priced-model": {"per": "image", "usd": 0.03,
+                                                    "source": "test invoice"}}, f)
+        cls.server = Server(cls.store, cls.home, ["--provider-prices", prices,
+                                                  "--header-timeout-ms", "1500", "--lease-ms", "3000",
                                                   "--sse-heartbeat-ms", "300", "--max-streams-per-key", "3",
                                                   "--idle-timeout-ms", "1500",
                                                   "--shutdown-grace-ms", "2000"]).start()
@@ -372,6 +378,12 @@ class HttpApi(unittest.TestCase):
         status, est, _ = s.json("POST", "/v1/estimates", body, key=free)
         self.assertEqual(status, 200)
         self.assertIs(est["plan"][0]["unpriced"], True)
+        # A model the operator priced (--provider-prices) is priced, so the budget key may.
+        priced = dict(body, model="fal:someone/priced-model")
+        status, est, _ = s.json("POST", "/v1/estimates", priced, key=k)
+        self.assertEqual(status, 200, est)
+        self.assertIs(est["plan"][0]["unpriced"], False)
+        self.assertAlmostEqual(est["plan"][0]["estimate_usd"], 0.03, places=6)
 
     def test_concurrency_429_and_cancel_stops_running_job(self):
         s = self.server

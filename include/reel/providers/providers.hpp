@@ -27,13 +27,21 @@ struct ProviderOptions {
   // (REEL_PROVIDER_POLL_MS, for tests against local doubles).
   std::chrono::milliseconds poll_interval{0};
   std::uint64_t max_download_bytes = 512ull << 20;
+  // Model id → the operator's price rule, winning over reel's table: prices a model the
+  // table leaves unpriced (any `fal:`/`replicate:` id), or a negotiated rate.
+  std::map<std::string, model::CallPrice> prices;
 
   // Keys from the process environment, REEL_<PROVIDER>_BASE_URL, REEL_PROVIDER_POLL_MS,
-  // REEL_PROVIDER_TIMEOUT_S.
+  // REEL_PROVIDER_TIMEOUT_S, and REEL_PROVIDER_PRICES (a prices file, below).
   static ProviderOptions from_env();
   // NAME=VALUE lines (# comments); the file must not be readable by group or others.
   // InvalidInput naming the file and what is wrong (never a value).
   void load_keys_file(const std::filesystem::path& path);
+  // A JSON object: {"fal:fal-ai/flux/dev": {"per": "image", "usd": 0.025, "source":
+  // "our invoice, 2026-12"}, ...}. `per` is output_second, image or megapixel; `source`
+  // says where the figure comes from (shown in cost reports). InvalidInput naming the file,
+  // the entry and what is allowed.
+  void load_prices_file(const std::filesystem::path& path);
 };
 
 // One adapter, for `reel providers` and docs.
