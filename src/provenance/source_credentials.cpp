@@ -44,4 +44,13 @@ std::optional<model::SourceCredentials> read_source_credentials(std::span<const 
   return s;
 }
 
+Ingredient parent_ingredient(const model::SourceCredentials& source) {
+  Ingredient ing;
+  ing.title = source.title;
+  ing.format = source.format;
+  ing.relationship = "parentOf";
+  ing.source = source;
+  return ing;
+}
+
 }  // namespace reel::provenance

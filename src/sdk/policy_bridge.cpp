@@ -51,15 +51,9 @@ void sign_output(const fs::path& file, Session& session, const Lineage& lineage,
     ing.relationship = "inputTo";
     facts.ingredients.push_back(std::move(ing));
   }
-  if (parent) {
-    // The provider's own signed file, which reel decoded: its manifest rides along whole.
-    provenance::Ingredient ing;
-    ing.title = parent->title;
-    ing.format = parent->format;
-    ing.relationship = "parentOf";
-    ing.source = parent;
-    facts.ingredients.insert(facts.ingredients.begin(), std::move(ing));
-  }
+  // The provider's own signed file, which reel decoded: its manifest rides along whole.
+  if (parent)
+    facts.ingredients.insert(facts.ingredients.begin(), provenance::parent_ingredient(*parent));
   facts.cost = cost;
   facts.notes = notes;
   facts.training_mining = session.options().training_mining;

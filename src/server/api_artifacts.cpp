@@ -10,6 +10,7 @@
 #include "reel/media/jpeg.hpp"
 #include "reel/media/png.hpp"
 #include "reel/model/limits.hpp"
+#include "server/output_signing.hpp"
 
 namespace reel::server {
 
@@ -107,10 +108,16 @@ ApiResponse get_artifact(ApiState& state, const ApiRequest& request, const std::
     return problem(404, "not-found", "no artifact " + hash);
   auto a = state.ctx.artifacts.get(Hash128::from_hex(hash));
   if (!a || a->file.empty()) return problem(404, "not-found", "no artifact " + hash);
+  // A job's output is served as its signed copy (Content Credentials, output_signing.hpp);
+  // an uploaded image, or an artifact from before signing, as stored.
   std::error_code ec;
-  std::uint64_t size = fs::file_size(a->file, ec);
+  const fs::path signed_copy =
+      signed_artifact_path(state.ctx.artifacts, hash, a->type == model::ValueType::video);
+  const bool is_signed = fs::exists(signed_copy, ec);
+  const fs::path file = is_signed ? signed_copy : a->file;
+  std::uint64_t size = fs::file_size(file, ec);
   if (ec) return problem(404, "not-found", "no artifact " + hash);
-  std::string etag = "\"" + hash + "\"";
+  std::string etag = "\"" + hash + (is_signed ? "-c2pa" : "") + "\"";
   ApiResponse r;
   r.content_type = media_type(*a);
   r.headers = {{"ETag", etag},
@@ -120,7 +127,7 @@ ApiResponse get_artifact(ApiState& state, const ApiRequest& request, const std::
     r.status = 304;
     return r;
   }
-  r.file = a->file;
+  r.file = file;
   r.file_offset = 0;
   r.file_length = size;
   std::string range = request.header("range");

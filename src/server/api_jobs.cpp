@@ -13,6 +13,7 @@
 #include "reel/remote/webhook.hpp"
 #include "server/api_artifacts.hpp"
 #include "server/api_routes.hpp"
+#include "server/output_signing.hpp"
 
 namespace reel::server {
 
@@ -37,13 +38,14 @@ void require_keys(const Json& body, const std::set<std::string>& allowed, const 
 // The pipeline JSON of either request form.
 Json pipeline_of(const Json& body) {
   if (body.contains("pipeline")) {
-    require_keys(body, {"pipeline", "priority", "webhook"}, "pipeline");
+    require_keys(body, {"pipeline", "priority", "webhook", "policy"}, "pipeline");
     if (!body["pipeline"].is_object())
       throw Error(ErrorKind::InvalidInput, "'pipeline' must be an object (docs/pipelines.md)");
     return body["pipeline"];
   }
   if (body.contains("task")) {
-    require_keys(body, {"task", "model", "params", "inputs", "seed", "priority", "webhook"},
+    require_keys(body,
+                 {"task", "model", "params", "inputs", "seed", "priority", "webhook", "policy"},
                  "single-task");
     Json step = {{"id", "result"}, {"task", body["task"]}};
     for (const char* k : {"model", "params", "inputs"})
@@ -186,7 +188,8 @@ struct Priced {
 
 // The pipeline validated with the key's limits, then planned and priced. Throws
 // InvalidInput (→ 422) for an invalid pipeline.
-Priced price_pipeline(ApiState& state, const ApiKey& key, const Json& pipeline_json) {
+Priced price_pipeline(ApiState& state, const ApiKey& key, const Json& pipeline_json,
+                      const Json& body) {
   auto& ctx = state.ctx;
   Priced r;
   r.graph =
@@ -195,6 +198,8 @@ Priced price_pipeline(ApiState& state, const ApiKey& key, const Json& pipeline_j
   pipeline::ValidationOptions vo;
   vo.registry = &ctx.registry;
   vo.limits = limits_for(key);
+  // A job's licence policy refuses its models here, before anything is queued or reserved.
+  vo.policy = job_policy(body);
   pipeline::validate(r.graph, vo);
   pipeline::Executor executor(ctx.registry, ctx.artifacts);
   r.plan = executor.plan(r.graph);
@@ -254,7 +259,7 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
     }
   }
   const auto [graph, plan, plan_json] =
-      price_pipeline(state, key, std::get<CheckedBody>(checked).pipeline);
+      price_pipeline(state, key, std::get<CheckedBody>(checked).pipeline, body);
   const int priority = body.contains("priority") ? body["priority"].get<int>() : 0;
 
   if (key.max_concurrent > 0 && ctx.jobs.count_active(key.id) >= key.max_concurrent)
@@ -269,6 +274,7 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
   job.priority = priority;
   job.spec = {{"pipeline", graph.to_json()}, {"plan", plan_json}, {"estimate_usd", plan.usd}};
   if (body.contains("webhook")) job.spec["webhook"] = body["webhook"];
+  if (body.contains("policy")) job.spec["policy"] = body["policy"];
   job.idempotency_key = idempotency_key;
   if (job.idempotency_key.size() > 255)
     return problem(422, "invalid-request", "Idempotency-Key is longer than 255 characters");
@@ -320,7 +326,8 @@ ApiResponse post_estimate(ApiState& state, const ApiRequest& request) {
   auto checked = check_body(state, request);
   if (auto* answer = std::get_if<ApiResponse>(&checked)) return std::move(*answer);
   // An estimate runs nothing: no idempotency, and a webhook has nothing to announce.
-  const Priced p = price_pipeline(state, *request.key, std::get<CheckedBody>(checked).pipeline);
+  const Priced p = price_pipeline(state, *request.key, std::get<CheckedBody>(checked).pipeline,
+                                  std::get<CheckedBody>(checked).body);
   // The budget as GET /v1/usage shows it (null = unlimited), and whether admission
   // would take the job now.
   const Usage u = state.ctx.keys.usage(request.key->id);

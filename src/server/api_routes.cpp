@@ -182,8 +182,9 @@ ApiResponse handle(ApiState& state, const ApiRequest& request) {
     return problem(404, "not-found", "no route " + request.method + " " + request.path);
   } catch (const Error& e) {
     switch (e.kind()) {
-      case ErrorKind::InvalidInput:
       case ErrorKind::Policy:
+        return problem(422, "policy-refused", e.what());
+      case ErrorKind::InvalidInput:
       case ErrorKind::NotFound:
         return problem(422, "invalid-request", e.what());
       case ErrorKind::Unsupported:

@@ -22,6 +22,7 @@ std::string problem_title(const std::string& slug) {
       {"forbidden", "API key revoked"},
       {"not-found", "Not found"},
       {"invalid-request", "Invalid request"},
+      {"policy-refused", "Refused by the licence policy"},
       {"malformed-json", "Malformed JSON"},
       {"over-budget", "Over budget"},
       {"rate-limited", "Rate limit exceeded"},

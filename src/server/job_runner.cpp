@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "output_signing.hpp"
 #include "reel/core/log.hpp"
 #include "reel/pipeline/executor.hpp"
 #include "reel/pipeline/pipeline_file.hpp"
@@ -96,6 +97,7 @@ class Attempt {
       pipeline::ValidationOptions vo;
       vo.registry = env_.registry;
       vo.limits = env_.limits;
+      vo.policy = job_policy(job_.spec);  // checked at submission too; models may change
       pipeline::validate(graph, vo);
     } catch (const Error& e) {
       return end_failed(e.kind(), e.what());
@@ -285,7 +287,17 @@ class Attempt {
   }
 
   AttemptReport end_succeeded(const pipeline::Graph& graph, const pipeline::RunResult& run) {
+    if (env_.sign_outputs) {
+      try {
+        sign_job_artifacts(*env_.registry, *env_.artifacts, graph, run);
+      } catch (const Error& e) {
+        return end_failed(ErrorKind::Internal,
+                          std::string("signing the outputs (reel keys init?): ") + e.what());
+      }
+    }
     Json result = job_result_json(graph, run);
+    if (env_.sign_outputs)  // each download carries its Content Credentials
+      for (auto& [step, a] : result["artifacts"].items()) a["signed"] = true;
     if (!confirm_lease())
       return end(AttemptEnd::lease_lost, "the lease was lost before completion");
     report_.usd = run.cost.total_usd().value;

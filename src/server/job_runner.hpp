@@ -41,6 +41,9 @@ struct RunnerEnv {
   std::string worker_id;
   std::string webhook_secret;
   bool webhook_allow_private = false;
+  // Succeeded jobs' artifacts are signed for download (output_signing.hpp); off only in
+  // tests of the queue that have no keys to sign with.
+  bool sign_outputs = true;
 };
 
 // Milliseconds since the Unix epoch (system clock): the time every worker passes to the

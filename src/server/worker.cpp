@@ -191,6 +191,7 @@ WorkerLoop::WorkerLoop(WorkerOptions options) : impl_(std::make_unique<Impl>()) 
   i.env.worker_id = o.worker_id;
   i.env.webhook_secret = o.webhook_secret;
   i.env.webhook_allow_private = o.webhook_allow_private;
+  i.env.sign_outputs = o.sign_outputs;
   i.options = std::move(options);
   i.options.worker_id = i.env.worker_id;
 }

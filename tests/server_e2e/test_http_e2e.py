@@ -221,7 +221,8 @@ class HttpApi(unittest.TestCase):
         self.assertEqual(film["media_type"], "video/mp4")
         status, h, mp4 = s.request("GET", film["url"], key=self.key)
         self.assertEqual(status, 200)
-        self.assertEqual(h["etag"], '"%s"' % film["hash"])
+        self.assertEqual(h["etag"], '"%s-c2pa"' % film["hash"])  # the signed copy
+        self.assertIs(film["signed"], True)
         with tempfile.NamedTemporaryFile(suffix=".mp4") as f:
             f.write(mp4)
             f.flush()
@@ -238,8 +239,66 @@ class HttpApi(unittest.TestCase):
         for bad in ("bytes=0-1,4-5", "bytes=%d-" % len(mp4), "bytes=a-b", "items=0-1"):
             status, h, data = s.request("GET", film["url"], headers={"Range": bad}, key=self.key)
             self.assertProblem(status, data, 416, "range-not-satisfiable")
-        status, _, _ = s.request("GET", film["url"], headers={"If-None-Match": h["etag"] if "etag" in h else '"%s"' % film["hash"]}, key=self.key)
+        status, _, _ = s.request("GET", film["url"], headers={"If-None-Match": '"%s-c2pa"' % film["hash"]}, key=self.key)
         self.assertEqual(status, 304)
+
+    def test_downloads_carry_content_credentials_both_verifiers_accept(self):
+        s = self.server
+        film_job = json.loads(json.dumps(FILM))
+        film_job["pipeline"]["seed"] = 71
+        status, job, _ = s.json("POST", "/v1/jobs", film_job, key=self.key)
+        self.assertEqual(status, 202, job)
+        done = wait_status(s, job["id"], self.key, {"succeeded", "failed"}, timeout=60)
+        self.assertEqual(done["status"], "succeeded", done)
+        node_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../provenance/node")
+        self.assertTrue(os.path.isdir(os.path.join(node_dir, "node_modules/@contentauth/c2pa-wasm")),
+                        "the Node C2PA verifier is not installed (scripts/setup runs npm ci)")
+        for step, mime, creator in (("film", "video/mp4", "studio-animator"),
+                                    ("character", "image/png", "studio-character")):
+            a = done["result"]["artifacts"][step]
+            status, _, data = s.request("GET", a["url"], key=self.key)
+            self.assertEqual(status, 200)
+            with tempfile.NamedTemporaryFile(suffix=".mp4" if step == "film" else ".png") as f:
+                f.write(data)
+                f.flush()
+                v = subprocess.run([REEL, "verify", "--json", f.name], capture_output=True, text=True,
+                                   env=dict(os.environ, REEL_HOME=self.home))
+                self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+                summary = json.loads(v.stdout)
+                summary = summary.get("summary", summary)
+                models = [m["id"] for m in summary["models"]]
+                self.assertEqual(models[0], creator, summary)  # the step's own model creates it
+                if step == "film":  # its lineage: both stills' models, with their declarations
+                    self.assertEqual(set(models), {"studio-animator", "studio-character",
+                                                   "studio-environment"})
+                    self.assertIn("training_data", summary["models"][0])
+                n = subprocess.run(["node", os.path.join(node_dir, "verify.mjs"), f.name, mime],
+                                   capture_output=True, text=True)
+                self.assertEqual(json.loads(n.stdout)["state"], "Valid", n.stdout + n.stderr)
+
+    def test_a_policy_refuses_a_job_before_queueing_and_reserves_nothing(self):
+        s = self.server
+        k = create_key(self.store, self.home, "--budget", "10")["secret"]
+        _, before, _ = s.json("GET", "/v1/usage", key=k)
+        hosted = {"task": "text_to_image", "model": "fal:someone/undisclosed-model",
+                  "params": {"prompt": "a mug"}, "policy": "commercial-safe"}
+        for path in ("/v1/jobs", "/v1/estimates"):
+            status, _, data = s.request("POST", path, hosted, key=k)
+            self.assertProblem(status, data, 422, "policy-refused")
+            self.assertIn("fal:someone/undisclosed-model", json.loads(data)["detail"])
+        _, listing, _ = s.json("GET", "/v1/jobs", key=k)
+        self.assertEqual(listing["jobs"], [])
+        _, after, _ = s.json("GET", "/v1/usage", key=k)
+        self.assertEqual(before, after)
+        status, _, data = s.request("POST", "/v1/jobs", dict(hosted, policy="lenient"), key=k)
+        self.assertProblem(status, data, 422, "invalid-request")
+        self.assertIn("commercial-safe", json.loads(data)["detail"])
+        # The same policy lets a job of declared models through.
+        studio = json.loads(json.dumps(FILM))
+        studio["pipeline"]["seed"] = 73  # not FILM's: other tests need FILM uncached
+        studio["policy"] = "commercial-safe"
+        status, job, _ = s.json("POST", "/v1/jobs", studio, key=k)
+        self.assertEqual(status, 202, job)
 
     def test_models_say_whether_they_can_run_without_naming_server_paths(self):
         k = create_key(self.store, self.home)["secret"]

@@ -89,6 +89,8 @@ VerifyResult verify_bytes(const std::vector<std::uint8_t>& file,
 std::optional<model::SourceCredentials> read_source_credentials(std::span<const std::uint8_t> file,
                                                                 const std::string& title,
                                                                 const std::string& format);
+// Those credentials as the parentOf ingredient of the output made from that file.
+Ingredient parent_ingredient(const model::SourceCredentials& source);
 
 // Licence policy
 struct Policy {

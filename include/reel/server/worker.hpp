@@ -64,6 +64,7 @@ struct WorkerOptions {
   // ("whsec_..."); empty: webhooks are not delivered (a warning is logged), never unsigned.
   std::string webhook_secret;
   bool webhook_allow_private = false;  // tests and trusted intranets only
+  bool sign_outputs = true;            // sign succeeded jobs' artifacts (RunnerEnv)
   // Called after every attempt (from the loop's threads); for metrics and tests.
   std::function<void(const AttemptReport&)> on_attempt;
 };
