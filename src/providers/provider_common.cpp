@@ -103,6 +103,8 @@ const std::vector<std::unique_ptr<Provider>>& all_providers() {
     v.push_back(make_dashscope());
     v.push_back(make_veo());
     v.push_back(make_openai());
+    v.push_back(make_bria());
+    v.push_back(make_firefly());
     return v;
   }();
   return list;
