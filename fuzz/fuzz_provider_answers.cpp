@@ -1,5 +1,5 @@
 // libFuzzer target for what hosted providers answer (their bodies are untrusted bytes):
-// every adapter's submission, status, result and error readers, as the engine calls them
+// every adapter's submission, status, result, error and token readers, as the engine calls them
 // (through read_answer). A reel::Error is the expected refusal; any other exception, a
 // crash, a leak or UB is a finding.
 // Run: ./build-fuzz/bin/fuzz_provider_answers -max_total_time=60 fuzz/corpus/provider_answers
@@ -51,5 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   guarded("result_of", [&] { read_answer(p, "x", [&] { return p.result_of(task, r); }); });
   guarded("error_message", [&] { read_answer(p, "x", [&] { return p.error_message(r); }); });
   guarded("task_forgotten", [&] { read_answer(p, "x", [&] { return p.task_forgotten(r); }); });
+  // Firefly's answer from Adobe IMS; the adapters that ask for no token refuse with Internal.
+  guarded("token_of", [&] { read_answer(p, "x", [&] { return p.token_of(r); }); });
   return 0;
 }

@@ -19,22 +19,6 @@ namespace {
 constexpr const char* kBase = "https://api.bfl.ai";
 constexpr int kSizeStep = 32, kSizeMin = 256, kSizeMax = 1440;
 
-// "https://host:port" of an absolute URL, and the rest ("/v1/get_result?id=...").
-std::pair<std::string, std::string> split_origin(const std::string& url) {
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return {"", url};
-  const auto path = url.find('/', scheme + 3);
-  if (path == std::string::npos) return {url, "/"};
-  return {url.substr(0, path), url.substr(path)};
-}
-
-bool is_bfl_host(const std::string& host) {
-  const std::string suffix = ".bfl.ai";
-  return host == "bfl.ai" ||
-         (host.size() > suffix.size() &&
-          host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0);
-}
-
 class Bfl final : public Provider {
  public:
   std::string name() const override { return "bfl"; }
@@ -80,12 +64,7 @@ class Bfl final : public Provider {
     const std::string given = task.value("polling_url", std::string());
     // Without a polling_url (an old record) the global host's result endpoint answers.
     if (given.empty()) return {"GET", base + "/v1/get_result?id=" + id, auth(keys), ""};
-    auto [origin, rest] = split_origin(given);
-    if (base != kBase) return {"GET", base + rest, auth(keys), ""};
-    if (origin.rfind("https://", 0) != 0 || !is_bfl_host(url_host(given)))
-      throw Error(ErrorKind::Io, "BFL sent a polling_url on " + url_host(given) +
-                                     ", not a bfl.ai host over https; the key is not sent there");
-    return {"GET", given, auth(keys), ""};
+    return {"GET", provider_url(base, kBase, given, "bfl.ai", "BFL"), auth(keys), ""};
   }
 
   TaskStatus status_of(const Json&, const HttpResponse& r) const override {

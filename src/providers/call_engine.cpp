@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
 #include "reel/core/base64.hpp"
 #include "reel/core/error.hpp"
+#include "reel/core/hash.hpp"
 
 namespace reel::providers {
 namespace {
@@ -51,6 +54,39 @@ std::string resolve_location(const std::string& from, const std::string& locatio
   return from.substr(0, from.find('/', scheme + 3)) + location;
 }
 
+// Access tokens (Provider::token_request) in this process's memory only, by provider,
+// token URL and a digest of the keys. One is reused until a minute before the end of
+// the lifetime its issuer gave, so a call rarely outlives it.
+class TokenCache {
+ public:
+  static TokenCache& instance() {
+    static TokenCache cache;
+    return cache;
+  }
+  std::optional<std::string> find(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = tokens_.find(key);
+    if (it == tokens_.end() || Clock::now() >= it->second.second) return std::nullopt;
+    return it->second.first;
+  }
+  void put(const std::string& key, const std::string& token, std::chrono::seconds lifetime) {
+    std::lock_guard lock(mutex_);
+    tokens_[key] = {token, Clock::now() + lifetime - std::chrono::seconds(60)};
+  }
+  void forget(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    tokens_.erase(key);
+  }
+  void clear() {
+    std::lock_guard lock(mutex_);
+    tokens_.clear();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::pair<std::string, Clock::time_point>> tokens_;
+};
+
 struct Session {
   const Provider& p;
   const ProviderOptions& o;
@@ -60,6 +96,7 @@ struct Session {
   HttpLimits download;  // result files
   CurlHttp http;
   std::mt19937 jitter{std::random_device{}()};
+  std::string token_key;  // the cache entry of keys.token, if any
 
   HttpResponse send(const HttpRequest& r, const HttpLimits& limits, const model::RunContext& ctx) {
     return http.send(r, limits, ctx.cancel);
@@ -82,6 +119,8 @@ struct Session {
                            : r.status == 404                  ? ErrorKind::NotFound
                            : r.status >= 500                  ? ErrorKind::Io
                                                               : ErrorKind::InvalidInput;
+    // A token the API no longer takes (revoked, or expired early): the next call asks anew.
+    if (r.status == 401 && !token_key.empty()) TokenCache::instance().forget(token_key);
     throw Error(kind, redact(p.name() + " " + what + " answered HTTP " + std::to_string(r.status) +
                                  (msg.empty() ? "" : ": " + msg),
                              keys));
@@ -118,14 +157,42 @@ struct Session {
   // The provider's 2xx answer to the submission, after retrying 429 and 502-504.
   HttpResponse accepted(const CallInput& in, const HttpLimits& limits,
                         const model::RunContext& ctx) {
-    const HttpRequest req = p.submit(base, in, keys);
+    HttpRequest req = p.submit(base, in, keys);          // refuses bad values before any request
+    if (authorize(ctx)) req = p.submit(base, in, keys);  // again, with the token
+    return retrying(req, limits, ctx, "refused the request");
+  }
+
+  HttpResponse retrying(const HttpRequest& req, const HttpLimits& limits,
+                        const model::RunContext& ctx, const std::string& what) {
     for (int attempt = 1;; ++attempt) {
       HttpResponse r = send(req, limits, ctx);
       if (r.status >= 200 && r.status < 300) return r;
-      if (!retryable(r.status) || attempt == kSubmitAttempts) fail("refused the request", r);
+      if (!retryable(r.status) || attempt == kSubmitAttempts) fail(what, r);
       ctx.progress(0, p.name() + ": busy (HTTP " + std::to_string(r.status) + "), retrying");
       wait_for(retry_after(r).value_or(milliseconds(1000 << std::min(attempt, 5))), ctx);
     }
+  }
+
+  // The access token of a provider that takes one: from this process's cache, else
+  // asked for with the keys (retried like a submission). True when it got one now.
+  bool authorize(const model::RunContext& ctx) {
+    if (!keys.token.empty()) return false;
+    const auto req = p.token_request(base, keys);
+    if (!req) return false;
+    std::string joined;
+    for (const auto& k : keys.values) joined += k + '\n';
+    token_key = p.name() + " " + req->url + " " + to_hex(sha256(joined));
+    if (auto cached = TokenCache::instance().find(token_key)) {
+      keys.token = *cached;
+      return true;
+    }
+    const HttpResponse r = retrying(*req, api, ctx, "token request");
+    const AccessToken t = read_answer(p, "a token request", [&] { return p.token_of(r); });
+    if (t.value.empty())
+      throw Error(ErrorKind::Io, p.name() + " answered the token request without a token");
+    keys.token = t.value;
+    TokenCache::instance().put(token_key, t.value, t.lifetime);
+    return true;
   }
 
   // A result file. A request that carries a key follows redirects here, one hop at a
@@ -195,8 +262,14 @@ Credentials credentials_for(const Provider& provider, const ProviderOptions& opt
   return c;
 }
 
+void clear_access_tokens() {
+  TokenCache::instance().clear();
+}
+
 std::string redact(std::string text, const Credentials& keys) {
-  for (const auto& k : keys.values) {
+  std::vector<std::string> secrets = keys.values;
+  if (!keys.token.empty()) secrets.push_back(keys.token);
+  for (const auto& k : secrets) {
     if (k.size() < 4) continue;  // too short to search for without mangling text
     for (auto at = text.find(k); at != std::string::npos; at = text.find(k, at))
       text.replace(at, k.size(), "[redacted]");
@@ -264,6 +337,7 @@ CallOutput run_call(const Provider& p, const ProviderOptions& o, const CallInput
                                        std::to_string(o.timeout.count()) + " s; " + fate);
       }
       HttpResponse r;
+      s.authorize(ctx);  // a resumed task: no submission asked for the token
       try {
         r = s.send(p.poll(s.base, task, s.keys), s.api, ctx);
       } catch (const Error& e) {

@@ -31,8 +31,12 @@ CallOutput run_call(const Provider& provider, const ProviderOptions& options,
 // (never a value) when one is missing.
 Credentials credentials_for(const Provider& provider, const ProviderOptions& options);
 
-// `text` with every key value replaced by "[redacted]": for any message that may quote
-// a request or an answer.
+// Forgets every access token this process holds (Provider::token_request): the next
+// call of such a provider asks for a new one. For tests, whose doubles each issue their own.
+void clear_access_tokens();
+
+// `text` with every key value (and access token) replaced by "[redacted]": for any message
+// that may quote a request or an answer.
 std::string redact(std::string text, const Credentials& keys);
 
 }  // namespace reel::providers

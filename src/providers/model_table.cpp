@@ -175,6 +175,42 @@ const std::vector<ModelRow>& model_table() {
       m.ratios = {"1024x1024", "1536x1024", "1024x1536"};
       r.push_back(m);
     }
+    // The licensed-data providers: both say their models learned from licensed content
+    // only, so --policy commercial-safe allows them.
+    {
+      ModelRow m;
+      m.provider = "bria";
+      m.model = "fibo";
+      m.name = "Bria FIBO (Bria's v2 image generation)";
+      m.tasks = {Task::text_to_image};
+      m.price = {PricePer::unpriced, 0,
+                 "no per-image price found in Bria's public docs (read 2026-12); set one in "
+                 "prices"};
+      m.typical_seconds = 15;
+      // The aspect ratios every FIBO resolution takes (the wider ones have extra limits).
+      m.ratios = {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9"};
+      m.training_data = model::TrainingData::licensed;
+      m.training_data_note =
+          "Bria states its models are trained only on licensed data from its content partners";
+      r.push_back(m);
+    }
+    {
+      ModelRow m;
+      m.provider = "firefly";
+      m.model = "image4_standard";
+      m.name = "Adobe Firefly Image 4 (Firefly Services)";
+      m.tasks = {Task::text_to_image};
+      // Firefly Services is sold under enterprise agreements; no list price was found.
+      m.price = {PricePer::unpriced, 0,
+                 "Firefly Services is priced per enterprise agreement; no public per-image "
+                 "price found (read 2026-12); set one in prices"};
+      m.typical_seconds = 20;
+      m.training_data = model::TrainingData::licensed;
+      m.training_data_note =
+          "Adobe states Firefly is trained on licensed content such as Adobe Stock and on "
+          "public-domain content";
+      r.push_back(m);
+    }
     return r;
   }();
   return rows;

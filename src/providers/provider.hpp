@@ -47,6 +47,15 @@ struct TaskStatus {
 // The key material a provider needs (values never leave the adapter's headers).
 struct Credentials {
   std::vector<std::string> values;  // in the order of Provider::key_vars()
+  // The short-lived access token the engine obtained with the keys (Provider::
+  // token_request), or "": a secret like them, redacted like them.
+  std::string token;
+};
+
+// A token-exchange answer read: the token and how long it is valid.
+struct AccessToken {
+  std::string value;
+  std::chrono::seconds lifetime{0};
 };
 
 class Provider {
@@ -64,6 +73,16 @@ class Provider {
 
   virtual HttpRequest submit(const std::string& base, const CallInput& in,
                              const Credentials& keys) const = 0;
+  // An API that is called with a short-lived token obtained with the keys (Firefly's
+  // OAuth server-to-server credentials): the token request, nullopt for none. The
+  // engine keeps a token in this process's memory while it is valid — never on disk —
+  // and passes it in Credentials::token.
+  virtual std::optional<HttpRequest> token_request(const std::string& /*base*/,
+                                                   const Credentials& /*keys*/) const {
+    return std::nullopt;
+  }
+  virtual AccessToken token_of(const HttpResponse& r) const;
+
   // The task reference kept in the pending-call record (ids and URLs; no secrets).
   virtual Json task_of(const CallInput& in, const HttpResponse& submitted) const = 0;
   virtual HttpRequest poll(const std::string& base, const Json& task,
@@ -143,5 +162,12 @@ HeaderList json_headers(HeaderList auth);
 Json task_id_of(const HttpResponse& r, const std::string& provider, const char* field = "id");
 // The string at a JSON pointer ("/video/url"), or "" when absent.
 std::string json_string(const Json& j, const char* pointer);
+// The URL to call for an absolute task URL a provider sent (a polling or cancel URL):
+// as given when it is https on `domain` or a host under it; with its scheme and host
+// replaced by the base's when the base URL was overridden (a proxy, a test double);
+// Io otherwise, since the key would go to a host the provider does not own.
+std::string provider_url(const std::string& base, const std::string& default_base,
+                         const std::string& given, const std::string& domain,
+                         const std::string& provider);
 
 }  // namespace reel::providers

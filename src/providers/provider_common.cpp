@@ -33,6 +33,40 @@ Json task_id_of(const HttpResponse& r, const std::string& provider, const char* 
   return {{"id", id}};
 }
 
+AccessToken Provider::token_of(const HttpResponse&) const {
+  throw Error(ErrorKind::Internal, name() + " asks for no access token");
+}
+
+namespace {
+
+// "https://host:port" of an absolute URL, and the rest ("/v1/get_result?id=...").
+std::pair<std::string, std::string> split_origin(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return {"", url};
+  const auto path = url.find('/', scheme + 3);
+  if (path == std::string::npos) return {url, "/"};
+  return {url.substr(0, path), url.substr(path)};
+}
+
+bool host_under(const std::string& host, const std::string& domain) {
+  const std::string suffix = "." + domain;
+  return host == domain || (host.size() > suffix.size() &&
+                            host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0);
+}
+
+}  // namespace
+
+std::string provider_url(const std::string& base, const std::string& default_base,
+                         const std::string& given, const std::string& domain,
+                         const std::string& provider) {
+  auto [origin, rest] = split_origin(given);
+  if (base != default_base) return base + rest;
+  if (origin.rfind("https://", 0) != 0 || !host_under(url_host(given), domain))
+    throw Error(ErrorKind::Io, provider + " sent a task URL on " + url_host(given) + ", not a " +
+                                   domain + " host over https; the key is not sent there");
+  return given;
+}
+
 HttpRequest Provider::download(const std::string&, const std::string& url,
                                const Credentials&) const {
   return {"GET", url, {}, ""};
@@ -69,6 +103,8 @@ const std::vector<std::unique_ptr<Provider>>& all_providers() {
     v.push_back(make_dashscope());
     v.push_back(make_veo());
     v.push_back(make_openai());
+    v.push_back(make_bria());
+    v.push_back(make_firefly());
     return v;
   }();
   return list;

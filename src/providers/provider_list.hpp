@@ -16,5 +16,7 @@ std::unique_ptr<Provider> make_kling();      // kling.cpp
 std::unique_ptr<Provider> make_dashscope();  // dashscope.cpp
 std::unique_ptr<Provider> make_veo();        // veo.cpp
 std::unique_ptr<Provider> make_openai();     // openai.cpp
+std::unique_ptr<Provider> make_bria();       // bria.cpp
+std::unique_ptr<Provider> make_firefly();    // firefly.cpp
 
 }  // namespace reel::providers

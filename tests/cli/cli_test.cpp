@@ -126,8 +126,12 @@ TEST_F(Cli, ModelsListsDeclarations) {
     const bool wan = id.rfind("wan", 0) == 0;
     const auto colon = id.find(':');
     // Studio models are procedural; Wan-AI does not disclose Wan's training data, nor do
-    // the hosted providers (whose terms are their licence).
-    EXPECT_EQ(m["training_data"], wan || colon != std::string::npos ? "undisclosed" : "synthetic")
+    // the hosted providers (whose terms are their licence) — except the licensed-data ones,
+    // Bria and Adobe Firefly, which publish that theirs is licensed.
+    const std::string provider = colon == std::string::npos ? "" : id.substr(0, colon);
+    EXPECT_EQ(m["training_data"], provider == "bria" || provider == "firefly" ? "licensed"
+                                  : wan || colon != std::string::npos         ? "undisclosed"
+                                                                              : "synthetic")
         << m.dump();
     EXPECT_EQ(m["licence"], colon == std::string::npos
                                 ? "Apache-2.0"

@@ -119,6 +119,7 @@ TEST(ProvidersCli, ProvidersListsAdaptersPricesAndWhetherAKeyIsSetNeverTheKey) {
   EXPECT_EQ(r.output.find(kKey), std::string::npos);
   const Json j = Json::parse(r.output);
   bool fal_seen = false;
+  int licensed_seen = 0;
   for (const auto& p : j) {
     if (p["provider"] == "fal") {
       fal_seen = true;
@@ -127,21 +128,45 @@ TEST(ProvidersCli, ProvidersListsAdaptersPricesAndWhetherAKeyIsSetNeverTheKey) {
     if (p["provider"] == "replicate") {
       EXPECT_FALSE(p["key_set"].get<bool>());
     }
+    if (p["provider"] == "bria" || p["provider"] == "firefly") {  // the licensed-data ones
+      ++licensed_seen;
+      EXPECT_FALSE(p["key_set"].get<bool>());
+    }
   }
   EXPECT_TRUE(fal_seen);
+  EXPECT_EQ(licensed_seen, 2);
   // `reel models` lists them unavailable without a key, saying which variable.
   testing::CommandResult m = testing::run_command(
       "REEL_HOME=" + (dir / "home").string() + " " REEL_BINARY_DIR "/bin/reel models --json", true);
   ASSERT_EQ(m.status, 0) << m.output;
   const Json models = Json::parse(m.output);
-  bool found = false;
-  for (const auto& c : models)
+  int found = 0;
+  for (const auto& c : models) {
+    const Json& a = c["availability"];
     if (c["id"] == "fal:fal-ai/flux/dev") {
-      found = true;
-      EXPECT_EQ(c["availability"]["available"], false);
-      EXPECT_EQ(c["availability"]["needs"][0], "env:FAL_KEY");
+      ++found;
+      EXPECT_EQ(a["available"], false);
+      EXPECT_EQ(a["needs"][0], "env:FAL_KEY");
     }
-  EXPECT_TRUE(found);
+    if (c["id"] == "bria:fibo") {
+      ++found;
+      EXPECT_EQ(a["available"], false);
+      EXPECT_EQ(a["needs"], Json::array({"env:BRIA_API_TOKEN"}));
+      EXPECT_NE(a["reason"].get<std::string>().find("BRIA_API_TOKEN"), std::string::npos) << a;
+      EXPECT_EQ(c["training_data"], "licensed");
+    }
+    if (c["id"] == "firefly:image4_standard") {
+      ++found;
+      EXPECT_EQ(a["available"], false);
+      EXPECT_EQ(a["needs"], Json::array({"env:FIREFLY_SERVICES_CLIENT_ID",
+                                         "env:FIREFLY_SERVICES_CLIENT_SECRET"}));
+      EXPECT_NE(a["reason"].get<std::string>().find("FIREFLY_SERVICES_CLIENT_SECRET"),
+                std::string::npos)
+          << a;
+      EXPECT_EQ(c["training_data"], "licensed");
+    }
+  }
+  EXPECT_EQ(found, 3);
 }
 
 }  // namespace

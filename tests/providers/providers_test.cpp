@@ -2,7 +2,8 @@
 // case runs for every adapter, through the real executor and artifact store. A provider
 // with one generating task runs the battery on that task's model (BFL: stills; Luma:
 // text-to-video); the image-to-video cases run for the providers that have one. Kling signs
-// a token with a key pair instead of sending a key: its case names the second variable.
+// a token with a key pair instead of sending a key, and Firefly buys one from Adobe IMS with
+// its pair: their cases name the second variable.
 #include "reel/providers/providers.hpp"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "providers/call_engine.hpp"
 #include "providers/curl_http.hpp"
 #include "providers/kling_jwt.hpp"
 #include "providers/provider.hpp"
@@ -104,11 +106,24 @@ const Case kCases[] = {
      "",
      5,
      true},
+    // Licensed-data providers. Bria: no cancel endpoint; aspect_ratio from the size.
+    {"bria", "BRIA_API_TOKEN", "bria:fibo", model::Task::text_to_image, 1024, 768,
+     "/image/generate", "api_token", "", "", "prompt", true, false, "", 0, 0, "{}"},
+    // Firefly: the key pair is a client id (sent as x-api-key) and a client secret (sent to
+    // the token endpoint alone); the API takes the token IMS issued for them. Seeds go in
+    // `seeds`: checked in the Firefly branches.
+    {"firefly", "FIREFLY_SERVICES_CLIENT_SECRET", "firefly:image4_standard",
+     model::Task::text_to_image, 1024, 768, "/v3/images/generate-async", "Authorization", "Bearer ",
+     "x-api-key: ak-test-Access-9a8b7c6d", "prompt", false, true, "", 0, 0, "{}",
+     "FIREFLY_SERVICES_CLIENT_ID"},
 };
 
 class Providers : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
+    // Each double issues its own tokens: none may come from an earlier test's (a port the
+    // system hands out again would otherwise find one in this process's cache).
+    providers::clear_access_tokens();
     const bool pair = *GetParam().access_var;
     double_ =
         std::make_unique<testing::DoubleProcess>(GetParam().provider, kKey, pair ? kAccessKey : "");
@@ -220,6 +235,36 @@ class Providers : public ::testing::TestWithParam<Case> {
     return "";
   }
 
+  // A run with `secret_var` set to a wrong value: refused by the provider (HTTP 401), the
+  // wrong secret quoted nowhere. Returns the message.
+  std::string refused_with_wrong_secret(const char* secret_var) {
+    options_.keys[secret_var] = "sk-wrong-secret-1234";
+    rebuild();
+    auto ex = executor();
+    try {
+      ex.run(job());
+      ADD_FAILURE() << "not refused";
+      return "";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(e.kind(), ErrorKind::Policy) << msg;
+      EXPECT_NE(msg.find("HTTP 401"), std::string::npos) << msg;
+      EXPECT_EQ(msg.find("sk-wrong-secret"), std::string::npos) << msg;
+      return msg;
+    }
+  }
+
+  // No file under the test's folder (store, records, outputs) holds `secret`.
+  void expect_in_no_file(const std::string& secret) {
+    for (const auto& e : fs::recursive_directory_iterator(dir_.path())) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream in(e.path(), std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      EXPECT_EQ(bytes.str().find(secret), std::string::npos) << e.path();
+    }
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<testing::DoubleProcess> double_;
   providers::ProviderOptions options_;
@@ -293,6 +338,32 @@ TEST_P(Providers, SuccessSendsTheMappedFieldsWithTheProvidersAuthAndStoresTheRes
     EXPECT_EQ(body["aspect_ratio"], "16:9");
     EXPECT_EQ(body["duration"], "5");
     EXPECT_EQ(body["mode"], "std");
+  }
+  if (is("bria")) {
+    EXPECT_EQ(body["aspect_ratio"], "4:3");
+    EXPECT_EQ(body["sync"], false);  // the async flow: request_id, then the status service
+    EXPECT_EQ(st["requests"][1]["path"].get<std::string>().rfind("/status/bria-task-", 0), 0u);
+  }
+  if (is("firefly")) {
+    EXPECT_EQ(body["seeds"], Json::array({7}));
+    EXPECT_EQ(body["numVariations"], 1);
+    EXPECT_EQ(body["size"], Json({{"width", 1024}, {"height", 768}}));
+    EXPECT_EQ(submit["headers"]["x-model-version"], "image4_standard");
+    // The status URL Firefly gave (on Adobe's host) was followed on the overridden base.
+    EXPECT_EQ(st["requests"][1]["path"], "/v3/status/urn:ff:jobs:double:firefly-task-1");
+    // One token request, with the client credentials as a form.
+    ASSERT_EQ(st["token_requests"].size(), 1u);
+    const Json& tr = st["token_requests"][0];
+    EXPECT_EQ(tr["method"], "POST");
+    EXPECT_EQ(tr["path"], "/ims/token/v3");
+    EXPECT_EQ(tr["headers"]["Content-Type"], "application/x-www-form-urlencoded");
+    const std::string form = tr["body"];
+    for (const std::string field :
+         {std::string("grant_type=client_credentials"), std::string("client_id=") + kAccessKey,
+          std::string("client_secret=") + kKey,
+          std::string("scope=openid%2CAdobeID%2Csession%2Cadditional_info%2C"
+                      "read_organizations%2Cfirefly_api%2Cff_apis")})
+      EXPECT_NE(form.find(field), std::string::npos) << form;
   }
   // Every request, the submission and each poll, carries the same auth.
   for (const auto& req : st["requests"]) expect_auth(req);
@@ -546,6 +617,20 @@ TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
       two.steps[0].params["extra"] = {{"provider_input", {{"n", 2}}}};
       msg = message_of([&] { ex.run(two); });
       EXPECT_NE(msg.find("one image per call (n = 1)"), std::string::npos) << msg;
+    } else if (is("bria")) {
+      msg = message_of([&] { ex.run(job("a cup", 100, 30)); });
+      EXPECT_NE(msg.find("1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9"), std::string::npos)
+          << msg;
+      pipeline::Graph big_seed = job();
+      big_seed.seed = 3'000'000'000ull;
+      msg = message_of([&] { ex.run(big_seed); });
+      EXPECT_NE(msg.find("seeds 0..2147483647"), std::string::npos) << msg;
+    } else if (is("firefly")) {
+      // Refused before any request, the token request included.
+      pipeline::Graph two = job();
+      two.steps[0].params["extra"] = {{"provider_input", {{"numVariations", 2}}}};
+      msg = message_of([&] { ex.run(two); });
+      EXPECT_NE(msg.find("one image per call (numVariations = 1)"), std::string::npos) << msg;
     } else if (is("kling")) {
       msg = message_of([&] { ex.run(job("a cup", 100, 30)); });
       EXPECT_NE(msg.find("16:9, 9:16, 1:1"), std::string::npos) << msg;
@@ -558,6 +643,7 @@ TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
     }
   }
   EXPECT_TRUE(double_->state()["requests"].empty());
+  EXPECT_TRUE(double_->state()["token_requests"].empty());
   options_.keys.clear();
   rebuild();
   const auto card = registry_->get(GetParam().model)->card();
@@ -581,14 +667,26 @@ TEST_P(Providers, CommercialSafeRefusesAnUndisclosedModelBeforeAnyRequest) {
   so.policy = "commercial-safe";
   so.models.providers = options_;
   sdk::Session session(so);
+  // Bria and Firefly declare licensed training data for their table models: allowed.
+  const bool licensed =
+      registry_->get(GetParam().model)->card().training_data == model::TrainingData::licensed;
+  EXPECT_EQ(licensed, is("bria") || is("firefly"));
+  pipeline::Graph g = job();
+  if (licensed) {
+    EXPECT_NO_THROW(session.run(job()));
+    EXPECT_EQ(double_->count("submit"), 1);
+    // A model of theirs the table does not know declares nothing: still refused.
+    g.steps[0].model = std::string(GetParam().provider) + ":unlisted_model";
+  }
+  const std::size_t before = double_->state()["requests"].size();
   try {
-    session.run(job());
+    session.run(g);
     ADD_FAILURE() << "not refused";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Policy) << e.what();
     EXPECT_NE(std::string(e.what()).find("undisclosed"), std::string::npos) << e.what();
   }
-  EXPECT_TRUE(double_->state()["requests"].empty());
+  EXPECT_EQ(double_->state()["requests"].size(), before);
 }
 
 TEST_P(Providers, TheKeyNeverReachesTheStoreOrAnError) {
@@ -600,13 +698,7 @@ TEST_P(Providers, TheKeyNeverReachesTheStoreOrAnError) {
   double_->configure({{"fail_message", ""}});
   pipeline::RunResult r = ex.run(job("x"));
   EXPECT_EQ(r.cost.to_json().dump().find(kKey), std::string::npos);
-  for (const auto& e : fs::recursive_directory_iterator(dir_.path())) {
-    if (!e.is_regular_file()) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    EXPECT_EQ(bytes.str().find(kKey), std::string::npos) << e.path();
-  }
+  expect_in_no_file(kKey);
 }
 
 // Kling alone: its signed tokens and its errors under HTTP 200.
@@ -632,17 +724,7 @@ TEST_P(ProvidersKling, TheDoubleVerifiesTheTokensSignatureIssuerAndLifetime) {
   EXPECT_EQ(status_with("not.a-token"), 401);
 
   // reel with the wrong secret: refused by the provider, the secret quoted nowhere.
-  options_.keys["KLING_SECRET_KEY"] = "sk-wrong-secret-1234";
-  rebuild();
-  auto ex = executor();
-  try {
-    ex.run(job());
-    ADD_FAILURE() << "not refused";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Policy) << e.what();
-    EXPECT_NE(std::string(e.what()).find("HTTP 401"), std::string::npos) << e.what();
-    EXPECT_EQ(std::string(e.what()).find("sk-wrong-secret"), std::string::npos) << e.what();
-  }
+  refused_with_wrong_secret("KLING_SECRET_KEY");
   EXPECT_EQ(double_->count("submit"), 0);
 }
 
@@ -734,6 +816,61 @@ TEST_P(ProvidersVeo, TheKeyGoesOnlyToTheApisOwnOriginEvenThroughARedirect) {
   EXPECT_EQ(last["headers"]["x-goog-api-key"], kKey);
 }
 
+// Firefly alone: the API takes a token the client credentials buy from Adobe IMS.
+class ProvidersFirefly : public Providers {
+ protected:
+  std::string issued_token() {
+    const std::string auth = double_->state()["requests"][0]["headers"]["Authorization"];
+    return auth.substr(std::string("Bearer ").size());
+  }
+};
+
+TEST_P(ProvidersFirefly, TheTokenIsAskedForOnceAndTheSecretGoesNowhereElse) {
+  auto ex = executor();
+  ex.run(job());
+  ex.run(job("another prompt"));  // a second call in this process: the same token
+  const Json st = double_->state();
+  EXPECT_EQ(st["token_requests"].size(), 1u);
+  EXPECT_EQ(double_->count("submit"), 2);
+  const std::string token = issued_token();
+  EXPECT_FALSE(token.empty());
+  for (const auto& req : st["requests"]) {
+    EXPECT_EQ(req["headers"]["Authorization"], "Bearer " + token);
+    EXPECT_EQ(req["headers"]["x-api-key"], kAccessKey);
+    EXPECT_EQ(req.dump().find(kKey), std::string::npos) << req;  // the secret
+  }
+}
+
+TEST_P(ProvidersFirefly, AWrongSecretIsRefusedAtTheTokenEndpointAndQuotedNowhere) {
+  const std::string msg = refused_with_wrong_secret("FIREFLY_SERVICES_CLIENT_SECRET");
+  EXPECT_NE(msg.find("firefly token request answered HTTP 401"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("invalid client_secret parameter"), std::string::npos) << msg;
+  EXPECT_EQ(double_->state()["token_requests"].size(), 1u);
+  EXPECT_TRUE(double_->state()["requests"].empty());
+}
+
+TEST_P(ProvidersFirefly, ARevokedTokenFailsOneCallAndTheNextAsksForANewOne) {
+  auto ex = executor();
+  ex.run(job());
+  double_->configure({{"revoke_tokens", true}});
+  const std::string msg = message_of([&] { ex.run(job("another prompt")); });
+  EXPECT_NE(msg.find("HTTP 401"), std::string::npos) << msg;
+  ex.run(job("a third prompt"));
+  EXPECT_EQ(double_->state()["token_requests"].size(), 2u);
+  EXPECT_EQ(double_->count("submit"), 2);
+}
+
+TEST_P(ProvidersFirefly, TheTokenIsInNoErrorAndNoFile) {
+  auto ex = executor();
+  ex.run(job());
+  const std::string token = issued_token();
+  double_->configure({{"fail_message", "token " + token + " was refused"}});
+  const std::string msg = message_of([&] { ex.run(job("another prompt")); });
+  EXPECT_EQ(msg.find(token), std::string::npos) << msg;
+  EXPECT_NE(msg.find("token [redacted] was refused"), std::string::npos) << msg;
+  expect_in_no_file(token);
+}
+
 std::vector<Case> cases_of(const std::string& provider) {
   std::vector<Case> v;
   for (const Case& c : kCases)
@@ -753,6 +890,8 @@ INSTANTIATE_TEST_SUITE_P(EveryAdapter, Providers, ::testing::ValuesIn(kCases),
 INSTANTIATE_TEST_SUITE_P(Kling, ProvidersKling, ::testing::ValuesIn(cases_of("kling")),
                          [](const auto& info) { return std::string(info.param.provider); });
 INSTANTIATE_TEST_SUITE_P(DashScope, ProvidersDashScope, ::testing::ValuesIn(cases_of("dashscope")),
+                         [](const auto& info) { return std::string(info.param.provider); });
+INSTANTIATE_TEST_SUITE_P(Firefly, ProvidersFirefly, ::testing::ValuesIn(cases_of("firefly")),
                          [](const auto& info) { return std::string(info.param.provider); });
 INSTANTIATE_TEST_SUITE_P(Veo, ProvidersVeo, ::testing::ValuesIn(cases_of("veo")),
                          [](const auto& info) { return std::string(info.param.provider); });

@@ -7,6 +7,8 @@ files and counts what it was asked.
 
 Control (not part of any provider's API): POST /_double/config merges JSON into the
 behaviour; GET /_double/state returns the counters and every request seen.
+A double of an API that is called with a token obtained elsewhere moves those requests
+from "requests" to "token_requests".
 Behaviour keys: polls_before_done (int), fail_message (str), never_finish (bool),
 submit_429 (int: answer 429 with Retry-After to the first N submissions),
 retry_after (int seconds), result (auto|png|mp4|garbage|big; auto = PNG for image models,
@@ -61,6 +63,7 @@ class Double:
         self.counts = {"submit": 0, "poll": 0, "result": 0, "cancel": 0, "download": 0,
                        "submit_429": 0}
         self.requests = []
+        self.token_requests = []  # a token endpoint's requests, kept apart from the API's
         self.tasks = {}
         self.files = {"png": tiny_png(), "garbage": b"this is not a media file" * 10,
                       "big": b"\0" * (3 << 20)}
@@ -152,7 +155,8 @@ def make_handler(double, route):
             if self.path == "/_double/state":
                 with double.lock:
                     return self.reply(200, {"counts": double.counts,
-                                            "requests": double.requests})
+                                            "requests": double.requests,
+                                            "token_requests": double.token_requests})
             if self.path.startswith("/files/"):
                 with double.lock:
                     double.counts["download"] += 1
