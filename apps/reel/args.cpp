@@ -1,5 +1,6 @@
 #include "args.hpp"
 
+#include <cctype>
 #include <charconv>
 
 #include "reel/core/error.hpp"
@@ -83,6 +84,38 @@ long long parse_integer(const std::string& text, const std::string& what, long l
     throw Error(ErrorKind::InvalidInput, what + " must be an integer in " + std::to_string(lo) +
                                              ".." + std::to_string(hi) + ", got '" + text + "'");
   return v;
+}
+
+std::uint64_t parse_bytes(const std::string& text, const std::string& what) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  std::string unit = text.substr(digits);
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static const std::pair<const char*, std::uint64_t> units[] = {{"", 1},
+                                                                {"b", 1},
+                                                                {"kb", 1000ull},
+                                                                {"mb", 1000ull * 1000},
+                                                                {"gb", 1000000000ull},
+                                                                {"tb", 1000000000000ull},
+                                                                {"kib", 1ull << 10},
+                                                                {"mib", 1ull << 20},
+                                                                {"gib", 1ull << 30},
+                                                                {"tib", 1ull << 40}};
+  const auto bad = [&] {
+    return Error(ErrorKind::InvalidInput,
+                 what +
+                     " must be a byte count: N, or N with KB, MB, GB, TB (x1000) or KiB, "
+                     "MiB, GiB, TiB (x1024), e.g. 50MB; got '" +
+                     text + "'");
+  };
+  if (digits == 0 || digits > 15) throw bad();
+  for (const auto& [name, factor] : units)
+    if (unit == name) {
+      const std::uint64_t n = std::stoull(text.substr(0, digits));
+      if (n > (std::uint64_t(1) << 62) / factor) throw bad();  // past any disk: a typo
+      return n * factor;
+    }
+  throw bad();
 }
 
 }  // namespace reel::cli

@@ -1,6 +1,7 @@
 #pragma once
 // A small, strict argument parser: every option is declared, unknown ones are
 // refused with the list of allowed ones.
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -32,5 +33,8 @@ class Args {
 
 long long parse_integer(const std::string& text, const std::string& what, long long lo,
                         long long hi);
+// A byte count: N, or N with a unit — KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB
+// (powers of 1024), case-insensitive, e.g. "50MB", "2GiB". InvalidInput naming the forms.
+std::uint64_t parse_bytes(const std::string& text, const std::string& what);
 
 }  // namespace reel::cli

@@ -55,7 +55,7 @@ int cmd_models(const Argv& argv) {
 }
 
 int cmd_cache(const Argv& argv) {
-  const std::string usage = "reel cache ls|gc|clear [--max-bytes N] [--json]";
+  const std::string usage = "reel cache ls|gc|clear [--max-bytes N[KB|MB|GB|KiB|MiB|GiB]] [--json]";
   Args a(argv, {"--json"}, {"--max-bytes"});
   a.max_positional(1, usage);
   const std::string& sub = a.need(0, "a cache command (ls, gc or clear)");
@@ -91,8 +91,9 @@ int cmd_cache(const Argv& argv) {
     if (sub == "gc") {
       auto v = a.value("--max-bytes");
       if (!v)
-        throw Error(ErrorKind::InvalidInput, "cache gc needs --max-bytes N (the size to keep)");
-      max_bytes = static_cast<std::uint64_t>(parse_integer(*v, "--max-bytes", 0, 1ll << 62));
+        throw Error(ErrorKind::InvalidInput,
+                    "cache gc needs --max-bytes SIZE (the size to keep, e.g. 2GB)");
+      max_bytes = parse_bytes(*v, "--max-bytes");
     }
     pipeline::GcResult r = sub == "gc" ? store.gc(max_bytes) : store.clear();
     if (a.flag("--json"))

@@ -1,5 +1,6 @@
 #include "reel/provenance/provenance.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "provenance/cose.hpp"
@@ -41,9 +42,15 @@ void sign_file(const std::filesystem::path& file, const ManifestFacts& facts,
   });
 }
 
+bool VerifyResult::no_credentials() const {
+  return !valid && !summary.contains("manifest") &&
+         std::find(status_codes.begin(), status_codes.end(), "claim.missing") != status_codes.end();
+}
+
 Json VerifyResult::to_json() const {
   Json j = summary;
   j["valid"] = valid;
+  j["credentials"] = !no_credentials();
   j["trusted"] = trusted;
   j["status_codes"] = status_codes;
   j["failures"] = failures;
@@ -53,9 +60,10 @@ Json VerifyResult::to_json() const {
 std::string VerifyResult::text() const {
   std::ostringstream o;
   o << (summary.contains("file") ? summary["file"].get<std::string>() : std::string("file")) << ": "
-    << (trusted ? "Trusted"
-        : valid ? "Valid"
-                : "INVALID")
+    << (trusted            ? "Trusted"
+        : valid            ? "Valid"
+        : no_credentials() ? "no Content Credentials (the file carries no C2PA manifest)"
+                           : "INVALID")
     << "\n";
   auto line = [&](const char* label, const std::string& v) {
     if (!v.empty()) o << "  " << label << ": " << v << "\n";

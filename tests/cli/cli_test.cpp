@@ -227,6 +227,17 @@ TEST_F(Cli, CacheLsAndClear) {
   EXPECT_TRUE(fs::exists(dir / "out/still.png"));
   auto ls = reel("cache ls --json");
   EXPECT_EQ(Json::parse(ls.output).size(), 1u);
+  // Sizes with units, as the README writes them; a budget larger than the store keeps it.
+  auto keep = reel("cache gc --max-bytes 50MB --json");
+  ASSERT_EQ(keep.status, 0) << keep.output;
+  EXPECT_EQ(Json::parse(keep.output)["removed"], 0);
+  auto bad = reel_stderr("cache gc --max-bytes 50XB");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.output.find("KiB"), std::string::npos) << bad.output;
+  auto tiny = reel("cache gc --max-bytes 1KiB --json");
+  ASSERT_EQ(tiny.status, 0) << tiny.output;
+  EXPECT_EQ(Json::parse(tiny.output)["removed"], 1);  // a 64x64 PNG + meta is over 1 KiB
+  ASSERT_EQ(reel("run still.yaml --out out/still.png --quiet").status, 0);
   auto clear = reel("cache clear --json");
   EXPECT_EQ(Json::parse(clear.output)["removed"], 1);
   EXPECT_EQ(Json::parse(reel("cache ls --json").output).size(), 0u);
@@ -274,7 +285,13 @@ TEST_F(Cli, SignedOutputsVerifyAndTamperingIsCaught) {
   auto unsigned_run = reel("run still.yaml --out u.png --no-sign --json --quiet");
   ASSERT_EQ(unsigned_run.status, 0);
   EXPECT_NE(Json::parse(unsigned_run.output)["notes"].dump().find("--no-sign"), std::string::npos);
-  EXPECT_EQ(reel("verify u.png").status, 10);
+  // Unsigned is said as such (exit 11), not called INVALID like the tampered file above.
+  auto none = reel("verify u.png");
+  EXPECT_EQ(none.status, 11) << none.output;
+  EXPECT_NE(none.output.find("no Content Credentials"), std::string::npos) << none.output;
+  EXPECT_EQ(none.output.find("INVALID"), std::string::npos) << none.output;
+  EXPECT_EQ(Json::parse(reel("verify u.png --json").output)["credentials"], false);
+  EXPECT_EQ(Json::parse(bad.output)["credentials"], true);
   EXPECT_EQ(reel_stderr("run still.yaml --out x.png --training-mining maybe").status, 2);
 }
 

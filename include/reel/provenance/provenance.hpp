@@ -71,6 +71,8 @@ void sign_file(const std::filesystem::path& file, const ManifestFacts& facts,
 struct VerifyResult {
   bool valid = false;    // well-formed, signature and hashes check, credential acceptable
   bool trusted = false;  // valid and the signer chains to a given trust anchor
+  // The file carries no C2PA manifest at all: not a broken one, simply none.
+  bool no_credentials() const;
   std::vector<std::string> status_codes;  // C2PA codes, e.g. "assertion.bmffHash.mismatch"
   std::vector<std::string> failures;      // the subset of status_codes that are failures
   Json summary = Json::object();          // title, signer, models, ingredients, cost, ...
