@@ -118,9 +118,11 @@ int cmd_run(const Argv& argv) {
     print_json(j.dump(2));
   } else {
     std::printf("wrote %s (%s)\n", out.string().c_str(), cost_file.string().c_str());
-    std::printf("wall time %s; %d steps run, %d cached\n", format_seconds(Seconds(wall)).c_str(),
-                result.executed, result.cached);
-    std::fputs(cost.to_text().c_str(), stdout);
+    if (!a.flag("--quiet")) {  // quiet: the one line above; the cost is in the file
+      std::printf("wall time %s; %d steps run, %d cached\n", format_seconds(Seconds(wall)).c_str(),
+                  result.executed, result.cached);
+      std::fputs(cost.to_text().c_str(), stdout);
+    }
   }
   return 0;
 }

@@ -223,8 +223,12 @@ TEST_F(Cli, CacheLsAndClear) {
   write("still.yaml",
         "reel: 1\nname: still\nsteps:\n  - {id: a, task: text_to_image, model: studio-environment, "
         "params: {prompt: forest, width: 64, height: 64}}\n");
-  ASSERT_EQ(reel("run still.yaml --out out/still.png --quiet").status, 0);
+  auto quiet = reel("run still.yaml --out out/still.png --quiet");
+  ASSERT_EQ(quiet.status, 0);
   EXPECT_TRUE(fs::exists(dir / "out/still.png"));
+  // --quiet: one line naming the output, no cost table (the report is in the file).
+  EXPECT_EQ(quiet.output.rfind("wrote ", 0), 0u) << quiet.output;
+  EXPECT_EQ(std::count(quiet.output.begin(), quiet.output.end(), '\n'), 1) << quiet.output;
   auto ls = reel("cache ls --json");
   EXPECT_EQ(Json::parse(ls.output).size(), 1u);
   // Sizes with units, as the README writes them; a budget larger than the store keeps it.
