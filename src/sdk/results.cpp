@@ -49,6 +49,11 @@ const media::Image& StillImage::image() const {
 }
 
 void StillImage::save(const fs::path& path, Session& session) const {
+  if (path.extension() != ".png")
+    throw Error(ErrorKind::InvalidInput,
+                "cannot save a still as '" + path.string() +
+                    "'; the file name must end in .png (a PNG is what reel writes, and where "
+                    "its Content Credentials live)");
   media::write_png(path, image());
   if (session.options().sign) {
     Json cost = Json::object();

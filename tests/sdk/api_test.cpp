@@ -132,6 +132,10 @@ TEST_F(SdkTest, BadInputIsAClearError) {
   testing::TempDir d;
   write_file_atomic(d / "not_an_image.png", std::string_view("hello"));
   expect_invalid([&] { StillImage::from_file(d / "not_an_image.png", *session); }, "");
+  // A still is a PNG (its Content Credentials live in the PNG): another name is refused,
+  // and nothing is written under it.
+  expect_invalid([&] { c.save(d / "x.jpg", *session); }, "must end in .png");
+  EXPECT_FALSE(fs::exists(d / "x.jpg"));
 }
 
 TEST_F(SdkTest, UnrecognisedWordsAreReportedNotIgnored) {
