@@ -67,6 +67,11 @@ TEST_F(Cli, RunWritesAVideoItsCostReportAndReusesTheCache) {
   EXPECT_EQ(j1["cached"], 0);
   ASSERT_TRUE(fs::exists(dir / "out/film.mp4"));
   ASSERT_TRUE(fs::exists(dir / "out/film.cost.json"));
+  // The summary's wall time is the cost report's (writing and signing is counted apart).
+  EXPECT_DOUBLE_EQ(
+      j1["wall_seconds"].get<double>(),
+      Json::parse(read_file(dir / "out/film.cost.json"))["totals"]["wall_seconds"].get<double>());
+  EXPECT_GE(j1["save_seconds"].get<double>(), 0.0);
 
   auto probe = run_command(
       "ffprobe -v error -count_frames -show_entries "
