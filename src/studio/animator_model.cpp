@@ -166,8 +166,9 @@ void add_ambient_weather(MotionPlan& plan, const model::ImageToVideoRequest& req
   p.direction_x = 1;
   plan.primitives.push_back(p);
   notes.push_back("the background's weather (" + weather + ") adds subtle " + kind +
-                  " motion; name an effect in the motion prompt, or set params.ambient_weather "
-                  "to false, to change that");
+                  " motion; name an effect in the motion prompt, or set extra.ambient_weather "
+                  "to false in the step's params (--set STEP.extra.ambient_weather=false), to "
+                  "change that");
 }
 
 class AnimatorModel final : public model::ImageToVideo {

@@ -224,6 +224,21 @@ TEST_F(Cli, ProbeRefusesCorruptFilesWithoutCrashing) {
   EXPECT_EQ(p.status, 2) << p.output;
 }
 
+// A note that names a setting names it in the form the command line accepts.
+TEST_F(Cli, TheAmbientWeatherNoteNamesASettingThatWorks) {
+  write("film.yaml", kSmallFilm);  // a dust storm behind the character
+  auto first = reel("run film.yaml --out out/a.mp4 --json --quiet");
+  ASSERT_EQ(first.status, 0) << first.output;
+  const std::string notes = Json::parse(first.output)["notes"].dump();
+  const std::string hint = "--set STEP.extra.ambient_weather=false";
+  ASSERT_NE(notes.find(hint), std::string::npos) << notes;
+  auto second =
+      reel("run film.yaml --out out/b.mp4 --json --quiet --set film.extra.ambient_weather=false");
+  ASSERT_EQ(second.status, 0) << second.output;
+  EXPECT_EQ(Json::parse(second.output)["notes"].dump().find("ambient_weather"), std::string::npos)
+      << second.output;
+}
+
 TEST_F(Cli, CacheLsAndClear) {
   write("still.yaml",
         "reel: 1\nname: still\nsteps:\n  - {id: a, task: text_to_image, model: studio-environment, "
