@@ -204,13 +204,19 @@ class HostedModel final : public model::TextToImage,
     return in;
   }
 
-  CallInput still_input(const model::TextToImageRequest& r) const {
-    require(model::Task::text_to_image);
-    CallInput in = base(model::Task::text_to_image, r.prompt, r.seed, r.params);
+  // A prompt's call, still or clip: the fields both requests have.
+  template <class Request>
+  CallInput prompted_input(model::Task t, const Request& r) const {
+    require(t);
+    CallInput in = base(t, r.prompt, r.seed, r.params);
     in.negative_prompt = r.negative_prompt;
     in.width = r.width;
     in.height = r.height;
     return in;
+  }
+
+  CallInput still_input(const model::TextToImageRequest& r) const {
+    return prompted_input(model::Task::text_to_image, r);
   }
 
   CallInput animate_input(const model::ImageToVideoRequest& r) const {
@@ -232,13 +238,9 @@ class HostedModel final : public model::TextToImage,
   }
 
   CallInput video_input(const model::TextToVideoRequest& r) const {
-    require(model::Task::text_to_video);
-    CallInput in = base(model::Task::text_to_video, r.prompt, r.seed, r.params);
-    in.negative_prompt = r.negative_prompt;
+    CallInput in = prompted_input(model::Task::text_to_video, r);
     in.duration_seconds = r.duration_seconds;
     in.fps = r.fps;
-    in.width = r.width;
-    in.height = r.height;
     return in;
   }
 
