@@ -113,25 +113,34 @@ std::vector<Node> resolve(const Graph& graph, const model::Registry& registry, A
   return nodes;
 }
 
-// Provider calls in flight at once in one run (each holds a thread while it waits).
-constexpr int kProviderSlots = 16;
+// Hosted calls in flight at once in one run. A started call (model::AsyncCalls) holds no
+// thread while it waits: the cap bounds what one run asks of a provider's queue and of
+// the store's pending-call table, not this machine.
+constexpr int kProviderCalls = 256;
+// A hosted call that cannot start that way (a synchronous provider: its one request is
+// the whole wait) holds an executor thread until it ends.
+constexpr int kProviderThreads = 16;
+// Threads that store the outputs of started calls (decoding already ran on the call
+// scheduler's): encoding a clip must not hold up the scheduler's polling.
+constexpr std::size_t kFinishThreads = 2;
 
-// Limits concurrent steps per device kind.
+// Limits concurrent steps per slot kind: cpu, cuda, provider (started calls) and
+// provider-thread.
 class Slots {
  public:
   explicit Slots(std::map<std::string, int> limits) : limits_(std::move(limits)) {}
-  static std::string kind_of(const std::string& device) {
+  static std::string kind_of(const std::string& device, bool started) {
     if (device.rfind("cuda", 0) == 0) return "cuda";
-    return device == "provider" ? "provider" : "cpu";
+    if (device == "provider") return started ? "provider" : "provider-thread";
+    return "cpu";
   }
-  bool try_take(const std::string& device) {
-    const std::string kind = kind_of(device);
+  bool try_take(const std::string& kind) {
     int limit = limits_.count(kind) ? limits_[kind] : 1;
     if (used_[kind] >= limit) return false;
     used_[kind]++;
     return true;
   }
-  void give(const std::string& device) { used_[kind_of(device)]--; }
+  void give(const std::string& kind) { used_[kind]--; }
 
  private:
   std::map<std::string, int> limits_;
@@ -270,9 +279,30 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
   // Hosted calls wait on a provider, not on this machine: they do not take CPU slots.
   Slots slots({{"cpu", std::max(1, options.cpu_slots)},
                {"cuda", std::max(1, options.cuda_slots)},
-               {"provider", kProviderSlots}});
+               {"provider", kProviderCalls},
+               {"provider-thread", kProviderThreads}});
   int executed = 0, cached = 0;
   std::vector<std::thread> threads;
+  // A started step's context and inputs, alive until its step is finished.
+  struct Started {
+    std::map<std::string, Artifact> inputs;
+    model::RunContext ctx;
+    double last_progress = -1;
+    Clock::time_point t0;
+  };
+  std::vector<std::unique_ptr<Started>> started_calls;
+  // Started steps whose model reported the end, for the finisher threads (made with the
+  // first started step, joined before run() returns).
+  struct Ended {
+    const Node* node;
+    Started* started;
+    std::exception_ptr error;
+    StepOutput out;
+  };
+  std::deque<Ended> ended;
+  std::condition_variable ended_cv;
+  bool closing = false;
+  std::vector<std::thread> finishers;
 
   auto add_notes = [&](const std::string& step, const std::vector<std::string>& ns) {
     for (auto& n : ns) notes.push_back("step '" + step + "': " + n);
@@ -287,93 +317,170 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
     return *a;
   };
 
-  auto run_node = [&](const Node& n) {
+  // The step's context: its cache key, the pending-call table, progress events.
+  auto context_of = [&](const Node& n, double& last) {
+    const auto& card = n.model->card();
+    model::RunContext ctx;
+    ctx.cancel = stop;
+    ctx.device = device_of(card);
+    ctx.call_key = n.key.hex();
+    ctx.pending = &store_;
+    ctx.on_progress = [&emit, &stop, step = n.step->id, id = card.id, last = &last](
+                          double f, std::string_view msg) {
+      if (f - *last >= 0.01 || f >= 1.0) {
+        *last = f;
+        emit({EventKind::step_progress, step, id, f, std::string(msg), 0});
+      }
+      stop.check();
+    };
+    return ctx;
+  };
+
+  auto inputs_of = [&](const Node& n) {
+    std::map<std::string, Artifact> inputs = n.fixed_inputs;
+    std::lock_guard lock(m);
+    for (auto& [slot, ref] : n.input_steps) inputs[slot] = done.at(ref);
+    return inputs;
+  };
+
+  // A step that produced its output: store, cost, ledger, events and notes.
+  auto finish_node = [&](const Node& n, const std::map<std::string, Artifact>& inputs,
+                         StepOutput out, model::RunContext& ctx, Clock::time_point t0) {
     const auto& card = n.model->card();
     const std::string device = device_of(card);
-    const auto t0 = Clock::now();
-    try {
-      std::map<std::string, Artifact> inputs = n.fixed_inputs;
-      {
-        std::lock_guard lock(m);
-        for (auto& [slot, ref] : n.input_steps) inputs[slot] = done.at(ref);
-      }
-      emit({EventKind::step_started, n.step->id, card.id, 0, "", 0});
-      model::RunContext ctx;
-      ctx.cancel = stop;
-      ctx.device = device;
-      ctx.call_key = n.key.hex();
-      ctx.pending = &store_;
-      double last = -1;
-      ctx.on_progress = [&](double f, std::string_view msg) {
-        if (f - last >= 0.01 || f >= 1.0) {
-          last = f;
-          emit({EventKind::step_progress, n.step->id, card.id, f, std::string(msg), 0});
-        }
-        stop.check();
-      };
-      StepOutput out = with_context("step '" + n.step->id + "' (" + card.id + ")", [&] {
-        return run_step_model(*n.step, *n.model, n.seed, inputs, ctx);
-      });
-      stop.check();
-      std::optional<Usd> billed;
-      if (auto b =
-              out.type == model::ValueType::video ? out.video.billed_usd : out.image.billed_usd)
-        billed = Usd(*b);
-      std::optional<Usd> rule;
-      if (card.price.paid()) {
-        std::map<std::string, double> input_mp;
-        for (auto& [slot, a] : inputs)
-          if (a.image) input_mp[slot] = a.image->image.pixel_count() / 1e6;
-        if (auto usd = n.model->estimate_usd(planned_call(*n.step, input_mp))) rule = Usd(*usd);
-      }
-      StoreEntry info;
-      info.model = card.id;
-      info.step = n.step->id;
-      Artifact a = with_context("storing the output of step '" + n.step->id + "'", [&] {
-        return out.type == model::ValueType::video
-                   ? store_.put_video(n.key, std::move(out.video), info,
-                                      encode_options(*n.step, options.video_encode))
-                   : store_.put_image(n.key, std::move(out.image), info);
-      });
-      double secs = seconds_since(t0);
-      double usd = 0;
-      if (card.price.paid()) {
-        ledger.record_paid(n.step->id, card.id, Seconds(secs), rule, billed, n.key.hex());
-        usd = (billed ? *billed : rule.value_or(Usd(0))).value;
-        store_.set_cost(n.key, 0.0, usd);
-        ctx.pending->remove_pending(ctx.call_key);  // stored: a re-run is a cache hit now
-      } else {
-        ledger.record_run(n.step->id, card.id, device, Seconds(secs), n.key.hex());
-        // What a later cache hit saves is what this run is billed, storing included.
-        usd = options.prices.price(device, Seconds(secs), cores).value;
-        store_.set_cost(n.key, secs, usd);
-      }
-      emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs, usd});
-      std::lock_guard lock(m);
-      add_notes(n.step->id, a.video ? a.video->notes : a.image->notes);
-      done[n.step->id] = std::move(a);
-      executed++;
-    } catch (...) {
-      std::lock_guard lock(m);
-      if (!failure) {
-        failure = std::current_exception();
-        failed_step = n.step->id;
-        stop.cancel();
-      }
-      std::string msg;
-      try {
-        throw;
-      } catch (const std::exception& e) {
-        msg = e.what();
-      }
-      emit({EventKind::step_failed, n.step->id, card.id, 0, msg, seconds_since(t0)});
+    stop.check();
+    std::optional<Usd> billed;
+    if (auto b = out.type == model::ValueType::video ? out.video.billed_usd : out.image.billed_usd)
+      billed = Usd(*b);
+    std::optional<Usd> rule;
+    if (card.price.paid()) {
+      std::map<std::string, double> input_mp;
+      for (auto& [slot, a] : inputs)
+        if (a.image) input_mp[slot] = a.image->image.pixel_count() / 1e6;
+      if (auto usd = n.model->estimate_usd(planned_call(*n.step, input_mp))) rule = Usd(*usd);
     }
+    StoreEntry info;
+    info.model = card.id;
+    info.step = n.step->id;
+    Artifact a = with_context("storing the output of step '" + n.step->id + "'", [&] {
+      return out.type == model::ValueType::video
+                 ? store_.put_video(n.key, std::move(out.video), info,
+                                    encode_options(*n.step, options.video_encode))
+                 : store_.put_image(n.key, std::move(out.image), info);
+    });
+    double secs = seconds_since(t0);
+    double usd = 0;
+    if (card.price.paid()) {
+      ledger.record_paid(n.step->id, card.id, Seconds(secs), rule, billed, n.key.hex());
+      usd = (billed ? *billed : rule.value_or(Usd(0))).value;
+      store_.set_cost(n.key, 0.0, usd);
+      ctx.pending->remove_pending(ctx.call_key);  // stored: a re-run is a cache hit now
+    } else {
+      ledger.record_run(n.step->id, card.id, device, Seconds(secs), n.key.hex());
+      // What a later cache hit saves is what this run is billed, storing included.
+      usd = options.prices.price(device, Seconds(secs), cores).value;
+      store_.set_cost(n.key, secs, usd);
+    }
+    emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs, usd});
+    std::lock_guard lock(m);
+    add_notes(n.step->id, a.video ? a.video->notes : a.image->notes);
+    done[n.step->id] = std::move(a);
+    executed++;
+  };
+
+  // The step's error (the current exception) as the run's failure when it is the first.
+  auto fail_node = [&](const Node& n, Clock::time_point t0) {
+    std::lock_guard lock(m);
+    if (!failure) {
+      failure = std::current_exception();
+      failed_step = n.step->id;
+      stop.cancel();
+    }
+    std::string msg;
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      msg = e.what();
+    }
+    emit({EventKind::step_failed, n.step->id, n.model->card().id, 0, msg, seconds_since(t0)});
+  };
+
+  auto release = [&](const Node& n, const std::string& slot) {
     {
       std::lock_guard lock(m);
       running.erase(n.step->id);
-      slots.give(device);
+      slots.give(slot);
     }
     cv.notify_all();
+  };
+
+  auto with_step_context = [](const Node& n, auto&& fn) {
+    return with_context("step '" + n.step->id + "' (" + n.model->card().id + ")", fn);
+  };
+
+  // On a thread of its own, from start to end.
+  auto run_node = [&](const Node& n, std::string slot) {
+    const auto t0 = Clock::now();
+    try {
+      std::map<std::string, Artifact> inputs = inputs_of(n);
+      emit({EventKind::step_started, n.step->id, n.model->card().id, 0, "", 0});
+      double last = -1;
+      model::RunContext ctx = context_of(n, last);
+      StepOutput out = with_step_context(
+          n, [&] { return run_step_model(*n.step, *n.model, n.seed, inputs, ctx); });
+      finish_node(n, inputs, std::move(out), ctx, t0);
+    } catch (...) {
+      fail_node(n, t0);
+    }
+    release(n, slot);
+  };
+
+  // A started step's end, on a finisher: the model's error, or its output stored.
+  auto finish_started = [&](const Node& n, Started& st, std::exception_ptr error, StepOutput out) {
+    try {
+      if (error) with_step_context(n, [&] { std::rethrow_exception(error); });
+      finish_node(n, st.inputs, std::move(out), st.ctx, st.t0);
+    } catch (...) {
+      fail_node(n, st.t0);
+    }
+    release(n, "provider");
+  };
+
+  auto finisher_loop = [&] {
+    std::unique_lock lock(m);
+    for (;;) {
+      ended_cv.wait(lock, [&] { return closing || !ended.empty(); });
+      if (ended.empty()) return;
+      Ended e = std::move(ended.front());
+      ended.pop_front();
+      lock.unlock();
+      finish_started(*e.node, *e.started, e.error, std::move(e.out));
+      lock.lock();
+    }
+  };
+
+  // Started from the scheduling loop (the lock not held): the model reports the end on
+  // its own thread, which queues it for a finisher under the lock (so nothing of the
+  // run is touched once the lock is released).
+  auto start_node = [&](const Node& n, model::AsyncCalls& am, Started& st) {
+    st.t0 = Clock::now();
+    try {
+      st.inputs = inputs_of(n);
+      emit({EventKind::step_started, n.step->id, n.model->card().id, 0, "", 0});
+      st.ctx = context_of(n, st.last_progress);
+      with_step_context(n, [&] {
+        start_step_model(
+            *n.step, am, n.seed, st.inputs, st.ctx,
+            [&m, &ended, &ended_cv, np = &n, sp = &st](std::exception_ptr error, StepOutput out) {
+              std::lock_guard lock(m);
+              ended.push_back({np, sp, error, std::move(out)});
+              ended_cv.notify_one();
+            });
+      });
+    } catch (...) {
+      fail_node(n, st.t0);
+      release(n, "provider");
+    }
   };
 
   // Which steps must have their artifact in memory: inputs of steps that run, and
@@ -425,10 +532,21 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
         bool ready = true;
         for (auto& [slot, ref] : n.input_steps) ready = ready && done.count(ref);
         if (!ready) continue;
-        if (!slots.try_take(device_of(n.model->card()))) continue;
+        model::AsyncCalls* am = async_model(*n.step, *n.model);
+        const std::string slot = Slots::kind_of(device_of(n.model->card()), am != nullptr);
+        if (!slots.try_take(slot)) continue;
         started[i] = true;
         running.insert(n.step->id);
-        threads.emplace_back(run_node, std::cref(n));
+        if (!am) {
+          threads.emplace_back(run_node, std::cref(n), slot);
+          continue;
+        }
+        while (finishers.size() < kFinishThreads) finishers.emplace_back(finisher_loop);
+        started_calls.push_back(std::make_unique<Started>());
+        Started& st = *started_calls.back();
+        lock.unlock();
+        start_node(n, *am, st);
+        lock.lock();
       }
       if (all_done && running.empty()) break;
       // This pass may have started (or resolved from the cache) everything left.
@@ -438,6 +556,12 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
     }
   }
   for (auto& t : threads) t.join();
+  {
+    std::lock_guard lock(m);
+    closing = true;
+  }
+  ended_cv.notify_all();
+  for (auto& t : finishers) t.join();
 
   if (failure) {
     try {

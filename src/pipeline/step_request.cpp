@@ -50,6 +50,54 @@ void fill_timing(Request& r, const Json& p) {
 
 }  // namespace
 
+namespace {
+
+model::TextToImageRequest still_request(const Step& step, std::uint64_t seed, const Json& extra) {
+  const Json& p = step.params;
+  model::TextToImageRequest r;
+  r.prompt = param<std::string>(p, "prompt", "");
+  r.negative_prompt = param<std::string>(p, "negative_prompt", "");
+  r.style = param<std::string>(p, "style", "");
+  fill_common(r, p, seed, extra);
+  return r;
+}
+
+model::ImageToVideoRequest animate_request(const Step& step, std::uint64_t seed, const Json& extra,
+                                           const std::map<std::string, Artifact>& inputs) {
+  const Json& p = step.params;
+  model::ImageToVideoRequest r;
+  r.image = input_image(inputs, "image");
+  if (auto* bg = optional_image(inputs, "background")) r.background = *bg;
+  r.motion = param<std::string>(p, "motion", "");
+  fill_timing(r, p);
+  fill_common(r, p, seed, extra);
+  return r;
+}
+
+model::TextToVideoRequest video_request(const Step& step, std::uint64_t seed, const Json& extra) {
+  const Json& p = step.params;
+  model::TextToVideoRequest r;
+  r.prompt = param<std::string>(p, "prompt", "");
+  r.negative_prompt = param<std::string>(p, "negative_prompt", "");
+  fill_timing(r, p);
+  fill_common(r, p, seed, extra);
+  return r;
+}
+
+// `done` as the model's Completion for one kind of result, filling `slot` of a StepOutput.
+template <class Result>
+model::Completion<Result> output_in(model::ValueType type, Result StepOutput::*slot,
+                                    std::function<void(std::exception_ptr, StepOutput)> done) {
+  return [type, slot, done = std::move(done)](std::exception_ptr error, Result result) {
+    StepOutput out;
+    out.type = type;
+    out.*slot = std::move(result);
+    done(error, std::move(out));
+  };
+}
+
+}  // namespace
+
 StepOutput run_step_model(const Step& step, model::Model& m, std::uint64_t seed,
                           const std::map<std::string, Artifact>& inputs, model::RunContext& ctx) {
   const Json& p = step.params;
@@ -57,34 +105,18 @@ StepOutput run_step_model(const Step& step, model::Model& m, std::uint64_t seed,
   StepOutput out;
   out.type = model::output_type(step.task);
   switch (step.task) {
-    case model::Task::text_to_image: {
-      model::TextToImageRequest r;
-      r.prompt = param<std::string>(p, "prompt", "");
-      r.negative_prompt = param<std::string>(p, "negative_prompt", "");
-      r.style = param<std::string>(p, "style", "");
-      fill_common(r, p, seed, extra);
-      out.image = model::as_task<model::TextToImage>(m, step.task).generate(r, ctx);
+    case model::Task::text_to_image:
+      out.image = model::as_task<model::TextToImage>(m, step.task)
+                      .generate(still_request(step, seed, extra), ctx);
       break;
-    }
-    case model::Task::image_to_video: {
-      model::ImageToVideoRequest r;
-      r.image = input_image(inputs, "image");
-      if (auto* bg = optional_image(inputs, "background")) r.background = *bg;
-      r.motion = param<std::string>(p, "motion", "");
-      fill_timing(r, p);
-      fill_common(r, p, seed, extra);
-      out.video = model::as_task<model::ImageToVideo>(m, step.task).animate(r, ctx);
+    case model::Task::image_to_video:
+      out.video = model::as_task<model::ImageToVideo>(m, step.task)
+                      .animate(animate_request(step, seed, extra, inputs), ctx);
       break;
-    }
-    case model::Task::text_to_video: {
-      model::TextToVideoRequest r;
-      r.prompt = param<std::string>(p, "prompt", "");
-      r.negative_prompt = param<std::string>(p, "negative_prompt", "");
-      fill_timing(r, p);
-      fill_common(r, p, seed, extra);
-      out.video = model::as_task<model::TextToVideo>(m, step.task).generate_video(r, ctx);
+    case model::Task::text_to_video:
+      out.video = model::as_task<model::TextToVideo>(m, step.task)
+                      .generate_video(video_request(step, seed, extra), ctx);
       break;
-    }
     case model::Task::composite: {
       model::CompositeRequest r;
       r.foreground = input_image(inputs, "foreground");
@@ -106,6 +138,32 @@ StepOutput run_step_model(const Step& step, model::Model& m, std::uint64_t seed,
       throw Error(ErrorKind::Unsupported, "no upscale models are available in this build");
   }
   return out;
+}
+
+model::AsyncCalls* async_model(const Step& step, model::Model& m) {
+  auto* a = dynamic_cast<model::AsyncCalls*>(&m);
+  return a && a->starts_async(step.task) ? a : nullptr;
+}
+
+void start_step_model(const Step& step, model::AsyncCalls& m, std::uint64_t seed,
+                      const std::map<std::string, Artifact>& inputs, model::RunContext& ctx,
+                      std::function<void(std::exception_ptr, StepOutput)> done) {
+  const Json extra = param<Json>(step.params, "extra", Json::object());
+  const model::ValueType type = model::output_type(step.task);
+  switch (step.task) {
+    case model::Task::text_to_image:
+      return m.start_generate(still_request(step, seed, extra), ctx,
+                              output_in(type, &StepOutput::image, std::move(done)));
+    case model::Task::image_to_video:
+      return m.start_animate(animate_request(step, seed, extra, inputs), ctx,
+                             output_in(type, &StepOutput::video, std::move(done)));
+    case model::Task::text_to_video:
+      return m.start_generate_video(video_request(step, seed, extra), ctx,
+                                    output_in(type, &StepOutput::video, std::move(done)));
+    default:
+      throw Error(ErrorKind::Internal, "a " + std::string(model::to_string(step.task)) +
+                                           " step was started as an asynchronous call");
+  }
 }
 
 model::PlannedCall planned_call(const Step& step, const std::map<std::string, double>& input_mp) {

@@ -6,7 +6,9 @@
 //   3. poll at the provider's interval with backoff and jitter, reporting progress;
 //      Ctrl-C / job cancel calls the provider's cancel endpoint; a timeout does too;
 //   4. download the first output under the address policy and a size cap.
-// The caller validates the bytes (decodes them) before anything is stored.
+// The caller validates the bytes (decodes them) before anything is stored. The protocol
+// is HostedCall's (hosted_call.hpp), a state machine: run_call drives one call on the
+// calling thread; CallScheduler (call_scheduler.hpp) drives many on a few threads.
 #include <optional>
 #include <string>
 
@@ -24,6 +26,7 @@ struct CallOutput {
   bool resumed = false;              // waited on a task an earlier run submitted
 };
 
+// Blocks the calling thread until the call ends.
 CallOutput run_call(const Provider& provider, const ProviderOptions& options,
                     const CallInput& input, model::RunContext& ctx);
 

@@ -1,6 +1,7 @@
 // A `provider:model` id as a registry model: maps the task request onto a CallInput,
-// runs it through the shared engine, and decodes the file it returns — a file reel
-// cannot decode fails the step, so nothing is stored.
+// runs it through the shared engine — on the caller's thread (the task methods) or on the
+// call scheduler's (AsyncCalls, for the executor) — and decodes the file it returns: a
+// file reel cannot decode fails the step, so nothing is stored.
 #include "providers/hosted_model.hpp"
 
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <type_traits>
 
 #include "providers/call_engine.hpp"
+#include "providers/call_scheduler.hpp"
 #include "reel/core/base64.hpp"
 #include "reel/core/error.hpp"
 #include "reel/media/jpeg.hpp"
@@ -67,7 +69,8 @@ media::Video decode_video(const std::string& bytes, const std::string& id) {
 
 class HostedModel final : public model::TextToImage,
                           public model::ImageToVideo,
-                          public model::TextToVideo {
+                          public model::TextToVideo,
+                          public model::AsyncCalls {
  public:
   HostedModel(const Provider& p, std::string name, const ModelRow* row, ProviderOptions o)
       : provider_(p), model_(std::move(name)), row_(row), options_(std::move(o)) {
@@ -101,45 +104,36 @@ class HostedModel final : public model::TextToImage,
   }
 
   model::ImageResult generate(const model::TextToImageRequest& r, model::RunContext& ctx) override {
-    require(model::Task::text_to_image);
-    CallInput in = base(model::Task::text_to_image, r.prompt, r.seed, r.params);
-    in.negative_prompt = r.negative_prompt;
-    in.width = r.width;
-    in.height = r.height;
-    model::ImageResult out;
-    CallOutput got = call(in, ctx, out.notes);
-    out.image = decode_image(got.bytes, id());
-    return finish(std::move(out), got);
+    return run<model::ImageResult>(still_input(r), ctx);
   }
 
   model::VideoResult animate(const model::ImageToVideoRequest& r, model::RunContext& ctx) override {
-    require(model::Task::image_to_video);
-    if (r.image.image.empty())
-      throw Error(ErrorKind::InvalidInput, id() + ": the image to animate is empty");
-    CallInput in = base(model::Task::image_to_video, r.motion, r.seed, r.params);
-    in.duration_seconds = r.duration_seconds;
-    in.fps = r.fps;
-    // The provider starts from the same composite studio-animator would show.
-    const media::Image& shape = r.background ? r.background->image : r.image.image;
-    const int w = r.width > 0 ? r.width : shape.width(),
-              h = r.height > 0 ? r.height : shape.height();
-    in.width = w;  // the size asked for, for providers that take a size or aspect ratio
-    in.height = h;
-    const auto png = media::encode_png(studio::composite_first_frame(r, w, h));
-    in.image_data_uri = "data:image/png;base64," + base64(png.data(), png.size());
-    return video_call(in, ctx);
+    return run<model::VideoResult>(animate_input(r), ctx);
   }
 
   model::VideoResult generate_video(const model::TextToVideoRequest& r,
                                     model::RunContext& ctx) override {
-    require(model::Task::text_to_video);
-    CallInput in = base(model::Task::text_to_video, r.prompt, r.seed, r.params);
-    in.negative_prompt = r.negative_prompt;
-    in.duration_seconds = r.duration_seconds;
-    in.fps = r.fps;
-    in.width = r.width;
-    in.height = r.height;
-    return video_call(in, ctx);
+    return run<model::VideoResult>(video_input(r), ctx);
+  }
+
+  // A synchronous provider's one request is the whole wait: it runs on a caller's thread.
+  bool starts_async(model::Task t) const override {
+    return !provider_.synchronous() && card().supports(t);
+  }
+
+  void start_generate(const model::TextToImageRequest& r, model::RunContext& ctx,
+                      model::Completion<model::ImageResult> done) override {
+    start(still_input(r), ctx, std::move(done));
+  }
+
+  void start_animate(const model::ImageToVideoRequest& r, model::RunContext& ctx,
+                     model::Completion<model::VideoResult> done) override {
+    start(animate_input(r), ctx, std::move(done));
+  }
+
+  void start_generate_video(const model::TextToVideoRequest& r, model::RunContext& ctx,
+                            model::Completion<model::VideoResult> done) override {
+    start(video_input(r), ctx, std::move(done));
   }
 
  private:
@@ -215,21 +209,63 @@ class HostedModel final : public model::TextToImage,
     return in;
   }
 
-  CallOutput call(const CallInput& in, model::RunContext& ctx, std::vector<std::string>& notes) {
-    map_common_input(in, "image_url", &notes);  // refuses bad values before any request
-    return run_call(provider_, options_, in, ctx);
+  // A prompt's call, still or clip: the fields both requests have.
+  template <class Request>
+  CallInput prompted_input(model::Task t, const Request& r) const {
+    require(t);
+    CallInput in = base(t, r.prompt, r.seed, r.params);
+    in.negative_prompt = r.negative_prompt;
+    in.width = r.width;
+    in.height = r.height;
+    return in;
   }
 
-  model::VideoResult video_call(const CallInput& in, model::RunContext& ctx) {
-    model::VideoResult out;
-    CallOutput got = call(in, ctx, out.notes);
-    out.video = decode_video(got.bytes, id());
-    return finish(std::move(out), got);
+  CallInput still_input(const model::TextToImageRequest& r) const {
+    return prompted_input(model::Task::text_to_image, r);
   }
 
-  // What every result says of its call: where it ran and what the provider billed.
+  CallInput animate_input(const model::ImageToVideoRequest& r) const {
+    require(model::Task::image_to_video);
+    if (r.image.image.empty())
+      throw Error(ErrorKind::InvalidInput, id() + ": the image to animate is empty");
+    CallInput in = base(model::Task::image_to_video, r.motion, r.seed, r.params);
+    in.duration_seconds = r.duration_seconds;
+    in.fps = r.fps;
+    // The provider starts from the same composite studio-animator would show.
+    const media::Image& shape = r.background ? r.background->image : r.image.image;
+    const int w = r.width > 0 ? r.width : shape.width(),
+              h = r.height > 0 ? r.height : shape.height();
+    in.width = w;  // the size asked for, for providers that take a size or aspect ratio
+    in.height = h;
+    const auto png = media::encode_png(studio::composite_first_frame(r, w, h));
+    in.image_data_uri = "data:image/png;base64," + base64(png.data(), png.size());
+    return in;
+  }
+
+  CallInput video_input(const model::TextToVideoRequest& r) const {
+    CallInput in = prompted_input(model::Task::text_to_video, r);
+    in.duration_seconds = r.duration_seconds;
+    in.fps = r.fps;
+    return in;
+  }
+
+  // The notes of mapping the call; refuses bad values before any request.
+  static std::vector<std::string> mapping_notes(const CallInput& in) {
+    std::vector<std::string> notes;
+    map_common_input(in, "image_url", &notes);
+    return notes;
+  }
+
+  // The file the provider returned, decoded (a file reel cannot read fails the call, so
+  // nothing is stored), with what every result says of its call.
   template <class Result>
-  Result finish(Result out, const CallOutput& got) const {
+  Result result_of(std::vector<std::string> notes, const CallOutput& got) const {
+    Result out;
+    out.notes = std::move(notes);
+    if constexpr (std::is_same_v<Result, model::ImageResult>)
+      out.image = decode_image(got.bytes, id());
+    else
+      out.video = decode_video(got.bytes, id());
     out.metadata = metadata(got);
     out.billed_usd = got.billed_usd;
     // A provider that signs its files: reel's output keeps that manifest as its parent.
@@ -245,6 +281,30 @@ class HostedModel final : public model::TextToImage,
                : " (which do not validate: " + out.source_credentials->failures.front() + ")") +
           "; kept as the parent ingredient");
     return out;
+  }
+
+  template <class Result>
+  Result run(const CallInput& in, model::RunContext& ctx) {
+    std::vector<std::string> notes = mapping_notes(in);
+    return result_of<Result>(std::move(notes), run_call(provider_, options_, in, ctx));
+  }
+
+  // Decoding runs on the scheduler's worker, before `done`.
+  template <class Result>
+  void start(CallInput in, model::RunContext& ctx, model::Completion<Result> done) {
+    std::vector<std::string> notes = mapping_notes(in);
+    auto call = std::make_unique<HostedCall>(provider_, options_, std::move(in), ctx);
+    CallScheduler::shared().start(std::move(call),
+                                  [this, notes = std::move(notes), done = std::move(done)](
+                                      std::exception_ptr error, CallOutput got) mutable {
+                                    Result out;
+                                    if (!error) try {
+                                        out = result_of<Result>(std::move(notes), got);
+                                      } catch (...) {
+                                        error = std::current_exception();
+                                      }
+                                    done(error, std::move(out));
+                                  });
   }
 
   Json metadata(const CallOutput& got) const {

@@ -2,6 +2,7 @@
 // The task interfaces a model implements, with their typed requests and results.
 // A model class implements one or more of these (plus Model::card()).
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -185,6 +186,30 @@ class Composite : public virtual Model {
 class Matting : public virtual Model {
  public:
   virtual ImageResult matte(const MattingRequest& request, RunContext& ctx) = 0;
+};
+
+// How a started call ends: the result, or the error the blocking call would have thrown.
+template <class Result>
+using Completion = std::function<void(std::exception_ptr error, Result result)>;
+
+// A model whose calls mostly wait on something outside this process (a hosted provider)
+// may also start a call and report its end, so a caller running many at once (the
+// executor) needs no thread per call while they wait. A start throws at once for what is
+// refused before any request (bad values, a missing key); otherwise `done` is called
+// exactly once, on a thread of the model's own, never from inside the start. `ctx` must
+// stay alive, and `done` callable, until then. The blocking task methods stay the way
+// direct callers (the SDK) use the model.
+class AsyncCalls : public virtual Model {
+ public:
+  // Whether calls of `task` can start this way (a provider whose one request is the
+  // whole wait cannot: such a call is made on a caller's thread).
+  virtual bool starts_async(Task task) const = 0;
+  virtual void start_generate(const TextToImageRequest& request, RunContext& ctx,
+                              Completion<ImageResult> done) = 0;
+  virtual void start_animate(const ImageToVideoRequest& request, RunContext& ctx,
+                             Completion<VideoResult> done) = 0;
+  virtual void start_generate_video(const TextToVideoRequest& request, RunContext& ctx,
+                                    Completion<VideoResult> done) = 0;
 };
 
 }  // namespace reel::model

@@ -16,7 +16,11 @@ MP4 for video models), billed (number or null),
 forget_tasks (bool: 404 for every known task, as after the provider's retention),
 redirect_to (a base URL: every API request is answered 307 to the same path there),
 result_path (a file served as the png/mp4 result instead of a generated one: e.g. a file
-carrying its own C2PA manifest, as providers that sign their outputs serve).
+carrying its own C2PA manifest, as providers that sign their outputs serve),
+hold_until_in_progress (int N: a task stays running until N tasks have been in progress
+at once since it was submitted, or hold_seconds (default 10) have passed).
+counts.max_in_progress is the most tasks in progress at once: submitted, and not yet
+reported finished, failed or canceled by a status answer.
 """
 import json
 import os
@@ -24,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import zlib
 import struct
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,9 +64,10 @@ class Double:
         self.lock = threading.Lock()
         self.config = {"polls_before_done": 1, "fail_message": "", "never_finish": False,
                        "submit_429": 0, "retry_after": 1, "result": "auto", "billed": None,
-                       "forget_tasks": False}
+                       "forget_tasks": False, "hold_until_in_progress": 0, "hold_seconds": 10}
         self.counts = {"submit": 0, "poll": 0, "result": 0, "cancel": 0, "download": 0,
-                       "submit_429": 0}
+                       "submit_429": 0, "max_in_progress": 0}
+        self.in_progress = 0
         self.requests = []
         self.token_requests = []  # a token endpoint's requests, kept apart from the API's
         self.tasks = {}
@@ -80,8 +86,26 @@ class Double:
     def new_task(self):
         with self.lock:
             tid = "%s-task-%d" % (self.name, len(self.tasks) + 1)
-            self.tasks[tid] = {"polls": 0, "canceled": False}
+            self.tasks[tid] = {"polls": 0, "canceled": False, "over": False,
+                               "at": time.monotonic(), "peak": 0}
+            self.in_progress += 1
+            self.counts["max_in_progress"] = max(self.counts["max_in_progress"],
+                                                 self.in_progress)
+            for t in self.tasks.values():
+                if not t["over"]:
+                    t["peak"] = max(t["peak"], self.in_progress)
             return tid
+
+    def _over(self, t, state):
+        """A status answer that ends the task: it is no longer in progress."""
+        if not t["over"]:
+            t["over"] = True
+            self.in_progress -= 1
+        return state
+
+    def _held(self, t):
+        return (t["peak"] < self.config["hold_until_in_progress"] and
+                time.monotonic() - t["at"] < self.config["hold_seconds"])
 
     def advance(self, tid):
         """Counts a poll; returns queued | running | done | failed | canceled | gone."""
@@ -90,13 +114,13 @@ class Double:
             if t is None or self.config["forget_tasks"]:
                 return "gone"
             if t["canceled"]:
-                return "canceled"
+                return self._over(t, "canceled")
             t["polls"] += 1
-            if self.config["never_finish"]:
+            if self.config["never_finish"] or self._held(t):
                 return "running"
             if t["polls"] <= self.config["polls_before_done"]:
                 return "queued" if t["polls"] == 1 else "running"
-            return "failed" if self.config["fail_message"] else "done"
+            return self._over(t, "failed" if self.config["fail_message"] else "done")
 
     def take_429(self):
         """True when this submission is to be answered 429 (counted as such)."""
