@@ -59,8 +59,8 @@ int cmd_providers(const Argv& argv) {
     }
   }
   std::printf(
-      "any other fal:<model> or replicate:<owner>/<name> id runs too, unpriced "
-      "(docs/providers.md)\n");
+      "any other PROVIDER:MODEL id of these providers runs too, unpriced unless "
+      "--provider-prices FILE prices it (docs/providers.md)\n");
   return 0;
 }
 
