@@ -427,6 +427,7 @@ Json job_result_json(const pipeline::Graph& graph, const pipeline::RunResult& ru
   }
   return Json{{"output", graph.output_step()},
               {"artifacts", artifacts},
+              {"notes", run.notes},  // what the CLI prints as "note:", never dropped here
               {"cost", run.cost.to_json()},
               {"executed", run.executed},
               {"cached", run.cached}};

@@ -298,6 +298,38 @@ class BilledStill final : public model::TextToImage {
   model::ModelCard card_;
 };
 
+// A step's notes (what the CLI prints as "note: ...") are part of the job's result.
+TEST_F(JobRunner, TheResultCarriesTheStepsNotes) {
+  class Noted final : public model::TextToImage {
+   public:
+    Noted() {
+      card_.id = "test-noted-still";
+      card_.version = "1";
+      card_.tasks = {model::Task::text_to_image};
+    }
+    const model::ModelCard& card() const override { return card_; }
+    model::ImageResult generate(const model::TextToImageRequest&, model::RunContext&) override {
+      model::ImageResult r;
+      r.image = media::Image(16, 16);
+      r.notes = {"'sparkly' is not a word this model knows"};
+      return r;
+    }
+
+   private:
+    model::ModelCard card_;
+  };
+  registry.add(std::make_shared<Noted>());
+  for (int run = 0; run < 2; ++run) {  // the second run is a cache hit: same notes
+    Job j = enqueue(diag_spec("test-noted-still", "sparkly"));
+    auto [c, l] = *jobs->claim("w1", 30'000, wall_ms());
+    ASSERT_EQ(run_job_attempt(env(), c, l, CancelToken()).end, AttemptEnd::succeeded);
+    const Json notes = job(j.id).result["notes"];
+    ASSERT_EQ(notes.size(), 1u) << notes;
+    EXPECT_EQ(notes[0], "step 'still': 'sparkly' is not a word this model knows");
+    EXPECT_EQ(job(j.id).result["cached"], run);
+  }
+}
+
 TEST_F(JobRunner, CanceledJobPaysTheProvidersBillForAFinishedHostedStep) {
   registry.add(std::make_shared<BilledStill>());
   AttemptReport r = cancel_after_first_step(diag_spec("test-billed-still", "first"));
