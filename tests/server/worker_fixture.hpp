@@ -62,6 +62,7 @@ class WorkerFixture : public ::testing::Test {
     e.jobs = jobs.get();
     e.keys = keys.get();
     e.registry = &registry;
+    e.sign_outputs = false;  // queue tests: signing is tested end to end (tests/server_e2e)
     e.artifacts = artifacts.get();
     e.lease_ms = lease_ms;
     e.heartbeat_ms = heartbeat_ms;

@@ -28,6 +28,7 @@ class WorkerLoopTest : public WorkerFixture {
     o.jobs = jobs.get();
     o.keys = keys.get();
     o.registry = &registry;
+    o.sign_outputs = false;  // queue tests: signing is tested end to end (tests/server_e2e)
     o.artifacts = artifacts.get();
     o.on_attempt = [this](const AttemptReport& r) {
       std::lock_guard lock(mutex);
