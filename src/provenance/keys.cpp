@@ -4,6 +4,7 @@
 #include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -145,6 +146,18 @@ KeyPaths write_identity(const fs::path& dir, TestCertDefect defect, const std::s
 
 KeyPaths init_keys(const fs::path& dir, bool force) {
   KeyPaths p = paths_in(dir);
+  if (!force && fs::exists(p.key_pem) && fs::exists(p.cert_chain_pem)) return p;
+  // Several processes (workers, parallel tests) may start on a fresh $REEL_HOME at once:
+  // one creates the identity under an exclusive lock, the others then find it.
+  fs::create_directories(dir.parent_path());
+  const fs::path lock_path = dir.string() + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) throw Error(ErrorKind::Io, "cannot open " + lock_path.string());
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }  // closing releases the lock
+  } unlock{fd};
+  if (::flock(fd, LOCK_EX) != 0) throw Error(ErrorKind::Io, "cannot lock " + lock_path.string());
   if (!force && fs::exists(p.key_pem) && fs::exists(p.cert_chain_pem)) return p;
   return with_context("creating signing keys in " + dir.string(),
                       [&] { return write_identity(dir, TestCertDefect::none, "ec"); });
