@@ -157,8 +157,10 @@ int cmd_cost(const Argv& argv) {
   });
   if (a.flag("--json"))
     print_json(report.to_json().dump(2));
-  else
+  else {
     std::fputs(report.to_text().c_str(), stdout);
+    for (const auto& n : report.notes()) std::printf("note: %s\n", n.c_str());
+  }
   return 0;
 }
 

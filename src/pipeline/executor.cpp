@@ -272,7 +272,6 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
   std::condition_variable cv;
   std::map<std::string, Artifact> done;  // step id → artifact
   std::set<std::string> running;
-  std::vector<std::string> notes;
   std::exception_ptr failure;
   std::string failed_step;
   CancelToken stop = options.cancel.child();  // cancelled on first failure too
@@ -304,8 +303,12 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
   bool closing = false;
   std::vector<std::thread> finishers;
 
+  // Each step's notes as the run reports them ("step 'x': ..."); the caller holds `m`.
+  std::map<std::string, std::vector<std::string>> step_notes;
   auto add_notes = [&](const std::string& step, const std::vector<std::string>& ns) {
-    for (auto& n : ns) notes.push_back("step '" + step + "': " + n);
+    std::vector<std::string>& mine = step_notes[step];
+    for (auto& n : ns) mine.push_back("step '" + step + "': " + n);
+    return mine;
   };
 
   // Cache hits for steps nobody downstream needs in memory are resolved lazily:
@@ -381,9 +384,13 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
       usd = options.prices.price(device, Seconds(secs), cores).value;
       store_.set_cost(n.key, secs, usd);
     }
-    emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs, usd});
+    std::vector<std::string> said;
+    {
+      std::lock_guard lock(m);
+      said = add_notes(n.step->id, a.video ? a.video->notes : a.image->notes);
+    }
+    emit({EventKind::step_finished, n.step->id, card.id, 1.0, "", secs, usd, std::move(said)});
     std::lock_guard lock(m);
-    add_notes(n.step->id, a.video ? a.video->notes : a.image->notes);
     done[n.step->id] = std::move(a);
     executed++;
   };
@@ -512,21 +519,26 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
           Usd saved(entry ? entry->usd : 0.0);
           ledger.record_cached(n.step->id, card.id, device_of(card), saved,
                                Seconds(entry ? entry->compute_seconds : 0.0), n.key.hex());
+          std::vector<std::string> said;
           if (needed.count(n.step->id)) {
             lock.unlock();
             Artifact a = load_cached(n);
             lock.lock();
-            if (a.image) add_notes(n.step->id, a.image->notes);
-            if (a.video) add_notes(n.step->id, a.video->notes);
+            said = add_notes(n.step->id, a.video ? a.video->notes : a.image->notes);
             done[n.step->id] = std::move(a);
           } else {
+            // Not loaded, but what its model said still holds for this run's output.
+            lock.unlock();
+            std::vector<std::string> stored = store_.notes_of(n.key);
+            lock.lock();
+            said = add_notes(n.step->id, stored);
             Artifact a;
             a.key = n.key;
             a.type = model::output_type(n.step->task);
             done[n.step->id] = a;
           }
           cached++;
-          emit({EventKind::step_cached, n.step->id, card.id, 1.0, "", 0});
+          emit({EventKind::step_cached, n.step->id, card.id, 1.0, "", 0, 0, std::move(said)});
           continue;
         }
         bool ready = true;
@@ -579,7 +591,6 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
   RunResult result;
   result.artifacts = std::move(done);
   result.output = result.artifacts.at(graph.output_step());
-  result.notes = std::move(notes);
   result.executed = executed;
   result.cached = cached;
   auto steps = ledger.steps();
@@ -587,12 +598,14 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
   for (auto& n : nodes) order[n.step->id] = n.order;
   std::sort(steps.begin(), steps.end(),
             [&](const StepCost& a, const StepCost& b) { return order[a.step] < order[b.step]; });
+  for (auto& s : steps) s.notes = step_notes[s.step];  // in step order, as result.notes
   result.cost.steps = std::move(steps);
   result.cost.wall_seconds = Seconds(seconds_since(t_run));
   result.cost.prices = options.prices;
   result.cost.cpu_cores = cores;
   if (result.output.type == model::ValueType::video)
     result.cost.video_seconds = result.output.duration_seconds;
+  result.notes = result.cost.notes();
   return result;
 }
 

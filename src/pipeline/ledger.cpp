@@ -153,6 +153,12 @@ Seconds CostReport::compute_seconds() const {
   return t;
 }
 
+std::vector<std::string> CostReport::notes() const {
+  std::vector<std::string> all;
+  for (const auto& s : steps) all.insert(all.end(), s.notes.begin(), s.notes.end());
+  return all;
+}
+
 Json CostReport::to_json() const {
   Json j;
   j["steps"] = Json::array();
@@ -172,6 +178,7 @@ Json CostReport::to_json() const {
       step["price_rule_usd"] = s.price_rule_usd ? Json(s.price_rule_usd->value) : Json(nullptr);
       step["billed_usd"] = s.billed_usd ? Json(s.billed_usd->value) : Json(nullptr);
     }
+    if (!s.notes.empty()) step["notes"] = s.notes;
     j["steps"].push_back(std::move(step));
   }
   double total = total_usd().value;
@@ -216,6 +223,9 @@ CostReport CostReport::from_json(const Json& j) {
       c.price_rule_usd = Usd(s["price_rule_usd"].get<double>());
     if (s.contains("billed_usd") && s["billed_usd"].is_number())
       c.billed_usd = Usd(s["billed_usd"].get<double>());
+    if (s.contains("notes") && s["notes"].is_array())
+      for (const Json& n : s["notes"])
+        if (n.is_string()) c.notes.push_back(n.get<std::string>());
     r.steps.push_back(c);
   }
   r.wall_seconds = Seconds(j.at("totals").value("wall_seconds", 0.0));

@@ -397,6 +397,14 @@ Artifact ArtifactStore::import_image(const model::ImageResult& image) {
   return put_image(key, image, info);
 }
 
+std::vector<std::string> ArtifactStore::notes_of(const Hash128& key) const {
+  const fs::path meta_file = object_dir(key) / "meta.json";
+  std::error_code ec;
+  if (!fs::exists(meta_file, ec)) return {};
+  Json meta = parse_json(read_file(meta_file, 64 << 20), "artifact metadata");
+  return meta.value("notes", std::vector<std::string>{});
+}
+
 std::optional<Artifact> ArtifactStore::get(const Hash128& key, bool decode_video) const {
   fs::path dir = object_dir(key);
   std::error_code ec;

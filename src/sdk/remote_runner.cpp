@@ -27,11 +27,13 @@ std::optional<pipeline::Event> local_event(const remote::JobEvent& e) {
     out.message = e.data.value("message", "");
   } else if (e.type == "cached") {
     out.kind = EventKind::step_cached;
+    out.notes = e.data.value("notes", std::vector<std::string>{});
   } else if (e.type == "step" && state == "started") {
     out.kind = EventKind::step_started;
   } else if (e.type == "step" && state == "finished") {
     out.kind = EventKind::step_finished;
     out.seconds = e.data.value("seconds", 0.0);
+    out.notes = e.data.value("notes", std::vector<std::string>{});
   } else if (e.type == "step" && state == "failed") {
     out.kind = EventKind::step_failed;
     out.message = e.data.value("message", "");
@@ -170,6 +172,10 @@ pipeline::RunResult RemoteRunner::run(const pipeline::Graph& graph, const Cancel
     const Json& res = job.raw["result"];
     r.executed = res.value("executed", 0);
     r.cached = res.value("cached", 0);
+    // The server's notes word for word, as a local run prints them; then where it ran.
+    if (res.contains("notes") && res["notes"].is_array())
+      for (const Json& n : res["notes"])
+        if (n.is_string()) r.notes.push_back(n.get<std::string>());
     r.notes.push_back("ran on " + client_.options().server + " as job " + job.id());
     return r;
   });

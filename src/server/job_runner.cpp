@@ -216,6 +216,7 @@ class Attempt {
   void relay(const pipeline::Event& e, Outcome& out) {
     using pipeline::EventKind;
     Json data{{"step", e.step}, {"model", e.model}};
+    if (!e.notes.empty()) data["notes"] = e.notes;  // as the job's result lists them
     switch (e.kind) {
       case EventKind::step_started:
         data["state"] = "started";

@@ -30,6 +30,8 @@ struct Event {
   // For finished: what the ledger charges the step (a paid call's bill or price rule,
   // else its machine time at the run's price sheet) — what a canceled job still pays.
   double usd = 0;
+  // For finished and cached: the step's notes ("step 'x': ..."), as RunResult lists them.
+  std::vector<std::string> notes;
 };
 
 struct RunOptions {

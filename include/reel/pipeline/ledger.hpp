@@ -52,6 +52,9 @@ struct StepCost {
   bool unpriced = false;              // a paid call whose price reel does not know
   std::optional<Usd> price_rule_usd;  // the price rule applied to this call
   std::optional<Usd> billed_usd;      // what the provider said it charged
+  // What the step said about its output ("step 'x': ..."), as the run printed them; kept
+  // with the artifact, so a cache hit reports the same words.
+  std::vector<std::string> notes;
 };
 
 class CostLedger {
@@ -87,6 +90,7 @@ struct CostReport {
   Usd total_usd() const;
   Usd saved_usd() const;
   Seconds compute_seconds() const;
+  std::vector<std::string> notes() const;  // every step's, in step order
   Json to_json() const;
   std::string to_text() const;                          // a table for terminals
   void write(const std::filesystem::path& path) const;  // atomic

@@ -52,6 +52,9 @@ class ArtifactStore final : public model::PendingCalls {
   // Loads an artifact (images fully; videos as frames decoded lazily: `video`
   // holds the decoded frames only when decode_video is true).
   std::optional<Artifact> get(const Hash128& key, bool decode_video = false) const;
+  // The notes stored with an artifact, without decoding it (a cache hit nobody loads
+  // still reports what its model said). Empty when the key is not stored.
+  std::vector<std::string> notes_of(const Hash128& key) const;
   std::optional<StoreEntry> entry(const Hash128& key) const;
 
   // Take the result by value: callers move it in, so a 4K still or a clip's frames are
