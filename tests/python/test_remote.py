@@ -207,14 +207,18 @@ v.save(sys.argv[1])
         self.assertTrue(jobs, "the job never ran")
         t = time.monotonic()
         p.send_signal(signal.SIGINT)
+        status = self.get("/v1/jobs/" + jobs[0]["id"])["status"]
+        while status != "canceled" and time.monotonic() - t < 15:
+            time.sleep(0.02)
+            status = self.get("/v1/jobs/" + jobs[0]["id"])["status"]
+        to_canceled = time.monotonic() - t
         _, err = p.communicate(timeout=15)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("cancel", err.lower())
         self.assertLess(time.monotonic() - t, 5)
         self.assertFalse(os.path.exists(out))
-        while time.monotonic() < deadline and self.get("/v1/jobs/" + jobs[0]["id"])["status"] != "canceled":
-            time.sleep(0.05)
-        self.assertEqual(self.get("/v1/jobs/" + jobs[0]["id"])["status"], "canceled")
+        self.assertEqual(status, "canceled")
+        self.assertLessEqual(to_canceled, 1.0)  # docs/remote.md: "within about a second"
 
     def test_ctrl_c_in_python_cancels_the_servers_job_within_a_second(self):
         out = os.path.join(self.tmp.name, "long-out", "clip.mp4")
