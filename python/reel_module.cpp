@@ -1,6 +1,7 @@
 // The `reel` Python module: the seed-shaped API over the C++ SDK. Images and
 // videos convert to NumPy arrays; reel errors become reel.ReelError (a ValueError)
-// whose message starts with the error kind.
+// whose message starts with the error kind. Pipeline calls stop on Ctrl-C
+// (interruptible.hpp).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -8,6 +9,7 @@
 
 #include <cstring>
 
+#include "interruptible.hpp"
 #include "reel/core/error.hpp"
 #include "reel/sdk/api.hpp"
 
@@ -42,6 +44,11 @@ reel::media::Image numpy_to_image(const py::array& any) {
   return img;
 }
 
+// The Python wrappers hand `extra` over as JSON text (they check it is a mapping).
+reel::Json extra_from(const std::string& text) {
+  return reel::parse_json(text, "extra");
+}
+
 py::dict json_to_dict(const reel::Json& j) {
   py::module_ json = py::module_::import("json");
   return json.attr("loads")(j.dump());
@@ -55,17 +62,25 @@ void def_still_generator(py::module_& m, const char* name, const char* default_m
   m.def(
       name,
       [generate](const std::string& prompt, const std::string& style, int width, int height,
-                 std::uint64_t seed, const std::string& model) {
-        py::gil_scoped_release release;
-        return generate(Params{.prompt = prompt,
-                               .style = style,
-                               .width = width,
-                               .height = height,
-                               .seed = seed,
-                               .model = model});
+                 std::uint64_t seed, const std::string& model, const std::string& negative_prompt,
+                 const std::string& extra) {
+        Params p{.prompt = prompt,
+                 .style = style,
+                 .width = width,
+                 .height = height,
+                 .seed = seed,
+                 .model = model,
+                 .negative_prompt = negative_prompt,
+                 .extra = extra_from(extra)};
+        return reel::python::run_interruptible([&](const reel::CancelToken& cancel) {
+          Params call = p;
+          call.cancel = cancel;
+          return generate(call);
+        });
       },
       py::arg("prompt"), py::arg("style") = "", py::arg("width") = 0, py::arg("height") = 0,
-      py::arg("seed") = 0, py::arg("model") = default_model);
+      py::arg("seed") = 0, py::arg("model") = default_model, py::arg("negative_prompt") = "",
+      py::arg("extra") = "{}");
 }
 
 }  // namespace
@@ -177,21 +192,30 @@ PYBIND11_MODULE(reel, m) {
       "animate_from_image",
       [](const StillImage& base, std::optional<StillImage> background, const std::string& motion,
          double duration, double fps, int width, int height, std::uint64_t seed,
-         const std::string& model) {
-        py::gil_scoped_release release;
-        return reel::animator_api::animate_from_image({.base_image = base,
-                                                       .background = background,
-                                                       .motion = motion,
-                                                       .duration = duration,
-                                                       .fps = fps,
-                                                       .width = width,
-                                                       .height = height,
-                                                       .seed = seed,
-                                                       .model = model});
+         const std::string& model, std::optional<int> crf, const std::string& preset,
+         const std::string& extra) {
+        reel::animator_api::AnimateParams p{.base_image = base,
+                                            .background = std::move(background),
+                                            .motion = motion,
+                                            .duration = duration,
+                                            .fps = fps,
+                                            .width = width,
+                                            .height = height,
+                                            .seed = seed,
+                                            .model = model,
+                                            .crf = crf,
+                                            .preset = preset,
+                                            .extra = extra_from(extra)};
+        return reel::python::run_interruptible([&](const reel::CancelToken& cancel) {
+          reel::animator_api::AnimateParams call = p;
+          call.cancel = cancel;
+          return reel::animator_api::animate_from_image(call);
+        });
       },
       py::arg("base_image"), py::arg("background") = py::none(), py::arg("motion") = "",
       py::arg("duration") = 5.0, py::arg("fps") = 24.0, py::arg("width") = 0, py::arg("height") = 0,
-      py::arg("seed") = 0, py::arg("model") = "studio-animator");
+      py::arg("seed") = 0, py::arg("model") = "studio-animator", py::arg("crf") = py::none(),
+      py::arg("preset") = "", py::arg("extra") = "{}");
   m.def(
       "models",
       [] {

@@ -232,12 +232,16 @@ int Mp4Writer::frames_written() const {
   return impl_->frames;
 }
 
-void write_mp4(const std::filesystem::path& path, const Video& video, const Mp4Options& options) {
+void write_mp4(const std::filesystem::path& path, const Video& video, const Mp4Options& options,
+               const CancelToken& cancel) {
   if (video.frames.empty())
     throw Error(ErrorKind::InvalidInput,
                 "cannot write " + path.string() + ": the video has no frames");
   Mp4Writer writer(path, video.width(), video.height(), video.fps, options);
-  for (const Image& frame : video.frames) writer.add_frame(frame);
+  for (const Image& frame : video.frames) {
+    cancel.check();
+    writer.add_frame(frame);
+  }
   writer.finish();
 }
 

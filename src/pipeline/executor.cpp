@@ -365,10 +365,13 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
     StoreEntry info;
     info.model = card.id;
     info.step = n.step->id;
+    // A local clip's encoding stops on a cancel (seconds for a long clip); a paid one is
+    // stored anyway: its money is spent, and a re-run then finds it in the cache.
+    const CancelToken encode_cancel = card.price.paid() ? CancelToken() : ctx.cancel;
     Artifact a = with_context("storing the output of step '" + n.step->id + "'", [&] {
       return out.type == model::ValueType::video
                  ? store_.put_video(n.key, std::move(out.video), info,
-                                    encode_options(*n.step, options.video_encode))
+                                    encode_options(*n.step, options.video_encode), encode_cancel)
                  : store_.put_image(n.key, std::move(out.image), info);
     });
     double secs = seconds_since(t0);

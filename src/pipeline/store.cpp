@@ -360,10 +360,11 @@ Artifact ArtifactStore::put_image(const Hash128& key, model::ImageResult image,
 }
 
 Artifact ArtifactStore::put_video(const Hash128& key, model::VideoResult video,
-                                  const StoreEntry& info, const media::Mp4Options& encode) {
+                                  const StoreEntry& info, const media::Mp4Options& encode,
+                                  const CancelToken& cancel) {
   fs::path dir = object_dir(key);
   publish_object(dir, [&](const fs::path& tmp) {
-    media::write_mp4(tmp / "video.mp4", video.video, encode);
+    media::write_mp4(tmp / "video.mp4", video.video, encode, cancel);
     Json meta = object_meta(info, key, "video", video.video.width(), video.video.height(),
                             video.notes, video.metadata);
     meta["frames"] = video.video.frames.size();

@@ -21,24 +21,34 @@ void append(sdk::Lineage& into, const sdk::Lineage& from) {
   for (auto& [k, v] : from.params.items()) into.params[k] = v;
 }
 
-StillImage generate_still(const std::string& step_id, const std::string& model,
-                          const std::string& prompt, const std::string& negative,
-                          const std::string& style, int width, int height, std::uint64_t seed,
-                          Session& session) {
+// An empty `extra` is left out, so a call without one keys the cache as before.
+void set_extra(pipeline::Step& s, const Json& extra) {
+  if (!extra.is_object())
+    throw Error(ErrorKind::InvalidInput,
+                "extra must be a mapping of model-specific settings (e.g. "
+                "{\"ambient_weather\": false}), got " +
+                    std::string(extra.type_name()));
+  if (!extra.empty()) s.params["extra"] = extra;
+}
+
+// character_api and environment_api take the same params; only the step id differs.
+template <class Params>
+StillImage generate_still(const std::string& step_id, const Params& p, Session& session) {
   pipeline::Graph g;
   g.name = step_id;
-  g.seed = seed;
+  g.seed = p.seed;
   pipeline::Step s;
   s.id = step_id;
   s.task = model::Task::text_to_image;
-  s.model = model;
-  s.params["prompt"] = prompt;
-  if (!negative.empty()) s.params["negative_prompt"] = negative;
-  if (!style.empty()) s.params["style"] = style;
-  if (width) s.params["width"] = width;
-  if (height) s.params["height"] = height;
+  s.model = p.model;
+  s.params["prompt"] = p.prompt;
+  if (!p.negative_prompt.empty()) s.params["negative_prompt"] = p.negative_prompt;
+  if (!p.style.empty()) s.params["style"] = p.style;
+  if (p.width) s.params["width"] = p.width;
+  if (p.height) s.params["height"] = p.height;
+  set_extra(s, p.extra);
   g.steps.push_back(std::move(s));
-  pipeline::RunResult r = session.run(g);
+  pipeline::RunResult r = session.run(g, p.cancel);
   return StillImage(r.output, lineage_of(r, g), r.notes);
 }
 
@@ -58,15 +68,13 @@ std::string reference(const StillImage& still, Session& session, const char* wha
 
 namespace character_api {
 StillImage generate(const GenerateParams& p, Session& session) {
-  return generate_still("character", p.model, p.prompt, p.negative_prompt, p.style, p.width,
-                        p.height, p.seed, session);
+  return generate_still("character", p, session);
 }
 }  // namespace character_api
 
 namespace environment_api {
 StillImage generate(const GenerateParams& p, Session& session) {
-  return generate_still("environment", p.model, p.prompt, p.negative_prompt, p.style, p.width,
-                        p.height, p.seed, session);
+  return generate_still("environment", p, session);
 }
 }  // namespace environment_api
 
@@ -86,8 +94,11 @@ VideoClip animate_from_image(const AnimateParams& p, Session& session) {
   s.params["fps"] = p.fps;
   if (p.width) s.params["width"] = p.width;
   if (p.height) s.params["height"] = p.height;
+  if (p.crf) s.params["crf"] = *p.crf;
+  if (!p.preset.empty()) s.params["preset"] = p.preset;
+  set_extra(s, p.extra);
   g.steps.push_back(std::move(s));
-  pipeline::RunResult r = session.run(g);
+  pipeline::RunResult r = session.run(g, p.cancel);
 
   // The clip's cost and lineage include the stills that went into it.
   sdk::Lineage lineage;

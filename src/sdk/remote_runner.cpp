@@ -1,6 +1,9 @@
 #include "sdk/remote_runner.hpp"
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "reel/core/atomic_file.hpp"
 #include "reel/core/error.hpp"
@@ -141,6 +144,49 @@ pipeline::RunPlan RemoteRunner::plan(const pipeline::Graph& graph) {
   });
 }
 
+namespace {
+
+// Asks the server to cancel as soon as the token is cancelled. ReelClient::wait notices
+// a cancel only at its next event or stream turn (up to a second on a quiet step);
+// docs/remote.md promises the server's job stops within about a second of Ctrl-C.
+class CancelRelay {
+ public:
+  CancelRelay(remote::ReelClient& client, std::string job_id, CancelToken cancel)
+      : thread_([this, &client, id = std::move(job_id), cancel] {
+          std::unique_lock lock(m_);
+          while (!done_) {
+            if (cancel.cancelled()) {
+              lock.unlock();
+              try {
+                client.cancel(id);
+              } catch (const std::exception&) {
+                // Finished meanwhile (409) or unreachable: wait() reports the outcome.
+              }
+              return;
+            }
+            cv_.wait_for(lock, std::chrono::milliseconds(20));
+          }
+        }) {}
+  ~CancelRelay() {
+    {
+      std::lock_guard lock(m_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  CancelRelay(const CancelRelay&) = delete;
+  CancelRelay& operator=(const CancelRelay&) = delete;
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: it starts once the members it uses exist
+};
+
+}  // namespace
+
 pipeline::RunResult RemoteRunner::run(const pipeline::Graph& graph, const CancelToken& cancel) {
   return with_context("running '" + graph.name + "' on " + client_.options().server, [&] {
     const pipeline::Graph g = for_server(graph);
@@ -151,7 +197,10 @@ pipeline::RunResult RemoteRunner::run(const pipeline::Graph& graph, const Cancel
       wo.on_event = [&cb](const remote::JobEvent& e) {
         if (auto local = local_event(e)) cb(*local);
       };
-    job = client_.wait(job.id(), wo);
+    {
+      CancelRelay relay(client_, job.id(), cancel);
+      job = client_.wait(job.id(), wo);
+    }
 
     pipeline::RunResult r;
     const remote::ArtifactRef out = job.output();

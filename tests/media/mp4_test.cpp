@@ -205,6 +205,21 @@ TEST(Mp4, UnfinishedWriterLeavesNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
 
+TEST(Mp4, CancelledEncodingStopsAndLeavesNothing) {
+  TempDir dir;
+  CancelToken cancel;
+  cancel.cancel();
+  try {
+    write_mp4(dir / "c.mp4", test_clip(64, 48, 5, {24, 1}), {.preset = "ultrafast"}, cancel);
+    FAIL() << "a cancelled encoding wrote its file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+  write_mp4(dir / "d.mp4", test_clip(64, 48, 5, {24, 1}), {.preset = "ultrafast"}, CancelToken());
+  EXPECT_TRUE(std::filesystem::exists(dir / "d.mp4"));
+}
+
 TEST(Mp4, StreamingWriterAcceptsFloatFramesAndCommitsOnFinish) {
   TempDir dir;
   const auto path = dir / "sub" / "f.mp4";

@@ -107,5 +107,71 @@ class ImagesAndVideos(unittest.TestCase):
             animator_api.animate_from_image(base_image=np.zeros((4, 4), dtype=np.float32))
 
 
+class StepParams(unittest.TestCase):
+    """Every param a pipeline step takes reaches the model from Python (docs/pipelines.md),
+    and a misspelt one is refused, never dropped."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.character = character_api.generate(prompt="robot, blue", width=96, height=96)
+        # A dust storm background: studio-animator adds ambient dust unless told not to.
+        cls.storm = environment_api.generate(prompt="surface of mars, dust storm", width=160,
+                                             height=96)
+
+    def animate(self, **kw):
+        return animator_api.animate_from_image(base_image=self.character, background=self.storm,
+                                               motion="subtle head turn", duration=0.5, fps=8, **kw)
+
+    def test_extra_reaches_the_model(self):
+        default = self.animate()
+        calm = self.animate(extra={"ambient_weather": False})
+        self.assertTrue(any("ambient_weather" in n for n in default.notes), default.notes)
+        self.assertFalse(any("ambient_weather" in n for n in calm.notes), calm.notes)
+        # The dust is gone from the frames, not only from the notes.
+        diff = np.abs(default.numpy().astype(int) - calm.numpy().astype(int)).mean()
+        self.assertGreater(diff, 0.1)
+        # extra is part of the step, so it is part of the cache key and the lineage.
+        self.assertNotEqual(default.cost["steps"][-1]["key"], calm.cost["steps"][-1]["key"])
+
+    def test_crf_and_preset_reach_the_encoder(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            sizes = {}
+            for crf in (4, 45):
+                path = os.path.join(tmp, f"crf{crf}.mp4")
+                self.animate(crf=crf, preset="ultrafast").save(path)
+                sizes[crf] = os.path.getsize(path)
+            self.assertLess(sizes[45] * 2, sizes[4], sizes)
+        finally:
+            shutil.rmtree(tmp)
+        with self.assertRaisesRegex(reel.ReelError, "preset 'bogus'.*allowed: ultrafast"):
+            self.animate(preset="bogus")
+        with self.assertRaisesRegex(TypeError, "crf must be an integer"):
+            self.animate(crf=18.5)
+
+    def test_stills_take_negative_prompt_and_extra(self):
+        for api in (character_api, environment_api):
+            img = api.generate(prompt="robot", negative_prompt="blurry", extra={}, width=64,
+                               height=64)
+            self.assertEqual(img.size, (64, 64))
+
+    def test_unknown_keywords_are_refused_naming_the_allowed_ones(self):
+        with self.assertRaisesRegex(TypeError, r"unknown keyword argument 'extras' \(did you mean "
+                                    r"'extra'\?\); allowed: base_image, .*crf, preset, extra"):
+            self.animate(extras={"ambient_weather": False})
+        for api in (character_api, environment_api):
+            with self.assertRaisesRegex(TypeError, r"'negativ_prompt' \(did you mean 'negative_"
+                                        r"prompt'\?\); allowed: prompt, style, .*extra"):
+                api.generate(prompt="robot", negativ_prompt="blurry")
+
+    def test_extra_must_be_a_mapping_of_json_values(self):
+        with self.assertRaisesRegex(TypeError, "extra must be a dict.*got list"):
+            self.animate(extra=["ambient_weather"])
+        with self.assertRaisesRegex(TypeError, "extra's values must be JSON values"):
+            character_api.generate(prompt="robot", extra={"tags": {1, 2}})
+        with self.assertRaisesRegex(TypeError, "extra's keys must be strings"):
+            environment_api.generate(prompt="forest", extra={1: True})
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]], verbosity=2)

@@ -146,5 +146,54 @@ TEST_F(SdkTest, UnrecognisedWordsAreReportedNotIgnored) {
   EXPECT_TRUE(found);
 }
 
+TEST_F(SdkTest, ExtraReachesTheModelAndItsCacheKey) {
+  auto c = character();
+  auto b = mars();  // a dust storm: studio-animator adds ambient dust unless told not to
+  auto with_dust = film(c, b, "subtle head turn");
+  auto calm = animator_api::animate_from_image({.base_image = c,
+                                                .background = b,
+                                                .motion = "subtle head turn",
+                                                .duration = 1.0,
+                                                .fps = 12,
+                                                .extra = {{"ambient_weather", false}}},
+                                               *session);
+  auto mentions_weather = [](const VideoClip& v) {
+    for (const auto& n : v.notes())
+      if (n.find("ambient_weather") != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(mentions_weather(with_dust));
+  EXPECT_FALSE(mentions_weather(calm));
+  // extra is part of the step, so of its cache key.
+  EXPECT_NE(calm.cost().steps.back().key, with_dust.cost().steps.back().key);
+  EXPECT_THROW(animator_api::animate_from_image(
+                   {.base_image = c, .duration = 0.5, .fps = 12, .extra = Json::array()}, *session),
+               Error);
+}
+
+TEST_F(SdkTest, CancellingAMidRenderCallStopsItAndStoresNoClip) {
+  auto c = character();
+  auto b = mars();
+  const std::size_t before = session->store().list().size();
+  CancelToken cancel;
+  int progress_after_cancel = 0;
+  session->options().on_event = [&](const pipeline::Event& e) {
+    if (e.kind != pipeline::EventKind::step_progress || e.step != "animate") return;
+    if (cancel.cancelled()) ++progress_after_cancel;
+    cancel.cancel();  // at the first frame: the render is under way
+  };
+  try {
+    animator_api::animate_from_image(
+        {.base_image = c, .background = b, .duration = 20.0, .fps = 24, .cancel = cancel},
+        *session);
+    FAIL() << "a cancelled call returned a clip";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Cancelled) << e.what();
+  }
+  // Frames are rendered a few at a time: at most a batch more reports progress.
+  EXPECT_LT(progress_after_cancel, 8);
+  EXPECT_EQ(session->store().list().size(), before);
+}
+
 }  // namespace
 }  // namespace reel

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "reel/core/cancel.hpp"
 #include "reel/media/video.hpp"
 
 namespace reel::media {
@@ -42,8 +43,10 @@ class Mp4Writer {
   std::unique_ptr<Impl> impl_;
 };
 
+// `cancel` is checked before each frame: a long clip's encoding stops within a frame
+// of a Ctrl-C (Error Cancelled, no file written).
 void write_mp4(const std::filesystem::path& path, const Video& video,
-               const Mp4Options& options = {});
+               const Mp4Options& options = {}, const CancelToken& cancel = CancelToken());
 
 struct DecodeLimits {
   int max_frames = 100000;

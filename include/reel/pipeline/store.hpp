@@ -60,8 +60,9 @@ class ArtifactStore final : public model::PendingCalls {
   // Take the result by value: callers move it in, so a 4K still or a clip's frames are
   // not copied on the way into the returned artifact.
   Artifact put_image(const Hash128& key, model::ImageResult image, const StoreEntry& info);
+  // A cancelled `cancel` stops the encoding and stores nothing (Error Cancelled).
   Artifact put_video(const Hash128& key, model::VideoResult video, const StoreEntry& info,
-                     const media::Mp4Options& encode);
+                     const media::Mp4Options& encode, const CancelToken& cancel = CancelToken());
 
   // A user-supplied still, keyed by its content.
   Artifact import_image(const model::ImageResult& image);

@@ -8,10 +8,15 @@
 //       {.base_image = c, .background = b, .motion = "subtle head turn"});
 //   v.save("astronaut_on_mars.mp4");
 //
-// Every call runs through the pipeline, so the cache and the cost ledger apply.
+// Every call runs through the pipeline, so the cache and the cost ledger apply, and
+// takes what the pipeline file's step takes (docs/pipelines.md): the task's params,
+// `extra` (model-specific settings, passed to the model untouched) and a seed. A
+// cancelled `cancel` token stops the call (Error Cancelled; nothing half-written).
 #include <optional>
 #include <string>
 
+#include "reel/core/cancel.hpp"
+#include "reel/core/json.hpp"
 #include "reel/sdk/results.hpp"
 #include "reel/sdk/session.hpp"
 
@@ -30,6 +35,8 @@ struct GenerateParams {
   std::uint64_t seed = 0;
   std::string model = "studio-character";
   std::string negative_prompt;
+  Json extra = Json::object();  // the step's params.extra
+  CancelToken cancel;
 };
 StillImage generate(const GenerateParams& params, Session& session = Session::default_session());
 }  // namespace character_api
@@ -43,6 +50,8 @@ struct GenerateParams {
   std::uint64_t seed = 0;
   std::string model = "studio-environment";
   std::string negative_prompt;
+  Json extra = Json::object();  // the step's params.extra
+  CancelToken cancel;
 };
 StillImage generate(const GenerateParams& params, Session& session = Session::default_session());
 }  // namespace environment_api
@@ -58,6 +67,10 @@ struct AnimateParams {
   int height = 0;
   std::uint64_t seed = 0;
   std::string model = "studio-animator";
+  std::optional<int> crf;  // H.264 quality 0..51; unset = the model's default (18)
+  std::string preset;      // x264 preset; empty = the model's default (veryfast)
+  Json extra = Json::object();
+  CancelToken cancel;
 };
 VideoClip animate_from_image(const AnimateParams& params,
                              Session& session = Session::default_session());
