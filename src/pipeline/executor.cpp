@@ -12,6 +12,7 @@
 #include "reel/core/error.hpp"
 #include "reel/core/log.hpp"
 #include "reel/media/jpeg.hpp"
+#include "reel/pipeline/preflight.hpp"
 #include "step_request.hpp"
 
 namespace reel::pipeline {
@@ -67,6 +68,7 @@ std::vector<Node> resolve(const Graph& graph, const model::Registry& registry, A
   vo.registry = &registry;
   vo.policy = options.policy;
   ValidatedGraph vg = validate(graph, vo);
+  preflight(vg);
   std::vector<Node> nodes;
   std::map<std::string, Hash128> keys;
   for (const auto& rs : vg.order) {
@@ -147,6 +149,19 @@ class Slots {
   std::map<std::string, int> used_;
 };
 
+// Said beside an estimate that is a guess for this run: a figure measured on another kind
+// of device than the one the step runs on (a GPU figure for a CPU run is far too low).
+std::string estimate_warning(const model::ModelCard& card, model::EstimateSource source) {
+  if (source == model::EstimateSource::price_rule) return "";
+  const std::string runs_on = device_of(card), measured_on = card.cost.device;
+  if (runs_on == "provider" || measured_on.empty() || measured_on == runs_on) return "";
+  std::string w = "a " + measured_on + " figure (" + std::string(model::to_string(source)) +
+                  ") for a step that runs on " + runs_on;
+  if (source != model::EstimateSource::calibrated)
+    w += "; run `reel calibrate " + card.id + " --device " + runs_on + "` for a real one";
+  return w;
+}
+
 }  // namespace
 
 std::string_view to_string(EventKind k) {
@@ -208,6 +223,8 @@ RunPlan Executor::plan(const Graph& graph, const RunOptions& options) const {
     ps.key = n.key.hex();
     ps.cached = n.cached;
     ps.seconds = n.model->estimate_seconds(call);
+    ps.estimate_source = std::string(model::to_string(n.model->estimate_source()));
+    ps.estimate_warning = estimate_warning(card, n.model->estimate_source());
     if (card.price.paid()) {
       // A hosted call is priced by its provider's rule, not by the seconds spent waiting.
       const auto usd = n.model->estimate_usd(call);
@@ -235,6 +252,9 @@ Json RunPlan::to_json() const {
                           {"cached", s.cached},
                           {"estimated_seconds", s.seconds},
                           {"estimated_usd", s.usd},
+                          {"estimate_source", s.estimate_source},
+                          {"estimate_warning",
+                           s.estimate_warning.empty() ? Json(nullptr) : Json(s.estimate_warning)},
                           {"unpriced", s.unpriced}});
   j["estimated_seconds"] = seconds;
   j["estimated_usd"] = usd;
@@ -249,9 +269,11 @@ std::string RunPlan::to_text() const {
     if (s.cached)
       o << "cached (no compute)\n";
     else
-      o << "~" << format_seconds(Seconds(s.seconds)) << "  ~" << format_usd(Usd(s.usd))
+      o << "~" << format_seconds(Seconds(s.seconds)) << "  ~" << format_usd(Usd(s.usd)) << "  ("
+        << s.estimate_source << ")"
         << (s.unpriced ? "  UNPRICED (the provider's price is not in the price sheet)" : "")
         << "\n";
+    if (!s.estimate_warning.empty()) o << "    warning: " << s.estimate_warning << "\n";
   }
   o << "estimate: ~" << format_seconds(Seconds(seconds)) << ", ~" << format_usd(Usd(usd)) << "\n";
   return o.str();

@@ -170,6 +170,9 @@ model::PlannedCall planned_call(const Step& step, const std::map<std::string, do
   const Json& p = step.params;
   model::PlannedCall call;
   call.task = step.task;
+  call.prompt =
+      param<std::string>(p, step.task == model::Task::image_to_video ? "motion" : "prompt", "");
+  call.negative_prompt = param<std::string>(p, "negative_prompt", "");
   call.width = param<int>(p, "width", 0);
   call.height = param<int>(p, "height", 0);
   call.params = param<Json>(p, "extra", Json::object());

@@ -103,6 +103,25 @@ class HostedModel final : public model::TextToImage,
     }
   }
 
+  // The call mapped as a run maps it — params, the row's duration and size rules, the
+  // adapter's own request (built, never sent) — with a stand-in for a first frame that
+  // does not exist yet. A size left to the input image is checked when the image is there.
+  void check(const model::PlannedCall& call) const override {
+    require(call.task);
+    CallInput in = base(call.task, call.prompt, 0, call.params);
+    in.negative_prompt = call.negative_prompt;
+    in.width = call.width;
+    in.height = call.height;
+    if (call.task != model::Task::text_to_image) {
+      in.duration_seconds = call.duration_seconds;
+      in.fps = call.fps;
+    }
+    if (call.task == model::Task::image_to_video) in.image_data_uri = "data:image/png;base64,";
+    mapping_notes(in);
+    if (card_.availability.available)  // the keys sign some requests (Kling's JWT)
+      provider_.submit(provider_.default_base_url(), in, credentials_for(provider_, options_));
+  }
+
   model::ImageResult generate(const model::TextToImageRequest& r, model::RunContext& ctx) override {
     return run<model::ImageResult>(still_input(r), ctx);
   }

@@ -136,6 +136,10 @@ pipeline::RunPlan RemoteRunner::plan(const pipeline::Graph& graph) {
       ps.cached = s.value("cached", false);
       ps.seconds = s.value("estimate_seconds", 0.0);
       ps.usd = s.value("estimate_usd", 0.0);
+      ps.unpriced = s.value("unpriced", false);
+      ps.estimate_source = s.value("estimate_source", "");
+      if (auto w = s.find("estimate_warning"); w != s.end() && w->is_string())
+        ps.estimate_warning = w->get<std::string>();
       plan.steps.push_back(std::move(ps));
     }
     plan.seconds = e.value("estimate_seconds", 0.0);

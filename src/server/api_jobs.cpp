@@ -186,8 +186,10 @@ struct Priced {
   Json plan_json = Json::array();
 };
 
-// The pipeline validated with the key's limits, then planned and priced. Throws
-// InvalidInput (→ 422) for an invalid pipeline.
+// The pipeline validated with the key's limits, then planned and priced; planning runs the
+// pre-flight check (pipeline/preflight.hpp). Throws InvalidInput (→ 422) for an invalid
+// pipeline or a call a model refuses, ModelUnavailable (→ 503) for a model that cannot
+// run on this server — before anything is queued or reserved.
 Priced price_pipeline(ApiState& state, const ApiKey& key, const Json& pipeline_json,
                       const Json& body) {
   auto& ctx = state.ctx;
@@ -219,6 +221,9 @@ Priced price_pipeline(ApiState& state, const ApiKey& key, const Json& pipeline_j
                            {"estimate_usd", s.usd},
                            {"estimate_seconds", s.seconds},
                            {"cached", s.cached},
+                           {"estimate_source", s.estimate_source},
+                           {"estimate_warning",
+                            s.estimate_warning.empty() ? Json(nullptr) : Json(s.estimate_warning)},
                            {"unpriced", s.unpriced}});
   }
   return r;

@@ -8,6 +8,7 @@
 #include "reel/core/error.hpp"
 #include "reel/core/hash.hpp"
 #include "reel/core/log.hpp"
+#include "reel/pipeline/preflight.hpp"
 
 namespace reel::server {
 
@@ -180,6 +181,10 @@ ApiResponse handle(ApiState& state, const ApiRequest& request) {
       return get_artifact(state, request, s[2]);
     }
     return problem(404, "not-found", "no route " + request.method + " " + request.path);
+  } catch (const pipeline::ModelUnavailable& e) {
+    // The server's state, not the request, is lacking (weights, a provider key): 503, in
+    // the path-free words of the model's `needs`. Nothing was queued or reserved.
+    return problem(503, "model-unavailable", e.public_message());
   } catch (const Error& e) {
     switch (e.kind()) {
       case ErrorKind::Policy:

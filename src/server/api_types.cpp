@@ -36,6 +36,7 @@ std::string problem_title(const std::string& slug) {
       {"range-not-satisfiable", "Range not satisfiable"},
       {"method-not-allowed", "Method not allowed"},
       {"unavailable", "Service unavailable"},
+      {"model-unavailable", "Model not available on this server"},
       {"internal", "Internal error"},
   };
   auto it = titles.find(slug);

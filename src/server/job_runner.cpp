@@ -14,6 +14,7 @@
 #include "reel/core/log.hpp"
 #include "reel/pipeline/executor.hpp"
 #include "reel/pipeline/pipeline_file.hpp"
+#include "reel/pipeline/preflight.hpp"
 
 namespace reel::server {
 namespace {
@@ -117,6 +118,10 @@ class Attempt {
     if (abandon_.cancelled()) return end_abandoned();
     try {
       std::rethrow_exception(out.failure);
+    } catch (const pipeline::ModelUnavailable& e) {
+      // The job's error is the API client's to read: the needs, not this worker's paths.
+      log_warn("job " + job_.id + ": " + e.what());
+      return end_failed(e.kind(), e.public_message());
     } catch (const Error& e) {
       return end_failed(e.kind(), e.what());
     } catch (const std::bad_alloc&) {

@@ -171,9 +171,21 @@ void add_ambient_weather(MotionPlan& plan, const model::ImageToVideoRequest& req
                   "change that");
 }
 
+// studio-animator's `extra` settings, checked alike before a run (pre-flight) and in it.
+void check_animator_extra(const Json& extra) {
+  model::check_extra_keys(kWhat, extra, {"ambient_weather"});
+  if (extra.is_object())
+    if (auto it = extra.find("ambient_weather"); it != extra.end() && !it->is_boolean())
+      throw Error(
+          ErrorKind::InvalidInput,
+          std::string(kWhat) + ": extra.ambient_weather must be true or false; got " + it->dump());
+}
+
 class AnimatorModel final : public model::ImageToVideo {
  public:
   const model::ModelCard& card() const override { return card_; }
+
+  void check(const model::PlannedCall& call) const override { check_animator_extra(call.params); }
 
   model::VideoResult animate(const model::ImageToVideoRequest& req,
                              model::RunContext& ctx) override {
@@ -181,6 +193,7 @@ class AnimatorModel final : public model::ImageToVideo {
     model::check_fps(req.fps, limits, kWhat);
     model::check_duration(req.duration_seconds, req.fps, limits, kWhat);
     model::check_prompt(req.motion, limits, kWhat, /*required=*/false);
+    check_animator_extra(req.params);
     if (req.image.image.empty())
       throw Error(ErrorKind::InvalidInput,
                   std::string(kWhat) + ": the image to animate is empty; give a still (RGBA)");

@@ -42,14 +42,23 @@ model::Light still_light() {
   return l;
 }
 
+// The `extra` keys studio-character reads (none yet): the pre-flight check and the run
+// refuse others by this one list.
+const std::vector<std::string> kExtraKeys = {};
+
 class CharacterModel final : public model::TextToImage {
  public:
   const model::ModelCard& card() const override { return card_; }
+
+  void check(const model::PlannedCall& call) const override {
+    model::check_extra_keys(card_.id, call.params, kExtraKeys);
+  }
 
   model::ImageResult generate(const model::TextToImageRequest& req,
                               model::RunContext& ctx) override {
     const auto& limits = model::default_limits();
     model::check_prompt(req.prompt, limits, "studio-character prompt");
+    model::check_extra_keys(card_.id, req.params, kExtraKeys);
     character::ParsedPrompt parsed =
         character::parse_character_prompt(req.prompt, req.style, req.seed);
     int w = parsed.width ? parsed.width : kDefaultWidth;
@@ -98,6 +107,10 @@ class CharacterModel final : public model::TextToImage {
     result.depth = std::move(depth);
     result.rig = std::move(layer.rig);
     result.notes = parsed.notes;
+    // Said, not refused: the seed-shaped API takes a negative prompt for every model.
+    if (!req.negative_prompt.empty())
+      result.notes.push_back(
+          "negative prompt is ignored by studio-character (it draws only what the prompt names)");
     result.metadata = {
         {"archetype", character::to_string(recipe.archetype)},
         {"recipe", recipe.to_json()},

@@ -39,15 +39,24 @@ std::string lower(std::string s) {
   return s;
 }
 
+// The `extra` keys studio-environment reads (none yet): the pre-flight check and the run
+// refuse others by this one list.
+const std::vector<std::string> kExtraKeys = {};
+
 class EnvironmentModel final : public model::TextToImage {
  public:
   EnvironmentModel() : card_(environment_card()) {}
   const model::ModelCard& card() const override { return card_; }
 
+  void check(const model::PlannedCall& call) const override {
+    model::check_extra_keys(card_.id, call.params, kExtraKeys);
+  }
+
   model::ImageResult generate(const model::TextToImageRequest& req,
                               model::RunContext& ctx) override {
     const auto& limits = model::default_limits();
     model::check_prompt(req.prompt, limits, "studio-environment prompt");
+    model::check_extra_keys(card_.id, req.params, kExtraKeys);
     std::vector<std::string> notes;
     int width = 1280, height = 720;
     std::string style = lower(req.style);
@@ -73,8 +82,6 @@ class EnvironmentModel final : public model::TextToImage {
     model::check_size(width, height, limits, "studio-environment size");
     if (!req.negative_prompt.empty())
       notes.push_back("negative prompt is ignored by studio-environment");
-    if (req.params.is_object() && !req.params.empty())
-      notes.push_back("params are ignored by studio-environment");
 
     env::EnvSpec spec = env::parse_environment_prompt(req.prompt);
     ctx.check_cancelled();

@@ -169,6 +169,26 @@ class WanModel final : public model::TextToVideo,
         spec_, calibration, {job.width, job.height, job.frames, job.steps, job.guidance != 1.0});
   }
 
+  model::EstimateSource estimate_source() const override {
+    std::lock_guard lock(mutex_);
+    return calibration_ ? model::EstimateSource::calibrated : model::EstimateSource::published;
+  }
+
+  // The run's request as the task methods build it, checked by the same functions (the
+  // contract's validate_wan_request included); only the first frame is not made yet.
+  void check(const model::PlannedCall& call) const override {
+    GenerateJob job = text_job(call.prompt, call.negative_prompt, 0, call.params);
+    job.task = call.task == model::Task::image_to_video  ? "i2v"
+               : call.task == model::Task::text_to_video ? "t2v"
+                                                         : "t2i";
+    detail::resolve_size(spec_, call.width, call.height, false, job);
+    if (job.task == "t2i")
+      job.frames = 1;
+    else
+      detail::resolve_frames(spec_, call.duration_seconds, call.fps, job);
+    detail::check_request(spec_, job);
+  }
+
   model::VideoResult generate_video(const model::TextToVideoRequest& r,
                                     model::RunContext& ctx) override {
     GenerateJob job = text_job(r.prompt, r.negative_prompt, r.seed, r.params);

@@ -571,74 +571,86 @@ TEST_P(ProvidersVideo, AnImageToVideoCallReturnsAVideoPricedByTheTable) {
 
 TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
   studio::register_models(*registry_);
+  // Each refusal is the plan's already (the pre-flight check builds the adapter's request
+  // without sending it) and the run's alike, in the same words.
+  auto refused = [&](pipeline::Executor& ex, const pipeline::Graph& g) {
+    const std::string planned = message_of([&] { ex.plan(g); });
+    const std::string ran = message_of([&] { ex.run(g); });
+    EXPECT_EQ(planned, ran);
+    return ran;
+  };
   {
     auto ex = executor();
     std::string msg;
     if (is("fal")) {
-      msg = message_of([&] { ex.run(clip(7)); });
+      msg = refused(ex, clip(7));
       EXPECT_NE(msg.find("makes clips of 5, 10 s"), std::string::npos) << msg;
     } else if (is("runway")) {
-      msg = message_of([&] { ex.run(job("a cup", 1000, 700)); });  // no such output size
+      msg = refused(ex, job("a cup", 1000, 700));  // no such output size
       EXPECT_NE(msg.find("1024:1024, 1080:1080"), std::string::npos) << msg;
-      msg = message_of([&] { ex.run(clip(7)); });
+      msg = refused(ex, clip(7));
       EXPECT_NE(msg.find("makes clips of 5, 10 s"), std::string::npos) << msg;
     } else if (is("bfl")) {
-      msg = message_of([&] { ex.run(job("a cup", 1000, 768)); });
+      msg = refused(ex, job("a cup", 1000, 768));
       EXPECT_NE(msg.find("256..1440 in multiples of 32"), std::string::npos) << msg;
     } else if (is("luma")) {
       // A first frame reel made cannot be sent: Luma takes URLs only.
-      msg = message_of([&] { ex.run(clip(5, /*with_extra=*/false)); });
+      msg = refused(ex, clip(5, /*with_extra=*/false));
       EXPECT_NE(msg.find("Luma takes the first frame as an https URL: pass "
                          "params.provider_input.keyframes"),
                 std::string::npos)
           << msg;
-      msg = message_of([&] { ex.run(job("a cup", 100, 30)); });
+      msg = refused(ex, job("a cup", 100, 30));
       EXPECT_NE(msg.find("16:9, 9:16, 1:1, 4:3, 3:4, 21:9, 9:21"), std::string::npos) << msg;
-      msg = message_of([&] { ex.run(clip(7)); });
+      msg = refused(ex, clip(7));
       EXPECT_NE(msg.find("makes clips of 5, 9 s"), std::string::npos) << msg;
     } else if (is("dashscope")) {
-      msg = message_of([&] { ex.run(job("a cup", 1280, 720)); });
+      msg = refused(ex, job("a cup", 1280, 720));
       EXPECT_NE(msg.find("832*480, 480*832, 624*624, 1920*1080"), std::string::npos) << msg;
-      msg = message_of([&] { ex.run(clip(10)); });
+      msg = refused(ex, clip(10));
       EXPECT_NE(msg.find("makes clips of 5 s"), std::string::npos) << msg;
       pipeline::Graph big_seed = job();
       big_seed.seed = 3'000'000'000ull;
+      // The seed is not part of a planned call: its range is refused when the step
+      // starts, still before any request.
       msg = message_of([&] { ex.run(big_seed); });
       EXPECT_NE(msg.find("seed in 0..2147483647"), std::string::npos) << msg;
     } else if (is("veo")) {
-      msg = message_of([&] { ex.run(job("a cup", 1000, 1000)); });
+      msg = refused(ex, job("a cup", 1000, 1000));
       EXPECT_NE(msg.find("makes the aspect ratios 16:9, 9:16"), std::string::npos) << msg;
-      msg = message_of([&] { ex.run(clip(5)); });
+      msg = refused(ex, clip(5));
       EXPECT_NE(msg.find("makes clips of 8 s"), std::string::npos) << msg;
     } else if (is("openai")) {
-      msg = message_of([&] { ex.run(job("a cup", 1000, 700)); });
+      msg = refused(ex, job("a cup", 1000, 700));
       EXPECT_NE(msg.find("1024x1024, 1536x1024, 1024x1536"), std::string::npos) << msg;
       pipeline::Graph two = job();
       two.steps[0].params["extra"] = {{"provider_input", {{"n", 2}}}};
-      msg = message_of([&] { ex.run(two); });
+      msg = refused(ex, two);
       EXPECT_NE(msg.find("one image per call (n = 1)"), std::string::npos) << msg;
     } else if (is("bria")) {
-      msg = message_of([&] { ex.run(job("a cup", 100, 30)); });
+      msg = refused(ex, job("a cup", 100, 30));
       EXPECT_NE(msg.find("1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9"), std::string::npos)
           << msg;
       pipeline::Graph big_seed = job();
       big_seed.seed = 3'000'000'000ull;
+      // The seed is not part of a planned call: its range is refused when the step
+      // starts, still before any request.
       msg = message_of([&] { ex.run(big_seed); });
       EXPECT_NE(msg.find("seeds 0..2147483647"), std::string::npos) << msg;
     } else if (is("firefly")) {
       // Refused before any request, the token request included.
       pipeline::Graph two = job();
       two.steps[0].params["extra"] = {{"provider_input", {{"numVariations", 2}}}};
-      msg = message_of([&] { ex.run(two); });
+      msg = refused(ex, two);
       EXPECT_NE(msg.find("one image per call (numVariations = 1)"), std::string::npos) << msg;
     } else if (is("kling")) {
-      msg = message_of([&] { ex.run(job("a cup", 100, 30)); });
+      msg = refused(ex, job("a cup", 100, 30));
       EXPECT_NE(msg.find("16:9, 9:16, 1:1"), std::string::npos) << msg;
-      msg = message_of([&] { ex.run(clip(7)); });
+      msg = refused(ex, clip(7));
       EXPECT_NE(msg.find("makes clips of 5, 10 s"), std::string::npos) << msg;
       pipeline::Graph turbo = job();
       turbo.steps[0].params["extra"] = {{"provider_input", {{"mode", "turbo"}}}};
-      msg = message_of([&] { ex.run(turbo); });
+      msg = refused(ex, turbo);
       EXPECT_NE(msg.find("takes mode std, pro"), std::string::npos) << msg;
     }
   }
@@ -655,7 +667,7 @@ TEST_P(Providers, BadValuesAndMissingKeysAreRefusedBeforeAnyRequest) {
   // Every variable named, the key pair's second half too.
   EXPECT_NE(card.description.find(GetParam().key_var), std::string::npos) << card.description;
   auto ex = executor();
-  const std::string msg = message_of([&] { ex.run(job()); });
+  const std::string msg = refused(ex, job());
   EXPECT_NE(msg.find(GetParam().key_var), std::string::npos) << msg;
   EXPECT_TRUE(double_->state()["requests"].empty());
 }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "reel/core/error.hpp"
+#include "reel/wan/wan.hpp"
 #include "worker_fixture.hpp"
 
 namespace reel::server::test {
@@ -94,6 +95,17 @@ class JobRunner : public WorkerFixture {
     EXPECT_TRUE(jobs->request_cancel(j.id));
     return run.get();
   }
+
+  // Claims and runs `spec` once; the attempt must fail the job for good (no retry).
+  Job failed_at_once(const Json& spec) {
+    Job j = enqueue(spec);
+    auto [claimed, lease] = *jobs->claim("w1", 30'000, wall_ms());
+    EXPECT_EQ(run_job_attempt(env(), claimed, lease, CancelToken()).end, AttemptEnd::failed);
+    Job f = job(j.id);
+    EXPECT_EQ(f.status, JobStatus::failed);
+    EXPECT_EQ(f.attempts, 1);
+    return f;
+  }
 };
 
 TEST_F(JobRunner, SuccessWritesResultAndSettlesOnce) {
@@ -145,18 +157,30 @@ TEST_F(JobRunner, SecondRunOfTheSamePipelineIsCachedAndReportedSo) {
 }
 
 TEST_F(JobRunner, InvalidSpecFailsAtOnceWithoutRetryAndReleasesTheReservation) {
-  Job j = enqueue(diag_spec("no-such-model", "x"));
-  auto [claimed, lease] = *jobs->claim("w1", 30'000, wall_ms());
-  AttemptReport r = run_job_attempt(env(), claimed, lease, CancelToken());
-  EXPECT_EQ(r.end, AttemptEnd::failed);
-  Job f = job(j.id);
-  EXPECT_EQ(f.status, JobStatus::failed);
-  EXPECT_EQ(f.attempts, 1);
+  Job f = failed_at_once(diag_spec("no-such-model", "x"));
   EXPECT_NE(f.error.find("NotFound"), std::string::npos) << f.error;
   Usage u = keys->usage(key_id);
   EXPECT_EQ(u.jobs_settled, 0);
   EXPECT_DOUBLE_EQ(u.reserved_usd, 0.0);
   EXPECT_DOUBLE_EQ(u.spent_usd, 0.0);
+}
+
+// A worker without a model's weights (the server that took the job may have them) fails
+// the job before any step, once, with the model's path-free needs as the job's error.
+TEST_F(JobRunner, AModelThisWorkerCannotRunFailsTheJobBeforeAnyStepWithoutItsPaths) {
+  wan::WanOptions none;
+  none.models_root = dir / "no-models-here";
+  registry.add(wan::make_wan_model(wan::wan_spec("wan2.1-t2v-1.3b"), none));
+  Json spec = diag_spec("diag-noop", "first");
+  spec["pipeline"]["steps"].push_back({{"id", "wan"},
+                                       {"task", "text_to_image"},
+                                       {"model", "wan2.1-t2v-1.3b"},
+                                       {"params", {{"prompt", "a red ball"}}}});
+  Job f = failed_at_once(spec);
+  EXPECT_NE(f.error.find("weights:Wan2.1-T2V-1.3B"), std::string::npos) << f.error;
+  EXPECT_EQ(f.error.find(none.models_root.string()), std::string::npos) << f.error;
+  EXPECT_TRUE(artifacts->list().empty()) << "the first step ran";
+  EXPECT_DOUBLE_EQ(keys->usage(key_id).spent_usd, 0.0);
 }
 
 TEST_F(JobRunner, NonRetryableModelFailureFailsTheJob) {

@@ -40,12 +40,13 @@ def sleep_job(ms, seed=1):
 class Server:
     """One `reel serve` process; the port comes from its 'listening on' line."""
 
-    def __init__(self, store, home, args=(), workers=1):
+    def __init__(self, store, home, args=(), workers=1, env=None):
         self.store, self.home, self.args, self.workers = store, home, list(args), workers
+        self.env = dict(env or {})
         self.proc = None
 
     def start(self):
-        env = dict(os.environ, REEL_HOME=self.home, REEL_DIAGNOSTIC_MODELS="1")
+        env = dict(os.environ, REEL_HOME=self.home, REEL_DIAGNOSTIC_MODELS="1", **self.env)
         # stderr to a file: an unread pipe would block a chatty server.
         self.log = open(os.path.join(self.home, "serve-%d.log" % time.monotonic_ns()), "w+")
         self.proc = subprocess.Popen(
@@ -177,7 +178,10 @@ class HttpApi(unittest.TestCase):
                                                   "--header-timeout-ms", "1500", "--lease-ms", "3000",
                                                   "--sse-heartbeat-ms", "300", "--max-streams-per-key", "3",
                                                   "--idle-timeout-ms", "1500",
-                                                  "--shutdown-grace-ms", "2000"]).start()
+                                                  "--shutdown-grace-ms", "2000"],
+                            # fal models can run (their pre-flight check passes); no test
+                            # here lets one reach fal, so the key is never sent.
+                            env={"FAL_KEY": "e2e-placeholder-never-sent"}).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -299,6 +303,66 @@ class HttpApi(unittest.TestCase):
         studio["policy"] = "commercial-safe"
         status, job, _ = s.json("POST", "/v1/jobs", studio, key=k)
         self.assertEqual(status, 202, job)
+
+    def test_a_job_whose_model_cannot_run_here_is_refused_before_anything_runs(self):
+        s = self.server
+        k = create_key(self.store, self.home, "--budget", "10")["secret"]
+        _, before, _ = s.json("GET", "/v1/usage", key=k)
+        # A still, then Wan animating it: this server has no Wan weights.
+        body = {"pipeline": {"reel": 1, "name": "wan", "steps": [
+            {"id": "hero", "task": "text_to_image", "model": "studio-character",
+             "params": {"prompt": "red robot", "width": 128, "height": 128}},
+            {"id": "film", "task": "image_to_video", "model": "wan2.2-ti2v-5b",
+             "inputs": {"image": "hero"}, "params": {"motion": "walks", "duration": 1}}]}}
+        for path in ("/v1/jobs", "/v1/estimates"):
+            status, _, data = s.request("POST", path, body, key=k)
+            self.assertProblem(status, data, 503, "model-unavailable")
+            detail = json.loads(data)["detail"]
+            self.assertIn("step 'film'", detail)
+            self.assertIn("weights:Wan2.2-TI2V-5B", detail)
+            self.assertNotIn(self.home, detail)  # the operator's reason names server paths
+            self.assertNotIn("REEL_MODELS", detail)
+        _, listing, _ = s.json("GET", "/v1/jobs", key=k)
+        self.assertEqual(listing["jobs"], [])
+        _, after, _ = s.json("GET", "/v1/usage", key=k)
+        self.assertEqual(before, after)
+
+    def test_unknown_params_and_extra_keys_are_refused_naming_the_allowed_ones(self):
+        s = self.server
+        k = create_key(self.store, self.home, "--budget", "10")["secret"]
+        _, before, _ = s.json("GET", "/v1/usage", key=k)
+        for where, value, words in (
+                ("params", {"bogus": 1}, ["unknown param 'bogus'", "allowed: motion, duration"]),
+                ("extra", {"bogus_key": 1},
+                 ["studio-animator: unknown extra key 'bogus_key'; allowed: ambient_weather"])):
+            body = json.loads(json.dumps(FILM))
+            film = body["pipeline"]["steps"][2]["params"]
+            if where == "params":
+                film.update(value)
+            else:
+                film["extra"] = value
+            for path in ("/v1/jobs", "/v1/estimates"):
+                status, _, data = s.request("POST", path, body, key=k)
+                self.assertProblem(status, data, 422, "invalid-request")
+                detail = json.loads(data)["detail"]
+                self.assertIn("step 'film'", detail)
+                for w in words:
+                    self.assertIn(w, detail)
+        _, listing, _ = s.json("GET", "/v1/jobs", key=k)
+        self.assertEqual(listing["jobs"], [])
+        _, after, _ = s.json("GET", "/v1/usage", key=k)
+        self.assertEqual(before, after)
+
+    def test_estimates_say_where_each_figure_comes_from(self):
+        k = create_key(self.store, self.home)["secret"]
+        status, est, _ = self.server.json("POST", "/v1/estimates", FILM, key=k)
+        self.assertEqual(status, 200, est)
+        self.assertEqual([p["estimate_source"] for p in est["plan"]], ["measured"] * 3)
+        hosted = {"task": "text_to_image", "model": "fal:someone/priced-model",
+                  "params": {"prompt": "a mug"}}
+        status, est, _ = self.server.json("POST", "/v1/estimates", hosted, key=k)
+        self.assertEqual(status, 200, est)
+        self.assertEqual(est["plan"][0]["estimate_source"], "price-rule")
 
     def test_models_say_whether_they_can_run_without_naming_server_paths(self):
         k = create_key(self.store, self.home)["secret"]
@@ -709,6 +773,56 @@ class HttpApi(unittest.TestCase):
         with open(os.path.join(DOCS, "openapi.json")) as f:
             self.assertEqual(served, json.load(f), "docs/openapi.json differs from the served document")
         self.assertEqual(served["openapi"], "3.1.0")
+
+
+class WanWeights(unittest.TestCase):
+    """A server whose Wan folders are present (placeholder files: nothing runs Wan here):
+    Wan's own size rules are checked before anything is queued, and its estimates say
+    they are the publisher's figures."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="reel-e2e-wan-")
+        cls.home = cls.tmp.name
+        cls.store = os.path.join(cls.home, "server.sqlite")
+        models = os.path.join(cls.home, "models")
+        folder = os.path.join(models, "Wan2.1-T2V-1.3B")  # the files docs/models.md lists
+        os.makedirs(os.path.join(folder, "google", "umt5-xxl"))
+        for name in ("diffusion_pytorch_model.safetensors", "Wan2.1_VAE.pth",
+                     "models_t5_umt5-xxl-enc-bf16.pth", "google/umt5-xxl/spiece.model"):
+            with open(os.path.join(folder, name), "w") as f:
+                f.write("placeholder")
+        with open(os.path.join(folder, "config.json"), "w") as f:
+            json.dump({"model_type": "t2v"}, f)
+        cls.key = create_key(cls.store, cls.home, "--budget", "100")["secret"]
+        cls.server = Server(cls.store, cls.home, env={"REEL_MODELS": models}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.tmp.cleanup()
+
+    def test_a_wan_size_error_is_refused_before_queueing_and_estimates_say_published(self):
+        s = self.server
+        body = {"task": "text_to_video", "model": "wan2.1-t2v-1.3b",
+                "params": {"prompt": "a red ball", "width": 640, "height": 360, "duration": 1,
+                           "fps": 16}}
+        _, before, _ = s.json("GET", "/v1/usage", key=self.key)
+        for path in ("/v1/estimates", "/v1/jobs"):
+            status, _, data = s.request("POST", path, body, key=self.key)
+            self.assertEqual(status, 422, data)
+            detail = json.loads(data)["detail"]
+            self.assertIn("step 'result'", detail)
+            self.assertIn("height 360", detail)
+            self.assertIn("352 or 368", detail)
+        _, listing, _ = s.json("GET", "/v1/jobs", key=self.key)
+        self.assertEqual(listing["jobs"], [])
+        _, after, _ = s.json("GET", "/v1/usage", key=self.key)
+        self.assertEqual(before, after)
+        body["params"]["height"] = 352
+        status, est, _ = s.json("POST", "/v1/estimates", body, key=self.key)
+        self.assertEqual(status, 200, est)
+        self.assertEqual(est["plan"][0]["estimate_source"], "published")
 
 
 class ConnectionCap(unittest.TestCase):

@@ -129,5 +129,46 @@ TEST_F(WanCli, ExamplePipelineRunsWithWeightsAndIsRefusedByCommercialSafe) {
   EXPECT_NE(r.output.find("training data 'undisclosed'"), std::string::npos) << r.output;
 }
 
+// The pre-flight check at the CLI: `--dry-run` and a real run refuse what would fail at the
+// Wan step before the stills are made, with the documented exit codes (docs/cli.md).
+TEST_F(WanCli, DryRunAndRunRefuseWhatTheWanStepWouldRefuseBeforeAnyStill) {
+  const std::string file = REEL_SOURCE_DIR "/examples/astronaut_on_mars_wan.yaml";
+  // No weights: exit 4 naming the step, the model and what it needs; no still stored.
+  for (const char* mode : {" --dry-run", " --out out.mp4 --no-sign"}) {
+    auto r = reel("run " + file + mode);
+    EXPECT_EQ(r.status, 4) << r.output;
+    EXPECT_NE(r.output.find("step 'film': model 'wan2.2-ti2v-5b' cannot run here"),
+              std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("needs: weights:Wan2.2-TI2V-5B"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("character started"), std::string::npos) << r.output;
+  }
+  const fs::path objects = dir / "home" / "store" / "objects";
+  EXPECT_TRUE(!fs::exists(objects) || fs::is_empty(objects)) << "a still was stored";
+
+  testing::make_placeholder_folder(dir / "models", wan::wan_spec("wan2.2-ti2v-5b"));
+  const std::string weights = " --weights " + (dir / "models").string() + " --dry-run";
+  auto r = reel("run " + file + weights + " --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(Json::parse(r.output)["steps"][2]["estimate_source"], "published") << r.output;
+  // Wan2.2's sides are multiples of 32: 360 is refused at the plan, with the nearest sides.
+  r = reel("run " + file + weights + " --set film.height=360");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("step 'film'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("height 360 must be a multiple of 32"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ask for 352 or 384"), std::string::npos) << r.output;
+  // An unknown param, and an unknown extra key, each name what is allowed.
+  r = reel("run " + file + weights + " --set film.bogus=1");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown param 'bogus'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("allowed: motion, duration, fps"), std::string::npos) << r.output;
+  r = reel("run " + file + weights + " --set film.extra.bogus_key=1");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(
+      r.output.find("unknown extra key 'bogus_key'; allowed: steps, shift, guidance, sampler"),
+      std::string::npos)
+      << r.output;
+}
+
 }  // namespace
 }  // namespace reel

@@ -218,8 +218,17 @@ TEST_F(WanSdk, PlannerFollowsStepsGuidanceAndTheModelsDefaults) {
   // Nothing asked: 832x480, 81 frames, 50 steps, guided: the publisher's own run, so the
   // estimate is its published 261.4 s (the planner alone would count 1280x720).
   EXPECT_NEAR(with_extra(Json::object(), false), 261.4, 1e-6);
-  // A param the model refuses leaves the planner's generic estimate (the run says why).
-  EXPECT_GT(with_extra({{"steps", "many"}}), 0.0);
+  // A param the model refuses is refused by the plan already (the pre-flight check), in
+  // the words the run would use.
+  try {
+    with_extra({{"steps", "many"}});
+    ADD_FAILURE() << "a plan with steps: \"many\" was made";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
+    EXPECT_NE(std::string(e.what()).find("'steps' must be an integer in 1..1000"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

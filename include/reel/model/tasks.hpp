@@ -132,6 +132,8 @@ struct MattingRequest {
 // with the pipeline's defaults for what was not asked).
 struct PlannedCall {
   Task task = Task::text_to_image;
+  std::string prompt;  // the prompt, or the motion prompt of image_to_video
+  std::string negative_prompt;
   int width = 0;
   int height = 0;
   double duration_seconds = 0;
@@ -139,6 +141,16 @@ struct PlannedCall {
   Json params = Json::object();
   double megapixels = 0;
 };
+
+// Where a model's estimate comes from, said beside every planned figure so nobody takes a
+// guess for a measurement.
+enum class EstimateSource {
+  measured,    // the card's profile, measured by reel's developers (`measured_on` says where)
+  calibrated,  // measured on this machine (`reel calibrate`)
+  published,   // derived from the publisher's timing, on the publisher's hardware
+  price_rule,  // a paid call: the provider's price rule; its seconds are typical waiting
+};
+std::string_view to_string(EstimateSource s);
 
 class Model {
  public:
@@ -161,7 +173,22 @@ class Model {
   // Dollars a paid call is expected to cost (the card's price rule applied to the call);
   // nullopt for models priced by machine time, and for unpriced ones.
   virtual std::optional<double> estimate_usd(const PlannedCall& call) const { return std::nullopt; }
+  virtual EstimateSource estimate_source() const {
+    return card().price.paid() ? EstimateSource::price_rule : EstimateSource::measured;
+  }
+  // The pre-flight check: refuses, before anything runs, a call this model would refuse
+  // when it runs — its size and frame rules, its `extra` keys (call.params) and their
+  // values — by the same functions its task methods use, so the two cannot disagree.
+  // Throws Error(InvalidInput, ...) naming what is allowed. The executor calls it for
+  // every step of a graph (plans and runs alike) after the pipeline's own checks, which
+  // already bound sizes, frames and prompts for every model.
+  virtual void check(const PlannedCall& call) const {}
 };
+
+// Refuses `extra` keys a model does not read: "<model>: unknown extra key 'k'; allowed:
+// a, b" (or "takes no extra settings"). For models whose extra settings are a fixed list.
+void check_extra_keys(const std::string& model_id, const Json& extra,
+                      const std::vector<std::string>& allowed);
 
 class TextToImage : public virtual Model {
  public:

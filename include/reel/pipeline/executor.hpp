@@ -56,7 +56,8 @@ struct RunResult {
   int cached = 0;
 };
 
-// Estimate before running (--dry-run): per step seconds and USD from cost profiles.
+// Estimate before running (--dry-run): per step seconds and USD from cost profiles. A plan
+// is only made for a graph that passed the pre-flight check (preflight.hpp).
 struct PlanStep {
   std::string step;
   std::string model;
@@ -65,6 +66,13 @@ struct PlanStep {
   double seconds = 0;
   double usd = 0;
   bool unpriced = false;  // a paid call whose price reel does not know (usd is 0)
+  // Where `seconds` comes from (model::EstimateSource's name): "measured" (the card's
+  // profile), "calibrated" (on this machine), "published" (the publisher's timing, on
+  // the publisher's hardware) or "price-rule" (a paid call).
+  std::string estimate_source;
+  // Non-empty when the figure is a guess for this run: measured on another device kind
+  // than the step runs on (a GPU figure for a CPU run), with what would make it real.
+  std::string estimate_warning;
 };
 struct RunPlan {
   std::vector<PlanStep> steps;  // topological order
