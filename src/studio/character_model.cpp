@@ -11,6 +11,7 @@
 #include "reel/core/error.hpp"
 #include "reel/model/limits.hpp"
 #include "reel/studio/character.hpp"
+#include "reel/studio/vocabulary.hpp"
 #include "studio/studio_card.hpp"
 
 namespace reel::studio {
@@ -28,7 +29,8 @@ model::ModelCard character_card() {
             "(default quality; photorealistic ~2-3x)"};
   c.description =
       "Procedural characters (astronaut, robot, woman, man, cat, dog) from prompts: RGBA still "
-      "with antialiased alpha, depth and a poseable rig";
+      "with antialiased alpha, depth and a poseable rig. A prompt naming another subject is "
+      "refused unless extra.substitute is true (vocabulary: docs/studio.md)";
   return c;
 }
 
@@ -50,8 +52,15 @@ class CharacterModel final : public model::TextToImage {
                               model::RunContext& ctx) override {
     const auto& limits = model::default_limits();
     model::check_prompt(req.prompt, limits, "studio-character prompt");
+    const bool substitute = substitute_requested(req.params, card_.id);
     character::ParsedPrompt parsed =
         character::parse_character_prompt(req.prompt, req.style, req.seed);
+    if (!parsed.undrawable.empty() && !substitute) {
+      std::vector<std::string> can_draw;
+      for (const auto& g : character::subject_words()) can_draw.push_back(g.name);
+      refuse_undrawable(card_.id, "subject", parsed.undrawable, can_draw, parsed.substitute,
+                        parsed.typo_of);
+    }
     int w = parsed.width ? parsed.width : kDefaultWidth;
     int h = parsed.height ? parsed.height : kDefaultHeight;
     if (req.width != 0 || req.height != 0) {

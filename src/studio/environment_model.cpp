@@ -7,6 +7,7 @@
 #include "reel/core/error.hpp"
 #include "reel/model/limits.hpp"
 #include "reel/studio/environment.hpp"
+#include "reel/studio/vocabulary.hpp"
 #include "studio/environment_render.hpp"
 #include "studio/studio_card.hpp"
 
@@ -28,7 +29,9 @@ model::ModelCard environment_card() {
   c.description =
       "Procedural environment stills from prompts: Mars, desert, forest, beach, city street, "
       "snowy mountains, outer space and a studio cyclorama; dawn/noon/sunset/night; clear, "
-      "dust storm, fog, rain or snow. Returns RGB, depth in metres from the camera (sky and "
+      "dust storm, fog, rain or snow. A prompt naming no such scene is refused unless "
+      "extra.substitute is true (vocabulary: docs/studio.md). Returns RGB, depth in metres from "
+      "the camera (sky and "
       "anything past the far plane = 1e4; planets in space = 9500) and the key light.";
   return c;
 }
@@ -73,10 +76,17 @@ class EnvironmentModel final : public model::TextToImage {
     model::check_size(width, height, limits, "studio-environment size");
     if (!req.negative_prompt.empty())
       notes.push_back("negative prompt is ignored by studio-environment");
-    if (req.params.is_object() && !req.params.empty())
-      notes.push_back("params are ignored by studio-environment");
+    const bool substitute = substitute_requested(req.params, card_.id);
+    if (req.params.is_object() && req.params.size() > (req.params.contains("substitute") ? 1u : 0u))
+      notes.push_back("extra settings other than substitute are ignored by studio-environment");
 
     env::EnvSpec spec = env::parse_environment_prompt(req.prompt);
+    if (!spec.undrawable.empty() && !substitute) {
+      std::vector<std::string> can_draw;
+      for (const auto& g : env::scene_words()) can_draw.push_back(g.name);
+      refuse_undrawable(card_.id, "scene", spec.undrawable, can_draw, spec.substitute,
+                        spec.typo_of);
+    }
     ctx.check_cancelled();
     ctx.progress(0.0, "environment: " + std::string(env::to_string(spec.scene)));
     auto r = env::render_environment(spec, width, height, req.seed, [&](double f) {

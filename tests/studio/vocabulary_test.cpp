@@ -1,0 +1,116 @@
+// docs/studio.md is what the parsers read: generated from their tables, checked here
+// byte for byte, every listed word really chooses what its row says, and every
+// pictured row has its picture.
+#include "reel/studio/vocabulary.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "character_test_util.hpp"
+#include "reel/media/png.hpp"
+#include "reel/studio/animator.hpp"
+#include "studio/environment_spec.hpp"
+
+namespace reel::studio {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kDocs = fs::path(REEL_SOURCE_DIR) / "docs";
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const VocabularySection& section(const std::string& title) {
+  static const auto all = vocabulary();
+  for (const auto& s : all)
+    if (s.title == title) return s;
+  throw std::runtime_error("no vocabulary section " + title);
+}
+
+TEST(StudioVocabulary, DocsStudioMdIsGeneratedFromTheParsersTables) {
+  const std::string want = vocabulary_markdown();
+  const std::string have = read_text(kDocs / "studio.md");
+  EXPECT_TRUE(have == want)
+      << "docs/studio.md differs from the parsers' tables; run scripts/gen_studio_docs";
+}
+
+TEST(StudioVocabulary, EveryPicturedRowHasItsPicture) {
+  int pictured = 0;
+  for (const auto& s : vocabulary()) {
+    if (!s.pictured) continue;
+    for (const auto& g : s.groups) {
+      const fs::path p = kDocs / picture_path(s.model, g.name);
+      ASSERT_TRUE(fs::exists(p)) << p << " missing; run scripts/gen_studio_docs";
+      media::Image img = media::read_png(p);
+      EXPECT_EQ(img.width(), 256) << p;
+      EXPECT_EQ(img.height(), 144) << p;
+      EXPECT_LT(fs::file_size(p), 64u * 1024) << p << " is too large for the docs";
+      ++pictured;
+    }
+  }
+  // Six archetypes and eight scenes.
+  EXPECT_EQ(pictured, 14);
+}
+
+TEST(StudioVocabulary, EverySubjectWordDrawsItsSubject) {
+  for (const auto& g : section("Subjects").groups)
+    for (const auto& w : g.words)
+      EXPECT_EQ(testing::archetype_of(testing::make_character("a " + w, 1, 32, 18)), g.name) << w;
+}
+
+TEST(StudioVocabulary, EverySceneTimeAndWeatherWordChoosesItsRow) {
+  for (const auto& g : section("Scenes").groups)
+    for (const auto& w : g.words)
+      EXPECT_EQ(env::to_string(env::parse_environment_prompt(w).scene), g.name) << w;
+  for (const auto& g : section("Times of day").groups)
+    for (const auto& w : g.words)
+      EXPECT_EQ(env::to_string(env::parse_environment_prompt("a beach, " + w).time), g.name) << w;
+  for (const auto& g : section("Weather").groups) {
+    // The intensity and distance rows shape weather rather than choose it.
+    bool is_weather = g.name == "clear" || g.name == "dust_storm" || g.name == "fog" ||
+                      g.name == "rain" || g.name == "snow";
+    if (!is_weather) continue;
+    for (const auto& w : g.words)
+      EXPECT_EQ(env::to_string(env::parse_environment_prompt("a city, " + w).weather), g.name) << w;
+  }
+}
+
+TEST(StudioVocabulary, EveryMotionWordNamesItsPrimitive) {
+  for (const char* title : {"Camera moves", "Character motions", "Environment motions"})
+    for (const auto& g : section(title).groups)
+      for (const auto& w : g.words) {
+        MotionPlan plan = parse_motion(w);
+        ASSERT_FALSE(plan.primitives.empty()) << w;
+        const std::string& kind = plan.primitives.front().kind;
+        if (g.name == "look")
+          EXPECT_TRUE(kind == "look_up" || kind == "look_down" || kind == "head_turn") << w;
+        else if (g.name == "dust_storm")
+          EXPECT_EQ(kind, "dust") << w;
+        else
+          EXPECT_EQ(kind, g.name) << w;
+      }
+}
+
+TEST(StudioVocabulary, ExtraKeysNameTheStudioModels) {
+  auto keys = extra_keys();
+  auto has = [&](const std::string& model, const std::string& key) {
+    return std::any_of(keys.begin(), keys.end(),
+                       [&](const ExtraKey& k) { return k.model == model && k.key == key; });
+  };
+  EXPECT_TRUE(has("studio-character", "substitute"));
+  EXPECT_TRUE(has("studio-environment", "substitute"));
+  EXPECT_TRUE(has("studio-animator", "ambient_weather"));
+}
+
+}  // namespace
+}  // namespace reel::studio
