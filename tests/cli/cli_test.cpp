@@ -239,6 +239,30 @@ TEST_F(Cli, TheAmbientWeatherNoteNamesASettingThatWorks) {
       << second.output;
 }
 
+// The offline models refuse what they cannot draw, as bad input, and say where to go;
+// the substitute setting the message names works in the form it names.
+TEST_F(Cli, AStudioSubjectItCannotDrawIsBadInputUnlessSubstituting) {
+  write("film.yaml", kSmallFilm);
+  const std::string perfume = " --set 'character.prompt=product shot of a perfume bottle'";
+  auto refused = reel_stderr("run film.yaml --out out/p.mp4" + perfume);
+  EXPECT_EQ(refused.status, 2) << refused.output;
+  // Refused when the step runs (progress lines come first), on one error line.
+  const auto at = refused.output.find("reel: error:");
+  ASSERT_NE(at, std::string::npos) << refused.output;
+  const std::string error = refused.output.substr(at, refused.output.find('\n', at) - at);
+  for (const char* part : {"studio-character", "perfume", "docs/studio.md", "reel models",
+                           "--set STEP.extra.substitute=true"})
+    EXPECT_NE(error.find(part), std::string::npos) << part << ": " << refused.output;
+  EXPECT_FALSE(fs::exists(dir / "out" / "p.mp4"));
+
+  auto drawn = reel("run film.yaml --out out/p.mp4 --json --quiet" + perfume +
+                    " --set character.extra.substitute=true");
+  ASSERT_EQ(drawn.status, 0) << drawn.output;
+  EXPECT_TRUE(fs::exists(dir / "out" / "p.mp4"));
+  const std::string notes = Json::parse(drawn.output)["notes"].dump();
+  EXPECT_NE(notes.find("closest match used: astronaut"), std::string::npos) << notes;
+}
+
 TEST_F(Cli, CacheLsAndClear) {
   write("still.yaml",
         "reel: 1\nname: still\nsteps:\n  - {id: a, task: text_to_image, model: studio-environment, "
