@@ -135,6 +135,21 @@ const std::vector<std::string_view> kFar = {
     "in the distance", "on the horizon", "distance", "distant", "far away", "far off", "far",
     "approaching",     "looming",        "rolling"};
 
+struct GroundWords {
+  std::string_view name;
+  std::vector<std::string_view> phrases;
+};
+
+const std::vector<GroundWords>& ground_table() {
+  static const std::vector<GroundWords> table = {
+      {"rocky", {"rocky", "rock", "boulder", "stony", "stone", "rugged"}},
+      {"smooth", {"smooth", "sandy", "sand"}},
+      {"flat", {"flat", "plain", "plains", "plateau", "valley"}},
+      {"hilly", {"hilly", "hill", "rolling hills", "canyon", "crater", "cliff"}},
+  };
+  return table;
+}
+
 bool take_first(PromptWords& w, const std::vector<std::string_view>& phrases) {
   for (auto p : phrases)
     if (w.take(p)) return true;
@@ -246,11 +261,13 @@ EnvSpec parse_environment_prompt(std::string_view prompt) {
   if (take_first(w, kFar)) spec.far_weather = true;
 
   // 4. Ground modifiers.
-  if (w.take_any({"rocky", "rock", "boulder", "stony", "stone", "rugged"})) spec.rockiness = 1.8f;
-  if (w.take_any({"smooth", "sandy", "sand"})) spec.rockiness *= 0.5f;
-  if (w.take_any({"flat", "plain", "plains", "plateau", "valley"})) spec.relief = 0.5f;
-  if (w.take_any({"hilly", "hill", "rolling hills", "canyon", "crater", "cliff"}))
-    spec.relief = 1.8f;
+  for (const auto& g : ground_table()) {
+    if (!take_first(w, g.phrases)) continue;
+    if (g.name == "rocky") spec.rockiness = 1.8f;
+    if (g.name == "smooth") spec.rockiness *= 0.5f;
+    if (g.name == "flat") spec.relief = 0.5f;
+    if (g.name == "hilly") spec.relief = 1.8f;
+  }
   w.take_any({"barren", "dusty", "arid", "dry", "empty", "lonely", "alien", "rusty", "desolate"});
   w.take_any({"lush", "green", "dense", "tall"});
   w.take_any({"tropical", "sunlit", "wave", "waves", "calm"});
@@ -333,6 +350,12 @@ std::vector<WordGroup> scene_words() {
 std::vector<WordGroup> time_words() {
   std::vector<WordGroup> out;
   for (const auto& t : time_table()) out.push_back(group(to_string(t.t), t.phrases));
+  return out;
+}
+
+std::vector<WordGroup> ground_words() {
+  std::vector<WordGroup> out;
+  for (const auto& g : ground_table()) out.push_back(group(g.name, g.phrases));
   return out;
 }
 

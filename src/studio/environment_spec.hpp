@@ -47,6 +47,7 @@ struct EnvSpec {
 std::vector<WordGroup> scene_words();
 std::vector<WordGroup> time_words();
 std::vector<WordGroup> weather_words();
+std::vector<WordGroup> ground_words();  // rocky, smooth, flat, hilly
 
 // Reads the prompt (never throws for odd words: they go into notes). The caller
 // validates length and emptiness first.

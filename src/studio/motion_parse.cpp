@@ -95,118 +95,9 @@ std::vector<std::string> split_clauses(const std::string& text) {
   return clauses;
 }
 
-struct Modifiers {
-  bool has_intensity = false;
-  Intensity intensity = Intensity::normal;
-  bool has_speed = false;
-  Speed speed = Speed::normal;
-  bool has_x = false, has_y = false;
-  float dir_x = 0, dir_y = 0;
-  bool horizon = false;
-  bool camera_target = false;  // "towards the camera"
-  std::string direction;
-};
-
-Modifiers read_modifiers(PromptWords& w) {
-  Modifiers m;
-  if (take_new(w, {"subtle", "subtly", "slight", "slightly", "gentle", "gently", "soft", "softly",
-                   "barely", "little", "small", "tiny", "light", "lightly"})) {
-    m.has_intensity = true;
-    m.intensity = Intensity::subtle;
-  }
-  if (take_new(w, {"strong", "strongly", "dramatic", "dramatically", "big", "wide", "large",
-                   "heavy", "heavily", "intense", "intensely", "vigorous", "vigorously", "hard"})) {
-    m.has_intensity = true;
-    m.intensity = Intensity::strong;
-  }
-  if (take_new(w, {"slow", "slowly", "leisurely", "lazily", "lazy", "gradual", "gradually"})) {
-    m.has_speed = true;
-    m.speed = Speed::slow;
-  }
-  if (take_new(w, {"fast", "quick", "quickly", "rapid", "rapidly", "swift", "swiftly", "sudden",
-                   "suddenly"})) {
-    m.has_speed = true;
-    m.speed = Speed::fast;
-  }
-  if (take_new(w,
-               {"towards the horizon", "toward the horizon", "to the horizon", "at the horizon",
-                "across the horizon", "the horizon", "horizon", "distance", "into the distance"})) {
-    m.horizon = true;
-    m.direction = "towards the horizon";
-  }
-  if (take_new(w, {"towards the camera", "toward the camera", "at the camera", "to the camera",
-                   "towards the viewer", "toward the viewer", "at the viewer", "to camera",
-                   "at camera", "into the camera", "into camera"})) {
-    m.camera_target = true;
-    m.direction = "towards the camera";
-  }
-  const bool left =
-      take_new(w, {"to the left", "towards the left", "leftwards", "leftward", "left"});
-  const bool right =
-      take_new(w, {"to the right", "towards the right", "rightwards", "rightward", "right"});
-  if (left != right) {
-    m.has_x = true;
-    m.dir_x = left ? -1.0f : 1.0f;
-    m.direction = m.horizon ? std::string("towards the horizon, ") + (left ? "left" : "right")
-                            : (left ? "left" : "right");
-  }
-  const bool up = take_new(w, {"upwards", "upward", "up", "skywards", "skyward"});
-  const bool down = take_new(w, {"downwards", "downward", "down"});
-  if (up != down) {
-    m.has_y = true;
-    m.dir_y = up ? 1.0f : -1.0f;
-    if (m.direction.empty() || m.direction == "towards the horizon")
-      m.direction =
-          m.direction.empty() ? (up ? "up" : "down") : m.direction + (up ? ", up" : ", down");
-  }
-  return m;
-}
-
-MotionPrimitive make(std::string kind) {
-  MotionPrimitive p;
-  p.kind = std::move(kind);
-  return p;
-}
-
-// Applies a clause's direction words to a primitive that takes a direction.
-void apply_direction(MotionPrimitive& p, const Modifiers& m) {
-  const bool head = p.kind == "head_turn";
-  if (head) {
-    if (m.camera_target) {
-      p.direction_x = 0;
-      p.direction_y = 0;
-      p.direction = m.direction;
-      return;
-    }
-    // Towards the horizon: the open side is assumed to be screen-right unless the
-    // prompt names a side; the gaze drops a little to the far ground line.
-    p.direction_x = m.has_x ? m.dir_x : 1.0f;
-    p.direction_y = m.has_y ? m.dir_y : (m.horizon ? -0.15f : 0.0f);
-    p.direction = m.direction.empty() ? "right" : m.direction;
-    return;
-  }
-  if (p.kind == "pan" || p.kind == "dust" || p.kind == "clouds" || p.kind == "rain" ||
-      p.kind == "snow" || p.kind == "fog" || p.kind == "walk") {
-    p.direction_x = m.has_x ? m.dir_x : 1.0f;
-    p.direction = m.has_x ? (m.dir_x < 0 ? "left" : "right") : "";
-    if (p.kind == "pan" && p.direction.empty()) p.direction = "right";
-    return;
-  }
-  if (p.kind == "tilt") {
-    p.direction_y = m.has_y ? m.dir_y : 1.0f;
-    p.direction = p.direction_y > 0 ? "up" : "down";
-    return;
-  }
-  if (p.kind == "orbit") {
-    p.direction_x = m.has_x ? m.dir_x : 1.0f;
-    p.direction = p.direction_x < 0 ? "left" : "right";
-    return;
-  }
-}
-
 struct MotionWords {
   std::string_view kind;
-  std::string_view category;  // camera, character, environment
+  std::string_view category;  // camera, character, environment, modifier
   std::vector<std::string_view> phrases;
 };
 
@@ -265,6 +156,36 @@ const std::vector<MotionWords>& motion_table() {
        "environment",
        {"snow", "snows", "snowing", "snowy", "snowfall", "snowflakes", "flakes"}},
       {"fog", "environment", {"fog", "foggy", "mist", "misty", "haze", "hazy"}},
+      // Modifiers: they shape the primitives of their own clause.
+      {"subtle",
+       "modifier",
+       {"subtle", "subtly", "slight", "slightly", "gentle", "gently", "soft", "softly", "barely",
+        "little", "small", "tiny", "light", "lightly"}},
+      {"strong",
+       "modifier",
+       {"strong", "strongly", "dramatic", "dramatically", "big", "wide", "large", "heavy",
+        "heavily", "intense", "intensely", "vigorous", "vigorously", "hard"}},
+      {"slow",
+       "modifier",
+       {"slow", "slowly", "leisurely", "lazily", "lazy", "gradual", "gradually"}},
+      {"fast",
+       "modifier",
+       {"fast", "quick", "quickly", "rapid", "rapidly", "swift", "swiftly", "sudden", "suddenly"}},
+      {"towards the horizon",
+       "modifier",
+       {"towards the horizon", "toward the horizon", "to the horizon", "at the horizon",
+        "across the horizon", "the horizon", "horizon", "distance", "into the distance"}},
+      {"towards the camera",
+       "modifier",
+       {"towards the camera", "toward the camera", "at the camera", "to the camera",
+        "towards the viewer", "toward the viewer", "at the viewer", "to camera", "at camera",
+        "into the camera", "into camera"}},
+      {"left", "modifier", {"to the left", "towards the left", "leftwards", "leftward", "left"}},
+      {"right",
+       "modifier",
+       {"to the right", "towards the right", "rightwards", "rightward", "right"}},
+      {"up", "modifier", {"upwards", "upward", "up", "skywards", "skyward"}},
+      {"down", "modifier", {"downwards", "downward", "down"}},
   };
   return table;
 }
@@ -273,6 +194,106 @@ const std::vector<std::string_view>& phrases(std::string_view kind) {
   for (const auto& m : motion_table())
     if (m.kind == kind) return m.phrases;
   throw Error(ErrorKind::Internal, "motion parser: no words for '" + std::string(kind) + "'");
+}
+
+struct Modifiers {
+  bool has_intensity = false;
+  Intensity intensity = Intensity::normal;
+  bool has_speed = false;
+  Speed speed = Speed::normal;
+  bool has_x = false, has_y = false;
+  float dir_x = 0, dir_y = 0;
+  bool horizon = false;
+  bool camera_target = false;  // "towards the camera"
+  std::string direction;
+};
+
+Modifiers read_modifiers(PromptWords& w) {
+  Modifiers m;
+  if (take_new(w, phrases("subtle"))) {
+    m.has_intensity = true;
+    m.intensity = Intensity::subtle;
+  }
+  if (take_new(w, phrases("strong"))) {
+    m.has_intensity = true;
+    m.intensity = Intensity::strong;
+  }
+  if (take_new(w, phrases("slow"))) {
+    m.has_speed = true;
+    m.speed = Speed::slow;
+  }
+  if (take_new(w, phrases("fast"))) {
+    m.has_speed = true;
+    m.speed = Speed::fast;
+  }
+  if (take_new(w, phrases("towards the horizon"))) {
+    m.horizon = true;
+    m.direction = "towards the horizon";
+  }
+  if (take_new(w, phrases("towards the camera"))) {
+    m.camera_target = true;
+    m.direction = "towards the camera";
+  }
+  const bool left = take_new(w, phrases("left"));
+  const bool right = take_new(w, phrases("right"));
+  if (left != right) {
+    m.has_x = true;
+    m.dir_x = left ? -1.0f : 1.0f;
+    m.direction = m.horizon ? std::string("towards the horizon, ") + (left ? "left" : "right")
+                            : (left ? "left" : "right");
+  }
+  const bool up = take_new(w, phrases("up"));
+  const bool down = take_new(w, phrases("down"));
+  if (up != down) {
+    m.has_y = true;
+    m.dir_y = up ? 1.0f : -1.0f;
+    if (m.direction.empty() || m.direction == "towards the horizon")
+      m.direction =
+          m.direction.empty() ? (up ? "up" : "down") : m.direction + (up ? ", up" : ", down");
+  }
+  return m;
+}
+
+MotionPrimitive make(std::string kind) {
+  MotionPrimitive p;
+  p.kind = std::move(kind);
+  return p;
+}
+
+// Applies a clause's direction words to a primitive that takes a direction.
+void apply_direction(MotionPrimitive& p, const Modifiers& m) {
+  const bool head = p.kind == "head_turn";
+  if (head) {
+    if (m.camera_target) {
+      p.direction_x = 0;
+      p.direction_y = 0;
+      p.direction = m.direction;
+      return;
+    }
+    // Towards the horizon: the open side is assumed to be screen-right unless the
+    // prompt names a side; the gaze drops a little to the far ground line.
+    p.direction_x = m.has_x ? m.dir_x : 1.0f;
+    p.direction_y = m.has_y ? m.dir_y : (m.horizon ? -0.15f : 0.0f);
+    p.direction = m.direction.empty() ? "right" : m.direction;
+    return;
+  }
+  if (p.kind == "pan" || p.kind == "dust" || p.kind == "clouds" || p.kind == "rain" ||
+      p.kind == "snow" || p.kind == "fog" || p.kind == "walk") {
+    p.direction_x = m.has_x ? m.dir_x : 1.0f;
+    p.direction = m.has_x ? (m.dir_x < 0 ? "left" : "right") : "";
+    if (p.kind == "pan" && p.direction.empty()) p.direction = "right";
+    return;
+  }
+  if (p.kind == "tilt") {
+    p.direction_y = m.has_y ? m.dir_y : 1.0f;
+    p.direction = p.direction_y > 0 ? "up" : "down";
+    return;
+  }
+  if (p.kind == "orbit") {
+    p.direction_x = m.has_x ? m.dir_x : 1.0f;
+    p.direction = p.direction_x < 0 ? "left" : "right";
+    return;
+  }
 }
 
 // Finds the primitives named in one clause, in a fixed order.

@@ -65,18 +65,24 @@ std::vector<VocabularySection> vocabulary() {
                  "Mars and in the desert and rain elsewhere. Intensity and distance words shape "
                  "it. No weather in space.",
                  env::weather_words(), false});
+  out.push_back({"Ground", model,
+                 "The first word found in each row counts (`rocky`, `flat`: both apply).",
+                 env::ground_words(), false});
   model = std::string(kAnimator);
   out.push_back({"Camera moves", model,
                  "Read clause by clause (commas, `and`, `then`); `pan up` or `pan down` is a "
-                 "tilt. Direction (left, right, up, down, towards the camera or the horizon), "
-                 "intensity (subtle, strong) and speed (slowly, fast) words apply to their own "
-                 "clause.",
+                 "tilt. Direction, intensity and speed words (motion modifiers, below) apply to "
+                 "their own clause.",
                  motion_words("camera"), false});
   out.push_back({"Character motions", model,
                  "`look` with up or down is look_up or look_down, with left, right or the horizon "
                  "a head turn.",
                  motion_words("character"), false});
   out.push_back({"Environment motions", model, "", motion_words("environment"), false});
+  out.push_back({"Motion modifiers", model,
+                 "They shape the primitives named in their own clause: `slowly` in one clause "
+                 "does not slow a camera move named in another.",
+                 motion_words("modifier"), false});
   return out;
 }
 

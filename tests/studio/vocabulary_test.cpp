@@ -101,6 +101,41 @@ TEST(StudioVocabulary, EveryMotionWordNamesItsPrimitive) {
       }
 }
 
+TEST(StudioVocabulary, EveryMotionModifierShapesItsClause) {
+  for (const auto& g : section("Motion modifiers").groups)
+    for (const auto& w : g.words) {
+      SCOPED_TRACE(g.name + ": " + w);
+      auto first = [&](const std::string& motion) {
+        MotionPlan plan = parse_motion(motion);
+        EXPECT_FALSE(plan.primitives.empty());
+        return plan.primitives.empty() ? MotionPrimitive{} : plan.primitives.front();
+      };
+      if (g.name == "subtle" || g.name == "strong")
+        EXPECT_EQ(first("nod " + w).intensity,
+                  g.name == "subtle" ? Intensity::subtle : Intensity::strong);
+      else if (g.name == "slow" || g.name == "fast")
+        EXPECT_EQ(first("nod " + w).speed, g.name == "slow" ? Speed::slow : Speed::fast);
+      else if (g.name == "left" || g.name == "right")
+        EXPECT_EQ(first("pan " + w).direction, g.name);
+      else if (g.name == "up" || g.name == "down")
+        EXPECT_EQ(first("tilt " + w).direction, g.name);
+      else
+        EXPECT_EQ(first("turn " + w).direction, g.name);
+    }
+}
+
+TEST(StudioVocabulary, GroundWordsChangeTheTerrain) {
+  const env::EnvSpec plain = env::parse_environment_prompt("mars");
+  for (const auto& g : section("Ground").groups)
+    for (const auto& w : g.words) {
+      const env::EnvSpec s = env::parse_environment_prompt("mars, " + w);
+      if (g.name == "rocky") EXPECT_GT(s.rockiness, plain.rockiness) << w;
+      if (g.name == "smooth") EXPECT_LT(s.rockiness, plain.rockiness) << w;
+      if (g.name == "flat") EXPECT_LT(s.relief, plain.relief) << w;
+      if (g.name == "hilly") EXPECT_GT(s.relief, plain.relief) << w;
+    }
+}
+
 TEST(StudioVocabulary, ExtraKeysNameTheStudioModels) {
   auto keys = extra_keys();
   auto has = [&](const std::string& model, const std::string& key) {
