@@ -17,6 +17,9 @@ namespace {
 model::ModelCard environment_card() {
   model::ModelCard c = studio_card("studio-environment", "reel studio environment (procedural)",
                                    model::Task::text_to_image);
+  // 2: prompts naming no drawable scene are refused; a still cached under 1 for such a
+  // prompt must not be served instead.
+  c.version = "2";
   // Measured with tests/studio/environment_dump_test.cpp (REEL_ENV_DUMP) on the
   // shared 2-core development VM, best of 3 wall times per still: 1280x720
   // takes 0.07 s (studio) to 0.45 s (Mars with a dust storm), 0.31 s/MP on

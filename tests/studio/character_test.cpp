@@ -19,7 +19,7 @@ TEST(CharacterModel, CardDeclaresProceduralSyntheticModel) {
   auto m = make_character_model();
   const auto& c = m->card();
   EXPECT_EQ(c.id, "studio-character");
-  EXPECT_EQ(c.version, "1");
+  EXPECT_EQ(c.version, "2");
   EXPECT_EQ(c.licence, "Apache-2.0");
   EXPECT_EQ(c.publisher, "reel");
   EXPECT_EQ(c.training_data, model::TrainingData::synthetic);
