@@ -202,6 +202,8 @@ RunPlan Executor::plan(const Graph& graph, const RunOptions& options) const {
     const model::PlannedCall call = planned_call(*n.step, input_mp);
     mp_by_step[n.step->id] = is_video_task(n.step->task) ? 0 : call.megapixels;
     const auto& card = n.model->card();
+    with_context("pipeline '" + graph.name + "': step '" + n.step->id + "' (" + card.id + ")",
+                 [&] { n.model->check_call(call); });
     PlanStep ps;
     ps.step = n.step->id;
     ps.model = card.id;
@@ -261,6 +263,11 @@ RunResult Executor::run(const Graph& graph, const RunOptions& options) {
   const auto t_run = Clock::now();
   options.cancel.check();
   std::vector<Node> nodes = resolve(graph, registry_, store_, options, /*import_files=*/true);
+  // Calls a model refuses outright fail the run before any step starts or spends.
+  for (const Node& n : nodes)
+    with_context(
+        "pipeline '" + graph.name + "': step '" + n.step->id + "' (" + n.model->card().id + ")",
+        [&] { n.model->check_call(planned_call(*n.step, {})); });
   const int cores = options.cpu_cores > 0 ? options.cpu_cores : machine_cores();
   CostLedger ledger(options.prices, cores);
   auto emit = [&](Event e) {

@@ -51,19 +51,19 @@ class CharacterModel final : public model::TextToImage {
  public:
   const model::ModelCard& card() const override { return card_; }
 
+  // The subject does not depend on the seed, so planning reads it with seed 0.
+  void check_call(const model::PlannedCall& call) const override {
+    if (call.task == model::Task::text_to_image)
+      check_subject(character::parse_character_prompt(call.prompt, call.style, 0), call.params);
+  }
+
   model::ImageResult generate(const model::TextToImageRequest& req,
                               model::RunContext& ctx) override {
     const auto& limits = model::default_limits();
     model::check_prompt(req.prompt, limits, "studio-character prompt");
-    const bool substitute = substitute_requested(req.params, card_.id);
     character::ParsedPrompt parsed =
         character::parse_character_prompt(req.prompt, req.style, req.seed);
-    if (!parsed.undrawable.empty() && !substitute) {
-      std::vector<std::string> can_draw;
-      for (const auto& g : character::subject_words()) can_draw.push_back(g.name);
-      refuse_undrawable(card_.id, "subject", parsed.undrawable, can_draw, parsed.substitute,
-                        parsed.typo_of);
-    }
+    check_subject(parsed, req.params);
     int w = parsed.width ? parsed.width : kDefaultWidth;
     int h = parsed.height ? parsed.height : kDefaultHeight;
     if (req.width != 0 || req.height != 0) {
@@ -124,6 +124,14 @@ class CharacterModel final : public model::TextToImage {
   }
 
  private:
+  void check_subject(const character::ParsedPrompt& parsed, const Json& extra) const {
+    if (parsed.undrawable.empty() || substitute_requested(extra, card_.id)) return;
+    std::vector<std::string> can_draw;
+    for (const auto& g : character::subject_words()) can_draw.push_back(g.name);
+    refuse_undrawable(card_.id, "subject", parsed.undrawable, can_draw, parsed.substitute,
+                      parsed.typo_of);
+  }
+
   model::ModelCard card_ = character_card();
 };
 

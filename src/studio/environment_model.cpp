@@ -50,6 +50,11 @@ class EnvironmentModel final : public model::TextToImage {
   EnvironmentModel() : card_(environment_card()) {}
   const model::ModelCard& card() const override { return card_; }
 
+  void check_call(const model::PlannedCall& call) const override {
+    if (call.task == model::Task::text_to_image)
+      check_scene(env::parse_environment_prompt(call.prompt), call.params);
+  }
+
   model::ImageResult generate(const model::TextToImageRequest& req,
                               model::RunContext& ctx) override {
     const auto& limits = model::default_limits();
@@ -79,17 +84,12 @@ class EnvironmentModel final : public model::TextToImage {
     model::check_size(width, height, limits, "studio-environment size");
     if (!req.negative_prompt.empty())
       notes.push_back("negative prompt is ignored by studio-environment");
-    const bool substitute = substitute_requested(req.params, card_.id);
+    substitute_requested(req.params, card_.id);  // refuses a non-boolean before rendering
     if (req.params.is_object() && req.params.size() > (req.params.contains("substitute") ? 1u : 0u))
       notes.push_back("extra settings other than substitute are ignored by studio-environment");
 
     env::EnvSpec spec = env::parse_environment_prompt(req.prompt);
-    if (!spec.undrawable.empty() && !substitute) {
-      std::vector<std::string> can_draw;
-      for (const auto& g : env::scene_words()) can_draw.push_back(g.name);
-      refuse_undrawable(card_.id, "scene", spec.undrawable, can_draw, spec.substitute,
-                        spec.typo_of);
-    }
+    check_scene(spec, req.params);
     ctx.check_cancelled();
     ctx.progress(0.0, "environment: " + std::string(env::to_string(spec.scene)));
     auto r = env::render_environment(spec, width, height, req.seed, [&](double f) {
@@ -118,6 +118,13 @@ class EnvironmentModel final : public model::TextToImage {
   }
 
  private:
+  void check_scene(const env::EnvSpec& spec, const Json& extra) const {
+    if (spec.undrawable.empty() || substitute_requested(extra, card_.id)) return;
+    std::vector<std::string> can_draw;
+    for (const auto& g : env::scene_words()) can_draw.push_back(g.name);
+    refuse_undrawable(card_.id, "scene", spec.undrawable, can_draw, spec.substitute, spec.typo_of);
+  }
+
   model::ModelCard card_;
 };
 

@@ -246,14 +246,15 @@ TEST_F(Cli, AStudioSubjectItCannotDrawIsBadInputUnlessSubstituting) {
   const std::string perfume = " --set 'character.prompt=product shot of a perfume bottle'";
   auto refused = reel_stderr("run film.yaml --out out/p.mp4" + perfume);
   EXPECT_EQ(refused.status, 2) << refused.output;
-  // Refused when the step runs (progress lines come first), on one error line.
-  const auto at = refused.output.find("reel: error:");
-  ASSERT_NE(at, std::string::npos) << refused.output;
-  const std::string error = refused.output.substr(at, refused.output.find('\n', at) - at);
-  for (const char* part : {"studio-character", "perfume", "docs/studio.md", "reel models",
-                           "--set STEP.extra.substitute=true"})
-    EXPECT_NE(error.find(part), std::string::npos) << part << ": " << refused.output;
+  // Refused before any step starts, on one line.
+  EXPECT_EQ(count_lines(refused.output), 1) << refused.output;
+  for (const char* part : {"step 'character' (studio-character)", "perfume", "docs/studio.md",
+                           "reel models", "--set STEP.extra.substitute=true"})
+    EXPECT_NE(refused.output.find(part), std::string::npos) << part << ": " << refused.output;
   EXPECT_FALSE(fs::exists(dir / "out" / "p.mp4"));
+  auto dry = reel_stderr("run film.yaml --dry-run" + perfume);
+  EXPECT_EQ(dry.status, 2) << dry.output;
+  EXPECT_NE(dry.output.find("perfume"), std::string::npos) << dry.output;
 
   auto drawn = reel("run film.yaml --out out/p.mp4 --json --quiet" + perfume +
                     " --set character.extra.substitute=true");

@@ -143,6 +143,24 @@ TEST(Undrawable, SubstituteMustBeABoolean) {
   EXPECT_THROW(make_character("a perfume bottle", 1, 64, 36, "", {{"substitute", false}}), Error);
 }
 
+// Planning (--dry-run, POST /v1/jobs) asks the same question before anything runs.
+TEST(Undrawable, PlanningRefusesWhatTheRunWouldRefuse) {
+  for (auto make : {make_character_model, make_environment_model}) {
+    auto m = make();
+    SCOPED_TRACE(m->card().id);
+    model::PlannedCall call;
+    call.task = model::Task::text_to_image;
+    call.prompt = "product shot of a perfume bottle";
+    std::string e = refusal([&] { m->check_call(call); });
+    expect_contains(e, kPointers);
+    call.params = kSubstitute;
+    EXPECT_NO_THROW(m->check_call(call));
+    call.params = Json::object();
+    call.prompt = "a golden retriever on a beach";
+    EXPECT_NO_THROW(m->check_call(call));
+  }
+}
+
 TEST(Undrawable, NounTestReadsEndingsNotAList) {
   for (const char* w : {"bottle", "retriever", "giraffe", "xyzzy", "table", "bed", "king"})
     EXPECT_TRUE(could_name_a_thing(w)) << w;

@@ -138,6 +138,8 @@ struct PlannedCall {
   double fps = 0;
   Json params = Json::object();
   double megapixels = 0;
+  std::string prompt;  // text_to_image / text_to_video: the prompt as given
+  std::string style;   // text_to_image: the style as given
 };
 
 class Model {
@@ -161,6 +163,11 @@ class Model {
   // Dollars a paid call is expected to cost (the card's price rule applied to the call);
   // nullopt for models priced by machine time, and for unpriced ones.
   virtual std::optional<double> estimate_usd(const PlannedCall& call) const { return std::nullopt; }
+  // Refuses (throws InvalidInput) a call this model could never make, from what the
+  // planner knows, so nothing is spent on a run that would fail: planning (`--dry-run`,
+  // POST /v1/jobs and /v1/estimates) and the start of every run call it for each step.
+  // Cheap and free of I/O. By default every call is accepted here and checked when it runs.
+  virtual void check_call(const PlannedCall& call) const {}
 };
 
 class TextToImage : public virtual Model {
