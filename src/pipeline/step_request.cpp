@@ -176,6 +176,7 @@ model::PlannedCall planned_call(const Step& step, const std::map<std::string, do
   call.width = param<int>(p, "width", 0);
   call.height = param<int>(p, "height", 0);
   call.params = param<Json>(p, "extra", Json::object());
+  call.style = param<std::string>(p, "style", "");
   double mp = call.width && call.height ? call.width * double(call.height) / 1e6 : 0.0;
   if (step.task == model::Task::text_to_image && mp == 0)
     mp = param<std::string>(p, "style", "") == "4k" ? 3840.0 * 2160 / 1e6 : 1280.0 * 720 / 1e6;

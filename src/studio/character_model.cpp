@@ -11,6 +11,7 @@
 #include "reel/core/error.hpp"
 #include "reel/model/limits.hpp"
 #include "reel/studio/character.hpp"
+#include "reel/studio/vocabulary.hpp"
 #include "studio/studio_card.hpp"
 
 namespace reel::studio {
@@ -22,13 +23,17 @@ constexpr int kDefaultHeight = 720;
 model::ModelCard character_card() {
   model::ModelCard c =
       studio_card("studio-character", "Studio procedural character", model::Task::text_to_image);
+  // 2: prompts naming no drawable subject are refused and breeds map to dog/cat, so a
+  // still cached under 1 for the same prompt ("a golden retriever") is not what 2 draws.
+  c.version = "2";
   // Measured with the character at 85% of the canvas height (the still's layout).
   c.cost = {"cpu", 0.02, 0.2,
             "wall time on a shared 2-core x86-64 VM: 1280x720 ~0.2 s, 3840x2160 ~1.2 s "
             "(default quality; photorealistic ~2-3x)"};
   c.description =
       "Procedural characters (astronaut, robot, woman, man, cat, dog) from prompts: RGBA still "
-      "with antialiased alpha, depth and a poseable rig";
+      "with antialiased alpha, depth and a poseable rig. A prompt naming another subject is "
+      "refused unless extra.substitute is true (vocabulary: docs/studio.md)";
   return c;
 }
 
@@ -42,16 +47,19 @@ model::Light still_light() {
   return l;
 }
 
-// The `extra` keys studio-character reads (none yet): the pre-flight check and the run
-// refuse others by this one list.
-const std::vector<std::string> kExtraKeys = {};
+// The `extra` keys studio-character reads (`substitute`: draw the closest match instead of
+// refusing): the pre-flight check and the run refuse others by this one list.
+const std::vector<std::string> kExtraKeys = {"substitute"};
 
 class CharacterModel final : public model::TextToImage {
  public:
   const model::ModelCard& card() const override { return card_; }
 
+  // The subject does not depend on the seed, so planning reads it with seed 0.
   void check(const model::PlannedCall& call) const override {
     model::check_extra_keys(card_.id, call.params, kExtraKeys);
+    if (call.task == model::Task::text_to_image)
+      check_subject(character::parse_character_prompt(call.prompt, call.style, 0), call.params);
   }
 
   model::ImageResult generate(const model::TextToImageRequest& req,
@@ -61,6 +69,7 @@ class CharacterModel final : public model::TextToImage {
     model::check_extra_keys(card_.id, req.params, kExtraKeys);
     character::ParsedPrompt parsed =
         character::parse_character_prompt(req.prompt, req.style, req.seed);
+    check_subject(parsed, req.params);
     int w = parsed.width ? parsed.width : kDefaultWidth;
     int h = parsed.height ? parsed.height : kDefaultHeight;
     if (req.width != 0 || req.height != 0) {
@@ -125,6 +134,14 @@ class CharacterModel final : public model::TextToImage {
   }
 
  private:
+  void check_subject(const character::ParsedPrompt& parsed, const Json& extra) const {
+    if (parsed.undrawable.empty() || substitute_requested(extra, card_.id)) return;
+    std::vector<std::string> can_draw;
+    for (const auto& g : character::subject_words()) can_draw.push_back(g.name);
+    refuse_undrawable(card_.id, "subject", parsed.undrawable, can_draw, parsed.substitute,
+                      parsed.typo_of);
+  }
+
   model::ModelCard card_ = character_card();
 };
 

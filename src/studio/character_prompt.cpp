@@ -19,19 +19,28 @@ struct Synonyms {
 };
 
 // Gendered humans come last: "woman astronaut" is an astronaut who is a woman.
+// Breeds and pet words are here because the model draws them: a golden retriever is
+// a dog whose fur the colour word sets.
 const Synonyms kSpecies[] = {
     {Archetype::astronaut,
      {"astronaut", "spaceman", "spacewoman", "cosmonaut", "taikonaut", "spacesuit"}},
     {Archetype::robot, {"robot", "android", "droid", "cyborg", "automaton", "mech", "bot"}},
-    {Archetype::cat, {"cat", "kitten", "kitty", "feline", "tomcat"}},
-    {Archetype::dog, {"dog", "puppy", "pup", "hound", "doggy", "canine"}},
+    {Archetype::cat,
+     {"cat", "kitten", "kitty", "feline", "tomcat", "tabby", "housecat", "siamese", "calico",
+      "moggy"}},
+    {Archetype::dog,
+     {"dog",       "puppy",     "pup",       "hound",     "doggy",      "doggo",    "canine",
+      "pooch",     "mutt",      "retriever", "labrador",  "poodle",     "beagle",   "terrier",
+      "spaniel",   "bulldog",   "collie",    "sheepdog",  "husky",      "corgi",    "dachshund",
+      "chihuahua", "dalmatian", "pug",       "greyhound", "rottweiler", "doberman", "schnauzer"}},
 };
 const std::initializer_list<std::string_view> kFemaleWords = {"woman", "female",     "girl", "lady",
                                                               "women", "spacewoman", "she"};
 const std::initializer_list<std::string_view> kMaleWords = {"man", "male",      "boy", "guy",
                                                             "men", "gentleman", "he"};
-const std::initializer_list<std::string_view> kNeutralHuman = {"person", "human", "people",
-                                                               "humanoid", "figure"};
+// People without a gender word are drawn as a man.
+const std::initializer_list<std::string_view> kNeutralHuman = {
+    "person", "human", "people", "humanoid", "figure", "child", "kid", "adult", "teenager"};
 
 enum class Slot { primary, secondary, accent, visor, hair, skin, boots };
 
@@ -56,6 +65,43 @@ const Noun kNouns[] = {
     {"boots", Slot::boots},     {"shoes", Slot::boots},      {"gloves", Slot::boots},
     {"sneakers", Slot::boots},
 };
+
+struct Build {
+  std::string_view name;
+  std::initializer_list<std::string_view> words;
+};
+const Build kBuilds[] = {
+    {"slim", {"slim", "thin", "skinny", "slender", "lean"}},
+    {"muscular", {"muscular", "strong", "athletic", "buff", "brawny"}},
+    {"heavy", {"heavy", "fat", "chubby", "stocky", "bulky", "big", "large", "chunky"}},
+    {"small", {"small", "tiny", "short", "little", "child", "kid", "young"}},
+    {"tall", {"tall", "lanky", "giant"}},
+};
+
+const std::initializer_list<std::string_view> kDetailWords = {"detailed", "intricate",
+                                                              "realistic suit"};
+
+// Read from the prompt and from the style; the first word found in a group counts.
+struct StyleWords {
+  std::string_view name;
+  int width = 0, height = 0;
+  std::initializer_list<std::string_view> words;
+};
+const StyleWords kStyles[] = {
+    {"3840x2160", 3840, 2160, {"4k", "uhd", "2160p"}},
+    {"1920x1080", 1920, 1080, {"1080p", "fhd", "full hd"}},
+    {"1280x720", 1280, 720, {"720p", "hd"}},
+    {"photorealistic",
+     0,
+     0,
+     {"photorealistic", "photoreal", "realistic", "hyperrealistic", "cinematic", "high quality",
+      "best quality", "highly detailed"}},
+};
+
+const std::initializer_list<std::string_view> kHairWords = {"blonde", "blond", "brunette",
+                                                            "redhead", "ginger"};
+const std::initializer_list<std::string_view> kSkinWords = {"pale", "fair", "tanned", "olive",
+                                                            "dark"};
 
 // Words that name parts the model always draws; they carry no extra choice.
 const std::initializer_list<std::string_view> kPartWords = {
@@ -152,6 +198,38 @@ Rgb skin_from_colour_word(std::string_view w, Rgb fallback) {
   return fallback;
 }
 
+struct Known {
+  std::string_view word;
+  Archetype archetype;
+};
+
+// The known word closest to one of `unknown` within a third of its length ("astronot"
+// → astronaut), or nullptr.
+const Known* closest_known(const std::vector<std::string>& unknown) {
+  static const Known kAll[] = {{"astronaut", Archetype::astronaut},
+                               {"spaceman", Archetype::astronaut},
+                               {"cosmonaut", Archetype::astronaut},
+                               {"robot", Archetype::robot},
+                               {"android", Archetype::robot},
+                               {"woman", Archetype::woman},
+                               {"girl", Archetype::woman},
+                               {"man", Archetype::man},
+                               {"person", Archetype::man},
+                               {"human", Archetype::man},
+                               {"cat", Archetype::cat},
+                               {"kitten", Archetype::cat},
+                               {"dog", Archetype::dog},
+                               {"puppy", Archetype::dog}};
+  std::size_t best = 1000;
+  const Known* best_known = nullptr;
+  for (const auto& u : unknown)
+    for (const auto& k : kAll) {
+      std::size_t d = edit_distance(u, k.word);
+      if (d * 3 <= std::max(u.size(), k.word.size()) && d < best) best = d, best_known = &k;
+    }
+  return best_known;
+}
+
 std::optional<Archetype> pick_archetype(PromptWords& words) {
   for (const auto& s : kSpecies)
     for (auto w : s.words)
@@ -180,37 +258,16 @@ ParsedPrompt parse_character_prompt(const std::string& prompt, const std::string
   bool human = false;
   for (auto w : kNeutralHuman) human |= words.take(w);
   std::string chosen_note;
+  const bool no_subject = !species && !(female || male || human);
   if (species) {
     r.archetype = *species;
   } else if (female || male || human) {
     r.archetype = female ? Archetype::woman : Archetype::man;
   } else {
-    // No archetype word: the closest unknown word within a third of its length.
-    struct Known {
-      std::string_view word;
-      Archetype archetype;
-    };
-    static const Known kAll[] = {{"astronaut", Archetype::astronaut},
-                                 {"spaceman", Archetype::astronaut},
-                                 {"cosmonaut", Archetype::astronaut},
-                                 {"robot", Archetype::robot},
-                                 {"android", Archetype::robot},
-                                 {"woman", Archetype::woman},
-                                 {"girl", Archetype::woman},
-                                 {"man", Archetype::man},
-                                 {"person", Archetype::man},
-                                 {"human", Archetype::man},
-                                 {"cat", Archetype::cat},
-                                 {"kitten", Archetype::cat},
-                                 {"dog", Archetype::dog},
-                                 {"puppy", Archetype::dog}};
-    std::size_t best = 1000;
-    const Known* best_known = nullptr;
-    for (const auto& u : words.unrecognised())
-      for (const auto& k : kAll) {
-        std::size_t d = edit_distance(u, k.word);
-        if (d * 3 <= std::max(u.size(), k.word.size()) && d < best) best = d, best_known = &k;
-      }
+    // No archetype word: the closest unknown word within a third of its length. This
+    // is the substitution extra.substitute asks for; without it the model refuses the
+    // prompt if a word that could name the subject is left over (see the end).
+    const Known* best_known = closest_known(words.unrecognised());
     r.archetype = best_known ? best_known->archetype : Archetype::astronaut;
     chosen_note = std::string(to_string(r.archetype)) +
                   (best_known ? "" : " (default; no archetype word found)");
@@ -223,10 +280,9 @@ ParsedPrompt parse_character_prompt(const std::string& prompt, const std::string
   const auto& ws = words.words();
   for (std::size_t i = 0; i < ws.size(); ++i) {
     std::string_view w = ws[i];
-    bool hair_word =
-        w == "blonde" || w == "blond" || w == "brunette" || w == "redhead" || w == "ginger";
+    bool hair_word = std::find(kHairWords.begin(), kHairWords.end(), w) != kHairWords.end();
     auto colour = colour_from_word(w);
-    bool skin_word = w == "pale" || w == "fair" || w == "tanned" || w == "olive" || w == "dark";
+    bool skin_word = std::find(kSkinWords.begin(), kSkinWords.end(), w) != kSkinWords.end();
     if (!colour && !hair_word && !skin_word) continue;
     words.mark(i);
     if (hair_word) {
@@ -283,25 +339,28 @@ ParsedPrompt parse_character_prompt(const std::string& prompt, const std::string
   }
 
   // 3. Build, detail and quality words.
-  r.detailed = words.take("detailed") | words.take("intricate") | words.take("realistic suit");
-  if (words.take_any({"slim", "thin", "skinny", "slender", "lean"})) r.width = 0.85f;
-  if (words.take_any({"muscular", "strong", "athletic", "buff", "brawny"}))
-    r.width = 1.12f, r.shoulders = 1.15f;
-  if (words.take_any({"heavy", "fat", "chubby", "stocky", "bulky", "big", "large", "chunky"}))
-    r.width = 1.3f, r.shoulders = 1.1f;
-  if (words.take_any({"small", "tiny", "short", "little", "child", "kid", "young"}))
-    r.stature = 0.72f, r.head = 1.18f, r.legs = 0.88f;
-  if (words.take_any({"tall", "lanky", "giant"})) r.legs = 1.1f, r.width = r.width * 0.95f;
+  for (auto w : kDetailWords) r.detailed |= words.take(w);
+  for (const auto& b : kBuilds) {
+    bool found = false;
+    for (auto w : b.words) found |= words.take(w);
+    if (!found) continue;
+    if (b.name == "slim") r.width = 0.85f;
+    if (b.name == "muscular") r.width = 1.12f, r.shoulders = 1.15f;
+    if (b.name == "heavy") r.width = 1.3f, r.shoulders = 1.1f;
+    if (b.name == "small") r.stature = 0.72f, r.head = 1.18f, r.legs = 0.88f;
+    if (b.name == "tall") r.legs = 1.1f, r.width = r.width * 0.95f;
+  }
   if (r.female && r.archetype != Archetype::woman) r.width *= 0.9f, r.shoulders *= 0.9f;
   for (auto w : kPartWords) words.take(w);
 
   auto read_style = [&](PromptWords& pw) {
-    if (pw.take_any({"4k", "uhd", "2160p"})) out.width = 3840, out.height = 2160;
-    if (pw.take_any({"1080p", "fhd", "full hd"})) out.width = 1920, out.height = 1080;
-    if (pw.take_any({"720p", "hd"})) out.width = 1280, out.height = 720;
-    if (pw.take_any({"photorealistic", "photoreal", "realistic", "hyperrealistic", "cinematic",
-                     "high quality", "best quality", "highly detailed"}))
-      r.photoreal = true;
+    for (const auto& st : kStyles) {
+      bool found = false;
+      for (auto w : st.words) found = found || pw.take(w);
+      if (!found) continue;
+      if (st.width) out.width = st.width, out.height = st.height;
+      if (st.name == "photorealistic") r.photoreal = true;
+    }
   };
   read_style(words);
   PromptWords style_words(style);
@@ -326,6 +385,15 @@ ParsedPrompt parse_character_prompt(const std::string& prompt, const std::string
           : rng.uniform(0.0f, 0.3f);
   r.variant = rng.integer(0, 3);
 
+  // 5. A prompt naming no subject is drawn as the default only when nothing in it could
+  // name one; otherwise the model refuses unless substitution was asked for.
+  if (no_subject) {
+    for (const auto& u : words.unrecognised())
+      if (could_name_a_thing(u)) out.undrawable.push_back(u);
+    out.substitute = std::string(to_string(r.archetype));
+    if (const Known* typo = closest_known(out.undrawable)) out.typo_of = std::string(typo->word);
+  }
+
   std::string note = words.unrecognised_note(chosen_note);
   if (!note.empty()) out.notes.push_back(note);
   if (note.empty() && !chosen_note.empty())
@@ -334,9 +402,90 @@ ParsedPrompt parse_character_prompt(const std::string& prompt, const std::string
   if (!style_left.empty()) {
     std::string s = "unrecognised style words:";
     for (std::size_t i = 0; i < style_left.size(); ++i) s += (i ? ", " : " ") + style_left[i];
-    s += " (known: 4k, uhd, 1080p, 720p, photorealistic)";
+    s += " (known: 4k, uhd, 1080p, 720p, photorealistic; all in docs/studio.md)";
     out.notes.push_back(s);
   }
+  return out;
+}
+
+namespace {
+
+WordGroup group(std::string name, std::initializer_list<std::string_view> words) {
+  return {std::move(name), std::vector<std::string>(words.begin(), words.end())};
+}
+
+const char* slot_name(Slot s) {
+  switch (s) {
+    case Slot::primary:
+      return "main colour (suit, shell, top, fur)";
+    case Slot::secondary:
+      return "second colour (trousers, joints, markings)";
+    case Slot::accent:
+      return "accent (stripes, patches, collar)";
+    case Slot::visor:
+      return "visor, robot lights, eyes";
+    case Slot::hair:
+      return "hair";
+    case Slot::skin:
+      return "skin";
+    case Slot::boots:
+      return "boots, shoes, gloves";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<WordGroup> subject_words() {
+  std::vector<WordGroup> out;
+  for (const auto& s : kSpecies) out.push_back(group(to_string(s.archetype), s.words));
+  // A gender word that is also a species word ("spacewoman") draws the species.
+  auto humans = [&](const char* name,
+                    std::initializer_list<std::initializer_list<std::string_view>> lists) {
+    WordGroup g{name, {}};
+    for (const auto& list : lists)
+      for (auto w : list) {
+        bool species = false;
+        for (const auto& s : kSpecies)
+          species |= std::find(s.words.begin(), s.words.end(), w) != s.words.end();
+        if (!species) g.words.emplace_back(w);
+      }
+    out.push_back(std::move(g));
+  };
+  humans("woman", {kFemaleWords});
+  humans("man", {kMaleWords, kNeutralHuman});
+  return out;
+}
+
+std::vector<WordGroup> colour_word_groups() {
+  return {{"colours", colour_words()},
+          group("hair colours", kHairWords),
+          group("skin tones", kSkinWords)};
+}
+
+std::vector<WordGroup> part_words() {
+  std::vector<WordGroup> out;
+  for (Slot s : {Slot::primary, Slot::secondary, Slot::accent, Slot::visor, Slot::hair, Slot::skin,
+                 Slot::boots}) {
+    WordGroup g{slot_name(s), {}};
+    for (const auto& n : kNouns)
+      if (n.slot == s) g.words.emplace_back(n.word);
+    if (!g.words.empty()) out.push_back(std::move(g));
+  }
+  out.push_back(group("always drawn (understood, no choice)", kPartWords));
+  return out;
+}
+
+std::vector<WordGroup> build_word_groups() {
+  std::vector<WordGroup> out;
+  for (const auto& b : kBuilds) out.push_back(group(std::string(b.name), b.words));
+  out.push_back(group("detailed suit", kDetailWords));
+  return out;
+}
+
+std::vector<WordGroup> style_word_groups() {
+  std::vector<WordGroup> out;
+  for (const auto& st : kStyles) out.push_back(group(std::string(st.name), st.words));
   return out;
 }
 

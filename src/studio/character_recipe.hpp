@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "reel/core/json.hpp"
+#include "reel/studio/vocabulary.hpp"
 
 namespace reel::studio::character {
 
@@ -58,7 +59,22 @@ struct ParsedPrompt {
   int width = 0;  // 0 = not asked by the prompt/style
   int height = 0;
   std::vector<std::string> notes;
+  // Set when the prompt names no subject the model draws while words that could name
+  // one are left over ("perfume", "bottle"): the model refuses the prompt unless the
+  // step asks for extra.substitute, which draws `substitute` instead.
+  std::vector<std::string> undrawable;
+  std::string substitute;  // the archetype drawn instead
+  std::string typo_of;     // a known word one of `undrawable` may misspell, or ""
 };
+
+// The parser's tables, for docs/studio.md: archetype → the words that choose it;
+// colour, hair and skin words; the parts a colour binds to; builds and details; style
+// words (prompt or style).
+std::vector<WordGroup> subject_words();
+std::vector<WordGroup> colour_word_groups();
+std::vector<WordGroup> part_words();
+std::vector<WordGroup> build_word_groups();
+std::vector<WordGroup> style_word_groups();
 
 // Reads the prompt and style words; `seed` drives the variations.
 ParsedPrompt parse_character_prompt(const std::string& prompt, const std::string& style,

@@ -7,6 +7,7 @@
 #include "reel/core/error.hpp"
 #include "reel/model/limits.hpp"
 #include "reel/studio/environment.hpp"
+#include "reel/studio/vocabulary.hpp"
 #include "studio/environment_render.hpp"
 #include "studio/studio_card.hpp"
 
@@ -16,6 +17,9 @@ namespace {
 model::ModelCard environment_card() {
   model::ModelCard c = studio_card("studio-environment", "reel studio environment (procedural)",
                                    model::Task::text_to_image);
+  // 2: prompts naming no drawable scene are refused; a still cached under 1 for such a
+  // prompt must not be served instead.
+  c.version = "2";
   // Measured with tests/studio/environment_dump_test.cpp (REEL_ENV_DUMP) on the
   // shared 2-core development VM, best of 3 wall times per still: 1280x720
   // takes 0.07 s (studio) to 0.45 s (Mars with a dust storm), 0.31 s/MP on
@@ -28,7 +32,9 @@ model::ModelCard environment_card() {
   c.description =
       "Procedural environment stills from prompts: Mars, desert, forest, beach, city street, "
       "snowy mountains, outer space and a studio cyclorama; dawn/noon/sunset/night; clear, "
-      "dust storm, fog, rain or snow. Returns RGB, depth in metres from the camera (sky and "
+      "dust storm, fog, rain or snow. A prompt naming no such scene is refused unless "
+      "extra.substitute is true (vocabulary: docs/studio.md). Returns RGB, depth in metres from "
+      "the camera (sky and "
       "anything past the far plane = 1e4; planets in space = 9500) and the key light.";
   return c;
 }
@@ -39,9 +45,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-// The `extra` keys studio-environment reads (none yet): the pre-flight check and the run
-// refuse others by this one list.
-const std::vector<std::string> kExtraKeys = {};
+// The `extra` keys studio-environment reads (`substitute`: draw the closest scene instead
+// of refusing): the pre-flight check and the run refuse others by this one list.
+const std::vector<std::string> kExtraKeys = {"substitute"};
 
 class EnvironmentModel final : public model::TextToImage {
  public:
@@ -50,6 +56,8 @@ class EnvironmentModel final : public model::TextToImage {
 
   void check(const model::PlannedCall& call) const override {
     model::check_extra_keys(card_.id, call.params, kExtraKeys);
+    if (call.task == model::Task::text_to_image)
+      check_scene(env::parse_environment_prompt(call.prompt), call.params);
   }
 
   model::ImageResult generate(const model::TextToImageRequest& req,
@@ -82,8 +90,10 @@ class EnvironmentModel final : public model::TextToImage {
     model::check_size(width, height, limits, "studio-environment size");
     if (!req.negative_prompt.empty())
       notes.push_back("negative prompt is ignored by studio-environment");
+    substitute_requested(req.params, card_.id);  // refuses a non-boolean before rendering
 
     env::EnvSpec spec = env::parse_environment_prompt(req.prompt);
+    check_scene(spec, req.params);
     ctx.check_cancelled();
     ctx.progress(0.0, "environment: " + std::string(env::to_string(spec.scene)));
     auto r = env::render_environment(spec, width, height, req.seed, [&](double f) {
@@ -112,6 +122,13 @@ class EnvironmentModel final : public model::TextToImage {
   }
 
  private:
+  void check_scene(const env::EnvSpec& spec, const Json& extra) const {
+    if (spec.undrawable.empty() || substitute_requested(extra, card_.id)) return;
+    std::vector<std::string> can_draw;
+    for (const auto& g : env::scene_words()) can_draw.push_back(g.name);
+    refuse_undrawable(card_.id, "scene", spec.undrawable, can_draw, spec.substitute, spec.typo_of);
+  }
+
   model::ModelCard card_;
 };
 

@@ -88,6 +88,74 @@ const std::vector<SceneWords>& scene_table() {
   return table;
 }
 
+struct TimeWords {
+  TimeOfDay t;
+  std::vector<std::string_view> phrases;
+};
+
+const std::vector<TimeWords>& time_table() {
+  static const std::vector<TimeWords> times = {
+      {TimeOfDay::dawn, {"dawn", "sunrise", "daybreak", "early morning", "morning", "first light"}},
+      {TimeOfDay::sunset, {"sunset", "dusk", "evening", "golden hour", "twilight", "sundown"}},
+      {TimeOfDay::night,
+       {"night", "nighttime", "midnight", "moonlight", "moonlit", "starry", "starlit", "dark"}},
+      {TimeOfDay::noon,
+       {"noon", "midday", "daytime", "day", "afternoon", "daylight", "sunny", "bright"}},
+  };
+  return times;
+}
+
+// Weather words in the order they are tried; the first group found wins. Snow words
+// skip words a scene already claimed (the "snow" of "snow capped mountains").
+struct WeatherWords {
+  Weather weather;
+  std::vector<std::string_view> phrases;
+};
+
+const std::vector<WeatherWords>& weather_table() {
+  static const std::vector<WeatherWords> table = {
+      {Weather::dust_storm,
+       {"dust storm", "duststorm", "sandstorm", "sand storm", "dust wall", "wall of dust", "haboob",
+        "dust cloud", "dust"}},
+      {Weather::snow,
+       {"blizzard", "snowfall", "snowing", "snowflake", "snowstorm", "snow", "snowy"}},
+      {Weather::rain,
+       {"rainstorm", "rain", "rainy", "raining", "downpour", "drizzle", "thunderstorm", "shower"}},
+      {Weather::fog, {"fog", "foggy", "mist", "misty", "haze", "hazy", "smog"}},
+  };
+  return table;
+}
+
+const std::vector<std::string_view> kHeavy = {"heavy",   "thick",    "dense",  "massive",
+                                              "huge",    "towering", "giant",  "strong",
+                                              "intense", "violent",  "raging", "enormous"};
+const std::vector<std::string_view> kLight = {"light",  "thin", "slight", "faint",
+                                              "gentle", "soft", "mild"};
+const std::vector<std::string_view> kFar = {
+    "in the distance", "on the horizon", "distance", "distant", "far away", "far off", "far",
+    "approaching",     "looming",        "rolling"};
+
+struct GroundWords {
+  std::string_view name;
+  std::vector<std::string_view> phrases;
+};
+
+const std::vector<GroundWords>& ground_table() {
+  static const std::vector<GroundWords> table = {
+      {"rocky", {"rocky", "rock", "boulder", "stony", "stone", "rugged"}},
+      {"smooth", {"smooth", "sandy", "sand"}},
+      {"flat", {"flat", "plain", "plains", "plateau", "valley"}},
+      {"hilly", {"hilly", "hill", "rolling hills", "canyon", "crater", "cliff"}},
+  };
+  return table;
+}
+
+bool take_first(PromptWords& w, const std::vector<std::string_view>& phrases) {
+  for (auto p : phrases)
+    if (w.take(p)) return true;
+  return false;
+}
+
 // Words every scene reads the same way: they describe what is rendered anyway,
 // so taking them is not ignoring them.
 void take_generic(PromptWords& w) {
@@ -148,45 +216,35 @@ EnvSpec parse_environment_prompt(std::string_view prompt) {
   }
 
   // 2. Time of day.
-  struct TimeWords {
-    TimeOfDay t;
-    std::vector<std::string_view> phrases;
-  };
-  static const std::vector<TimeWords> times = {
-      {TimeOfDay::dawn, {"dawn", "sunrise", "daybreak", "early morning", "morning", "first light"}},
-      {TimeOfDay::sunset, {"sunset", "dusk", "evening", "golden hour", "twilight", "sundown"}},
-      {TimeOfDay::night,
-       {"night", "nighttime", "midnight", "moonlight", "moonlit", "starry", "starlit", "dark"}},
-      {TimeOfDay::noon,
-       {"noon", "midday", "daytime", "day", "afternoon", "daylight", "sunny", "bright"}},
-  };
   best_pos = std::numeric_limits<std::size_t>::max();
   bool time_given = false;
-  for (const auto& tw : times)
+  for (const auto& tw : time_table())
     for (auto phrase : tw.phrases)
       if (auto pos = w.find(phrase); pos && *pos < best_pos) {
         best_pos = *pos;
         spec.time = tw.t;
         time_given = true;
       }
-  for (const auto& tw : times)
+  for (const auto& tw : time_table())
     for (auto phrase : tw.phrases) w.take(phrase);
 
   // 3. Weather. "storm" alone is dust on dusty worlds and rain elsewhere.
   bool dusty = scene == Scene::mars || scene == Scene::desert;
-  if (w.take_any({"dust storm", "duststorm", "sandstorm", "sand storm", "dust wall", "wall of dust",
-                  "haboob", "dust cloud", "dust"}))
-    spec.weather = Weather::dust_storm;
-  else if (take_free_any(w,
-                         {"blizzard", "snowfall", "snowing", "snowflake", "snowstorm", "snow"}) ||
-           (!snowy_mountains && take_free_any(w, {"snowy"})))
-    spec.weather = Weather::snow;
-  else if (w.take_any({"rainstorm", "rain", "rainy", "raining", "downpour", "drizzle",
-                       "thunderstorm", "shower"}))
-    spec.weather = Weather::rain;
-  else if (w.take_any({"fog", "foggy", "mist", "misty", "haze", "hazy", "smog"}))
-    spec.weather = Weather::fog;
-  else if (w.take("storm"))
+  for (const auto& ww : weather_table()) {
+    bool hit = false;
+    for (auto phrase : ww.phrases) {
+      if (ww.weather != Weather::snow)
+        hit = w.take(phrase);
+      else if (phrase != "snowy" || !snowy_mountains)
+        hit = take_free_any(w, {phrase});
+      if (hit) break;
+    }
+    if (hit) {
+      spec.weather = ww.weather;
+      break;
+    }
+  }
+  if (spec.weather == Weather::clear && w.take("storm"))
     spec.weather = dusty ? Weather::dust_storm : Weather::rain;
   if (w.find("blizzard") || w.find("downpour")) spec.intensity = 1.6f;
   if (w.find("drizzle")) spec.intensity = 0.5f;
@@ -196,21 +254,20 @@ EnvSpec parse_environment_prompt(std::string_view prompt) {
   w.take_any({"clear", "cloudless", "calm"});
   if (w.take_any({"cloud", "cloudy", "overcast"})) spec.clouds_requested = true;
 
-  if (w.take_any({"heavy", "thick", "dense", "massive", "huge", "towering", "giant", "strong",
-                  "intense", "violent", "raging", "enormous"}))
+  if (take_first(w, kHeavy))
     spec.intensity = 1.6f;
-  else if (w.take_any({"light", "thin", "slight", "faint", "gentle", "soft", "mild"}))
+  else if (take_first(w, kLight))
     spec.intensity = 0.5f;
-  if (w.take_any({"in the distance", "on the horizon", "distance", "distant", "far away", "far off",
-                  "far", "approaching", "looming", "rolling"}))
-    spec.far_weather = true;
+  if (take_first(w, kFar)) spec.far_weather = true;
 
   // 4. Ground modifiers.
-  if (w.take_any({"rocky", "rock", "boulder", "stony", "stone", "rugged"})) spec.rockiness = 1.8f;
-  if (w.take_any({"smooth", "sandy", "sand"})) spec.rockiness *= 0.5f;
-  if (w.take_any({"flat", "plain", "plains", "plateau", "valley"})) spec.relief = 0.5f;
-  if (w.take_any({"hilly", "hill", "rolling hills", "canyon", "crater", "cliff"}))
-    spec.relief = 1.8f;
+  for (const auto& g : ground_table()) {
+    if (!take_first(w, g.phrases)) continue;
+    if (g.name == "rocky") spec.rockiness = 1.8f;
+    if (g.name == "smooth") spec.rockiness *= 0.5f;
+    if (g.name == "flat") spec.relief = 0.5f;
+    if (g.name == "hilly") spec.relief = 1.8f;
+  }
   w.take_any({"barren", "dusty", "arid", "dry", "empty", "lonely", "alien", "rusty", "desolate"});
   w.take_any({"lush", "green", "dense", "tall"});
   w.take_any({"tropical", "sunlit", "wave", "waves", "calm"});
@@ -232,9 +289,13 @@ EnvSpec parse_environment_prompt(std::string_view prompt) {
   take_generic(w);
 
   // 6. No scene word: try the closest scene word to each unknown word (a typo like
-  // "forrest"), else the plain studio backdrop.
+  // "forrest"), else the plain studio backdrop. That is the substitution
+  // extra.substitute asks for; without it the model refuses the prompt when a word that
+  // could name the scene ("perfume", "bottle") is left over.
   std::string chosen;
   if (!scene) {
+    for (const auto& word : w.unrecognised())
+      if (could_name_a_thing(word)) spec.undrawable.push_back(word);
     std::size_t best = 3;  // at most 2 edits
     for (const auto& word : w.unrecognised()) {
       if (word.size() < 4) continue;
@@ -246,6 +307,7 @@ EnvSpec parse_environment_prompt(std::string_view prompt) {
             best = d;
             scene = entry.scene;
             chosen = std::string(to_string(entry.scene));
+            spec.typo_of = std::string(phrase);
           }
         }
     }
@@ -255,6 +317,7 @@ EnvSpec parse_environment_prompt(std::string_view prompt) {
           "desert, forest, beach, city street, snowy mountains, outer space, studio)");
   }
   spec.scene = scene.value_or(Scene::studio);
+  if (!spec.undrawable.empty()) spec.substitute = std::string(to_string(spec.scene));
   if (spec.weather == Weather::dust_storm && spec.scene != Scene::mars &&
       spec.scene != Scene::desert)
     spec.notes.push_back("dust storm in this scene is rendered as brown haze");
@@ -268,6 +331,42 @@ EnvSpec parse_environment_prompt(std::string_view prompt) {
   }
   if (auto note = w.unrecognised_note(chosen); !note.empty()) spec.notes.push_back(note);
   return spec;
+}
+
+namespace {
+
+WordGroup group(std::string_view name, const std::vector<std::string_view>& phrases) {
+  return {std::string(name), std::vector<std::string>(phrases.begin(), phrases.end())};
+}
+
+}  // namespace
+
+std::vector<WordGroup> scene_words() {
+  std::vector<WordGroup> out;
+  for (const auto& e : scene_table()) out.push_back(group(to_string(e.scene), e.phrases));
+  return out;
+}
+
+std::vector<WordGroup> time_words() {
+  std::vector<WordGroup> out;
+  for (const auto& t : time_table()) out.push_back(group(to_string(t.t), t.phrases));
+  return out;
+}
+
+std::vector<WordGroup> ground_words() {
+  std::vector<WordGroup> out;
+  for (const auto& g : ground_table()) out.push_back(group(g.name, g.phrases));
+  return out;
+}
+
+std::vector<WordGroup> weather_words() {
+  std::vector<WordGroup> out;
+  for (const auto& e : weather_table()) out.push_back(group(to_string(e.weather), e.phrases));
+  out.push_back(group("storm (dust on mars and desert, else rain)", {"storm"}));
+  out.push_back(group("heavy", kHeavy));
+  out.push_back(group("light", kLight));
+  out.push_back(group("far away", kFar));
+  return out;
 }
 
 }  // namespace reel::studio::env

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "reel/studio/vocabulary.hpp"
+
 namespace reel::studio::env {
 
 enum class Scene { mars, desert, forest, beach, city, mountains, space, studio };
@@ -32,7 +34,20 @@ struct EnvSpec {
   bool clouds_requested = false;
   std::optional<std::array<float, 3>> backdrop_colour;  // studio only (linear RGB)
   std::vector<std::string> notes;
+  // Set when the prompt names no scene while words that could name one are left over
+  // ("perfume", "bottle"): the model refuses the prompt unless the step asks for
+  // extra.substitute, which renders `substitute` (a misspelt scene, else the studio).
+  std::vector<std::string> undrawable;
+  std::string substitute;
+  std::string typo_of;  // the scene word a leftover word may misspell ("forest"), or ""
 };
+
+// The parser's tables, for docs/studio.md: scene, time of day and weather (with the
+// intensity and distance words) → the words that choose them.
+std::vector<WordGroup> scene_words();
+std::vector<WordGroup> time_words();
+std::vector<WordGroup> weather_words();
+std::vector<WordGroup> ground_words();  // rocky, smooth, flat, hilly
 
 // Reads the prompt (never throws for odd words: they go into notes). The caller
 // validates length and emptiness first.

@@ -7,13 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "reel/core/error.hpp"
 #include "reel/studio/animator.hpp"
 #include "reel/studio/prompt.hpp"
 
 namespace reel::studio {
 namespace {
-
-using Phrases = std::initializer_list<std::string_view>;
 
 std::vector<std::string> split_lower(std::string_view phrase) {
   std::vector<std::string> out;
@@ -41,7 +40,7 @@ bool word_is(const std::string& word, const std::string& target) {
 // Marks every occurrence of every phrase made of words nobody has taken yet, so
 // "zoom out" leaves no "zoom" behind for "zoom in" and "dust storm" leaves no
 // "storm" for rain. Longer phrases should come first in `phrases`.
-bool take_new(PromptWords& w, Phrases phrases) {
+bool take_new(PromptWords& w, const std::vector<std::string_view>& phrases) {
   bool any = false;
   const auto& words = w.words();
   for (std::string_view phrase : phrases) {
@@ -96,6 +95,107 @@ std::vector<std::string> split_clauses(const std::string& text) {
   return clauses;
 }
 
+struct MotionWords {
+  std::string_view kind;
+  std::string_view category;  // camera, character, environment, modifier
+  std::vector<std::string_view> phrases;
+};
+
+// Every motion word, by the primitive it names, in the order clauses are read
+// (camera moves first: "pan up" is a tilt). docs/studio.md lists this table.
+const std::vector<MotionWords>& motion_table() {
+  static const std::vector<MotionWords> table = {
+      {"pan", "camera", {"pan", "pans", "panning", "panned", "truck", "trucks", "trucking"}},
+      {"tilt", "camera", {"tilt", "tilts", "tilting", "tilted", "pedestal"}},
+      {"zoom_out", "camera", {"zoom out", "zooms out", "zooming out", "zoomed out"}},
+      {"zoom_in",
+       "camera",
+       {"zoom in", "zooms in", "zooming in", "zoomed in", "zoom", "zooms", "zooming"}},
+      {"dolly_out",
+       "camera",
+       {"dolly out", "dollies out", "dollying out", "pull back", "pulls back", "pulling back",
+        "pull out", "pulls out", "pulling out", "dolly back", "track out", "tracks out"}},
+      {"dolly_in",
+       "camera",
+       {"dolly in", "dollies in", "dollying in", "push in", "pushes in", "pushing in", "dolly",
+        "dollies", "dollying", "track in", "tracks in", "move in", "moves in", "moving in"}},
+      {"orbit",
+       "camera",
+       {"orbit", "orbits", "orbiting", "parallax", "arc", "arcs", "arcing", "circle around",
+        "circles around", "circling"}},
+      {"shake",
+       "camera",
+       {"handheld", "hand held", "shake", "shakes", "shaking", "shaky", "jitter", "wobble",
+        "wobbly"}},
+      {"nod", "character", {"nod", "nods", "nodding", "nodded"}},
+      {"wave", "character", {"wave", "waves", "waving", "waved"}},
+      {"walk",
+       "character",
+       {"walk in place", "walks in place", "walking in place", "walk", "walks", "walking", "march",
+        "marches", "marching", "step", "steps", "stepping"}},
+      {"look",
+       "character",
+       {"look", "looks", "looking", "looked", "glance", "glances", "glancing", "gaze", "gazes",
+        "gazing", "peer", "peers", "peering", "stare", "stares", "staring"}},
+      {"head_turn",
+       "character",
+       {"turn", "turns", "turning", "turned", "rotate", "rotates", "rotating", "swivel", "swivels",
+        "swiveling", "swivelling"}},
+      {"breathe",
+       "character",
+       {"breathe", "breathes", "breathing", "breath", "idle", "idling", "stand", "stands",
+        "standing", "still", "rest", "resting"}},
+      {"dust_storm", "environment", {"dust storm", "sandstorm", "sand storm"}},
+      {"dust", "environment", {"dust", "dusty", "sand", "particles", "motes", "dust motes"}},
+      {"clouds", "environment", {"cloud", "clouds", "cloudy", "overcast"}},
+      {"rain",
+       "environment",
+       {"rain", "rains", "raining", "rainy", "drizzle", "drizzling", "downpour", "storm",
+        "stormy"}},
+      {"snow",
+       "environment",
+       {"snow", "snows", "snowing", "snowy", "snowfall", "snowflakes", "flakes"}},
+      {"fog", "environment", {"fog", "foggy", "mist", "misty", "haze", "hazy"}},
+      // Modifiers: they shape the primitives of their own clause.
+      {"subtle",
+       "modifier",
+       {"subtle", "subtly", "slight", "slightly", "gentle", "gently", "soft", "softly", "barely",
+        "little", "small", "tiny", "light", "lightly"}},
+      {"strong",
+       "modifier",
+       {"strong", "strongly", "dramatic", "dramatically", "big", "wide", "large", "heavy",
+        "heavily", "intense", "intensely", "vigorous", "vigorously", "hard"}},
+      {"slow",
+       "modifier",
+       {"slow", "slowly", "leisurely", "lazily", "lazy", "gradual", "gradually"}},
+      {"fast",
+       "modifier",
+       {"fast", "quick", "quickly", "rapid", "rapidly", "swift", "swiftly", "sudden", "suddenly"}},
+      {"towards the horizon",
+       "modifier",
+       {"towards the horizon", "toward the horizon", "to the horizon", "at the horizon",
+        "across the horizon", "the horizon", "horizon", "distance", "into the distance"}},
+      {"towards the camera",
+       "modifier",
+       {"towards the camera", "toward the camera", "at the camera", "to the camera",
+        "towards the viewer", "toward the viewer", "at the viewer", "to camera", "at camera",
+        "into the camera", "into camera"}},
+      {"left", "modifier", {"to the left", "towards the left", "leftwards", "leftward", "left"}},
+      {"right",
+       "modifier",
+       {"to the right", "towards the right", "rightwards", "rightward", "right"}},
+      {"up", "modifier", {"upwards", "upward", "up", "skywards", "skyward"}},
+      {"down", "modifier", {"downwards", "downward", "down"}},
+  };
+  return table;
+}
+
+const std::vector<std::string_view>& phrases(std::string_view kind) {
+  for (const auto& m : motion_table())
+    if (m.kind == kind) return m.phrases;
+  throw Error(ErrorKind::Internal, "motion parser: no words for '" + std::string(kind) + "'");
+}
+
 struct Modifiers {
   bool has_intensity = false;
   Intensity intensity = Intensity::normal;
@@ -110,49 +210,40 @@ struct Modifiers {
 
 Modifiers read_modifiers(PromptWords& w) {
   Modifiers m;
-  if (take_new(w, {"subtle", "subtly", "slight", "slightly", "gentle", "gently", "soft", "softly",
-                   "barely", "little", "small", "tiny", "light", "lightly"})) {
+  if (take_new(w, phrases("subtle"))) {
     m.has_intensity = true;
     m.intensity = Intensity::subtle;
   }
-  if (take_new(w, {"strong", "strongly", "dramatic", "dramatically", "big", "wide", "large",
-                   "heavy", "heavily", "intense", "intensely", "vigorous", "vigorously", "hard"})) {
+  if (take_new(w, phrases("strong"))) {
     m.has_intensity = true;
     m.intensity = Intensity::strong;
   }
-  if (take_new(w, {"slow", "slowly", "leisurely", "lazily", "lazy", "gradual", "gradually"})) {
+  if (take_new(w, phrases("slow"))) {
     m.has_speed = true;
     m.speed = Speed::slow;
   }
-  if (take_new(w, {"fast", "quick", "quickly", "rapid", "rapidly", "swift", "swiftly", "sudden",
-                   "suddenly"})) {
+  if (take_new(w, phrases("fast"))) {
     m.has_speed = true;
     m.speed = Speed::fast;
   }
-  if (take_new(w,
-               {"towards the horizon", "toward the horizon", "to the horizon", "at the horizon",
-                "across the horizon", "the horizon", "horizon", "distance", "into the distance"})) {
+  if (take_new(w, phrases("towards the horizon"))) {
     m.horizon = true;
     m.direction = "towards the horizon";
   }
-  if (take_new(w, {"towards the camera", "toward the camera", "at the camera", "to the camera",
-                   "towards the viewer", "toward the viewer", "at the viewer", "to camera",
-                   "at camera", "into the camera", "into camera"})) {
+  if (take_new(w, phrases("towards the camera"))) {
     m.camera_target = true;
     m.direction = "towards the camera";
   }
-  const bool left =
-      take_new(w, {"to the left", "towards the left", "leftwards", "leftward", "left"});
-  const bool right =
-      take_new(w, {"to the right", "towards the right", "rightwards", "rightward", "right"});
+  const bool left = take_new(w, phrases("left"));
+  const bool right = take_new(w, phrases("right"));
   if (left != right) {
     m.has_x = true;
     m.dir_x = left ? -1.0f : 1.0f;
     m.direction = m.horizon ? std::string("towards the horizon, ") + (left ? "left" : "right")
                             : (left ? "left" : "right");
   }
-  const bool up = take_new(w, {"upwards", "upward", "up", "skywards", "skyward"});
-  const bool down = take_new(w, {"downwards", "downward", "down"});
+  const bool up = take_new(w, phrases("up"));
+  const bool down = take_new(w, phrases("down"));
   if (up != down) {
     m.has_y = true;
     m.dir_y = up ? 1.0f : -1.0f;
@@ -209,42 +300,26 @@ void apply_direction(MotionPrimitive& p, const Modifiers& m) {
 std::vector<MotionPrimitive> read_primitives(PromptWords& w, const Modifiers& m) {
   std::vector<MotionPrimitive> out;
   // Camera moves first: "pan up"/"pan down" is a tilt.
-  if (take_new(w, {"pan", "pans", "panning", "panned", "truck", "trucks", "trucking"})) {
+  if (take_new(w, phrases("pan"))) {
     out.push_back(make(m.has_y && !m.has_x ? "tilt" : "pan"));
   }
-  if (take_new(w, {"tilt", "tilts", "tilting", "tilted", "pedestal"})) out.push_back(make("tilt"));
-  if (take_new(w, {"zoom out", "zooms out", "zooming out", "zoomed out"}))
-    out.push_back(make("zoom_out"));
-  if (take_new(w, {"zoom in", "zooms in", "zooming in", "zoomed in", "zoom", "zooms", "zooming"}))
-    out.push_back(make("zoom_in"));
-  if (take_new(
-          w, {"dolly out", "dollies out", "dollying out", "pull back", "pulls back", "pulling back",
-              "pull out", "pulls out", "pulling out", "dolly back", "track out", "tracks out"}))
-    out.push_back(make("dolly_out"));
-  if (take_new(w, {"dolly in", "dollies in", "dollying in", "push in", "pushes in", "pushing in",
-                   "dolly", "dollies", "dollying", "track in", "tracks in", "move in", "moves in",
-                   "moving in"}))
-    out.push_back(make("dolly_in"));
-  if (take_new(w, {"orbit", "orbits", "orbiting", "parallax", "arc", "arcs", "arcing",
-                   "circle around", "circles around", "circling"}))
-    out.push_back(make("orbit"));
-  if (take_new(w, {"handheld", "hand held", "shake", "shakes", "shaking", "shaky", "jitter",
-                   "wobble", "wobbly"}))
-    out.push_back(make("shake"));
+  if (take_new(w, phrases("tilt"))) out.push_back(make("tilt"));
+  if (take_new(w, phrases("zoom_out"))) out.push_back(make("zoom_out"));
+  if (take_new(w, phrases("zoom_in"))) out.push_back(make("zoom_in"));
+  if (take_new(w, phrases("dolly_out"))) out.push_back(make("dolly_out"));
+  if (take_new(w, phrases("dolly_in"))) out.push_back(make("dolly_in"));
+  if (take_new(w, phrases("orbit"))) out.push_back(make("orbit"));
+  if (take_new(w, phrases("shake"))) out.push_back(make("shake"));
 
   // Character.
-  if (take_new(w, {"nod", "nods", "nodding", "nodded"})) out.push_back(make("nod"));
-  if (take_new(w, {"wave", "waves", "waving", "waved"})) out.push_back(make("wave"));
-  if (take_new(w, {"walk in place", "walks in place", "walking in place", "walk", "walks",
-                   "walking", "march", "marches", "marching", "step", "steps", "stepping"})) {
+  if (take_new(w, phrases("nod"))) out.push_back(make("nod"));
+  if (take_new(w, phrases("wave"))) out.push_back(make("wave"));
+  if (take_new(w, phrases("walk"))) {
     take_new(w, {"in place", "on the spot"});
     out.push_back(make("walk"));
   }
-  const bool look =
-      take_new(w, {"look", "looks", "looking", "looked", "glance", "glances", "glancing", "gaze",
-                   "gazes", "gazing", "peer", "peers", "peering", "stare", "stares", "staring"});
-  const bool turn = take_new(w, {"turn", "turns", "turning", "turned", "rotate", "rotates",
-                                 "rotating", "swivel", "swivels", "swiveling", "swivelling"});
+  const bool look = take_new(w, phrases("look"));
+  const bool turn = take_new(w, phrases("head_turn"));
   if (turn || (look && (m.has_x || m.horizon || m.camera_target))) {
     out.push_back(make("head_turn"));
     if (look && m.has_y && !m.has_x && !m.horizon)
@@ -252,24 +327,19 @@ std::vector<MotionPrimitive> read_primitives(PromptWords& w, const Modifiers& m)
   } else if (look) {
     out.push_back(make(m.has_y && m.dir_y < 0 ? "look_down" : "look_up"));
   }
-  if (take_new(w, {"breathe", "breathes", "breathing", "breath", "idle", "idling", "stand",
-                   "stands", "standing", "still", "rest", "resting"}))
-    out.push_back(make("breathe"));
+  if (take_new(w, phrases("breathe"))) out.push_back(make("breathe"));
 
   // Environment.
-  if (take_new(w, {"dust storm", "sandstorm", "sand storm"})) {
+  if (take_new(w, phrases("dust_storm"))) {
     out.push_back(make("dust"));
     out.back().intensity = Intensity::strong;
-  } else if (take_new(w, {"dust", "dusty", "sand", "particles", "motes", "dust motes"})) {
+  } else if (take_new(w, phrases("dust"))) {
     out.push_back(make("dust"));
   }
-  if (take_new(w, {"cloud", "clouds", "cloudy", "overcast"})) out.push_back(make("clouds"));
-  if (take_new(w, {"rain", "rains", "raining", "rainy", "drizzle", "drizzling", "downpour", "storm",
-                   "stormy"}))
-    out.push_back(make("rain"));
-  if (take_new(w, {"snow", "snows", "snowing", "snowy", "snowfall", "snowflakes", "flakes"}))
-    out.push_back(make("snow"));
-  if (take_new(w, {"fog", "foggy", "mist", "misty", "haze", "hazy"})) out.push_back(make("fog"));
+  if (take_new(w, phrases("clouds"))) out.push_back(make("clouds"));
+  if (take_new(w, phrases("rain"))) out.push_back(make("rain"));
+  if (take_new(w, phrases("snow"))) out.push_back(make("snow"));
+  if (take_new(w, phrases("fog"))) out.push_back(make("fog"));
   if (!out.empty())
     take_new(w, {"drift",   "drifts",   "drifting", "blow",    "blows",    "blowing", "swirl",
                  "swirls",  "swirling", "float",    "floats",  "floating", "fall",    "falls",
@@ -369,6 +439,15 @@ MotionPlan parse_motion(const std::string& motion) {
                              : "no motion recognised in the prompt: using a subtle breathing idle");
   }
   return plan;
+}
+
+std::vector<WordGroup> motion_words(std::string_view category) {
+  std::vector<WordGroup> out;
+  for (const auto& m : motion_table())
+    if (m.category == category)
+      out.push_back(
+          {std::string(m.kind), std::vector<std::string>(m.phrases.begin(), m.phrases.end())});
+  return out;
 }
 
 }  // namespace reel::studio

@@ -129,24 +129,63 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
+namespace {
+
+const std::pair<const char*, std::array<float, 3>> kColours[] = {
+    {"white", {0.92f, 0.92f, 0.92f}},  {"black", {0.03f, 0.03f, 0.035f}},
+    {"grey", {0.45f, 0.45f, 0.47f}},   {"gray", {0.45f, 0.45f, 0.47f}},
+    {"silver", {0.7f, 0.72f, 0.75f}},  {"red", {0.75f, 0.06f, 0.05f}},
+    {"crimson", {0.6f, 0.02f, 0.08f}}, {"orange", {0.95f, 0.38f, 0.05f}},
+    {"yellow", {0.95f, 0.8f, 0.1f}},   {"gold", {0.9f, 0.65f, 0.2f}},
+    {"golden", {0.9f, 0.65f, 0.2f}},   {"green", {0.1f, 0.55f, 0.15f}},
+    {"blue", {0.08f, 0.2f, 0.75f}},    {"navy", {0.03f, 0.05f, 0.3f}},
+    {"teal", {0.05f, 0.45f, 0.45f}},   {"cyan", {0.1f, 0.7f, 0.8f}},
+    {"purple", {0.4f, 0.1f, 0.6f}},    {"violet", {0.5f, 0.2f, 0.75f}},
+    {"pink", {0.95f, 0.45f, 0.6f}},    {"brown", {0.35f, 0.2f, 0.1f}},
+    {"tan", {0.7f, 0.55f, 0.38f}},     {"beige", {0.8f, 0.72f, 0.58f}},
+    {"copper", {0.72f, 0.4f, 0.2f}},   {"bronze", {0.6f, 0.42f, 0.2f}},
+};
+
+}  // namespace
+
 std::optional<std::array<float, 3>> colour_from_word(std::string_view w) {
-  static const std::pair<const char*, std::array<float, 3>> kColours[] = {
-      {"white", {0.92f, 0.92f, 0.92f}},  {"black", {0.03f, 0.03f, 0.035f}},
-      {"grey", {0.45f, 0.45f, 0.47f}},   {"gray", {0.45f, 0.45f, 0.47f}},
-      {"silver", {0.7f, 0.72f, 0.75f}},  {"red", {0.75f, 0.06f, 0.05f}},
-      {"crimson", {0.6f, 0.02f, 0.08f}}, {"orange", {0.95f, 0.38f, 0.05f}},
-      {"yellow", {0.95f, 0.8f, 0.1f}},   {"gold", {0.9f, 0.65f, 0.2f}},
-      {"golden", {0.9f, 0.65f, 0.2f}},   {"green", {0.1f, 0.55f, 0.15f}},
-      {"blue", {0.08f, 0.2f, 0.75f}},    {"navy", {0.03f, 0.05f, 0.3f}},
-      {"teal", {0.05f, 0.45f, 0.45f}},   {"cyan", {0.1f, 0.7f, 0.8f}},
-      {"purple", {0.4f, 0.1f, 0.6f}},    {"violet", {0.5f, 0.2f, 0.75f}},
-      {"pink", {0.95f, 0.45f, 0.6f}},    {"brown", {0.35f, 0.2f, 0.1f}},
-      {"tan", {0.7f, 0.55f, 0.38f}},     {"beige", {0.8f, 0.72f, 0.58f}},
-      {"copper", {0.72f, 0.4f, 0.2f}},   {"bronze", {0.6f, 0.42f, 0.2f}},
-  };
   for (auto& [name, rgb] : kColours)
     if (w == name) return rgb;
   return std::nullopt;
+}
+
+std::vector<std::string> colour_words() {
+  std::vector<std::string> out;
+  for (auto& [name, rgb] : kColours) out.emplace_back(name);
+  return out;
+}
+
+bool could_name_a_thing(std::string_view w) {
+  if (w.size() <= 2) return false;
+  if (std::any_of(w.begin(), w.end(), [](char c) { return std::isdigit((unsigned char)c); }))
+    return false;
+  // A stem of at least three letters keeps short nouns ("bed", "king", "table") nouns.
+  for (std::string_view suffix :
+       {"ly", "ing", "ed", "ous", "ful", "ive", "less", "ish", "able", "ible"})
+    if (w.size() >= suffix.size() + 3 && w.ends_with(suffix)) return false;
+  static const std::string_view kDescribing[] = {
+      "happy",   "sad",    "angry",   "calm",     "cool",     "nice",     "pretty",     "cute",
+      "old",     "new",    "good",    "bad",      "great",    "awesome",  "simple",     "plain",
+      "single",  "lone",   "alone",   "solo",     "one",      "two",      "three",      "few",
+      "many",    "other",  "another", "same",     "my",       "your",     "our",        "here",
+      "now",     "just",   "only",    "really",   "super",    "ultra",    "high",       "low",
+      "hot",     "cold",   "warm",    "soft",     "hard",     "bright",   "dark",       "light",
+      "deep",    "pure",   "clean",   "fresh",    "wild",     "brave",    "proud",      "huge",
+      "vast",    "real",   "true",    "fine",     "rich",     "rare",     "wise",       "weird",
+      "strange", "quiet",  "loud",    "fierce",   "noble",    "elegant",  "majestic",   "serene",
+      "epic",    "iconic", "classic", "modern",   "vintage",  "retro",    "futuristic", "fancy",
+      "shiny",   "fluffy", "fuzzy",   "furry",    "sleepy",   "funny",    "silly",      "lucky",
+      "mighty",  "ready",  "heroic",  "gorgeous", "stunning", "dramatic", "moody",      "dreamy",
+      "cozy",    "tidy",   "messy",   "dirty",    "muddy",    "sunny",    "windy",      "stormy",
+  };
+  for (auto d : kDescribing)
+    if (w == d) return false;
+  return true;
 }
 
 }  // namespace reel::studio

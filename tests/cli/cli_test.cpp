@@ -239,6 +239,31 @@ TEST_F(Cli, TheAmbientWeatherNoteNamesASettingThatWorks) {
       << second.output;
 }
 
+// The offline models refuse what they cannot draw, as bad input, and say where to go;
+// the substitute setting the message names works in the form it names.
+TEST_F(Cli, AStudioSubjectItCannotDrawIsBadInputUnlessSubstituting) {
+  write("film.yaml", kSmallFilm);
+  const std::string perfume = " --set 'character.prompt=product shot of a perfume bottle'";
+  auto refused = reel_stderr("run film.yaml --out out/p.mp4" + perfume);
+  EXPECT_EQ(refused.status, 2) << refused.output;
+  // Refused before any step starts, on one line.
+  EXPECT_EQ(count_lines(refused.output), 1) << refused.output;
+  for (const char* part : {"step 'character' (studio-character)", "perfume", "docs/studio.md",
+                           "reel models", "--set STEP.extra.substitute=true"})
+    EXPECT_NE(refused.output.find(part), std::string::npos) << part << ": " << refused.output;
+  EXPECT_FALSE(fs::exists(dir / "out" / "p.mp4"));
+  auto dry = reel_stderr("run film.yaml --dry-run" + perfume);
+  EXPECT_EQ(dry.status, 2) << dry.output;
+  EXPECT_NE(dry.output.find("perfume"), std::string::npos) << dry.output;
+
+  auto drawn = reel("run film.yaml --out out/p.mp4 --json --quiet" + perfume +
+                    " --set character.extra.substitute=true");
+  ASSERT_EQ(drawn.status, 0) << drawn.output;
+  EXPECT_TRUE(fs::exists(dir / "out" / "p.mp4"));
+  const std::string notes = Json::parse(drawn.output)["notes"].dump();
+  EXPECT_NE(notes.find("closest match used: astronaut"), std::string::npos) << notes;
+}
+
 TEST_F(Cli, CacheLsAndClear) {
   write("still.yaml",
         "reel: 1\nname: still\nsteps:\n  - {id: a, task: text_to_image, model: studio-environment, "

@@ -280,6 +280,27 @@ class HttpApi(unittest.TestCase):
                                    capture_output=True, text=True)
                 self.assertEqual(json.loads(n.stdout)["state"], "Valid", n.stdout + n.stderr)
 
+    def test_a_studio_prompt_it_cannot_draw_is_refused_before_queueing(self):
+        s = self.server
+        k = create_key(self.store, self.home, "--budget", "10")["secret"]
+        _, before, _ = s.json("GET", "/v1/usage", key=k)
+        perfume = {"task": "text_to_image", "model": "studio-character",
+                   "params": {"prompt": "product shot of a perfume bottle", "width": 64, "height": 36}}
+        for path in ("/v1/jobs", "/v1/estimates"):
+            status, _, data = s.request("POST", path, perfume, key=k)
+            self.assertProblem(status, data, 422, "invalid-request")
+            detail = json.loads(data)["detail"]
+            for part in ("perfume", "docs/studio.md", "reel models", "extra.substitute"):
+                self.assertIn(part, detail)
+        _, listing, _ = s.json("GET", "/v1/jobs", key=k)
+        self.assertEqual(listing["jobs"], [])
+        _, after, _ = s.json("GET", "/v1/usage", key=k)
+        self.assertEqual(before, after)
+        # Asking for the closest match is a job like any other.
+        perfume["params"]["extra"] = {"substitute": True}
+        status, _, data = s.request("POST", "/v1/estimates", perfume, key=k)
+        self.assertEqual(status, 200, data)
+
     def test_a_policy_refuses_a_job_before_queueing_and_reserves_nothing(self):
         s = self.server
         k = create_key(self.store, self.home, "--budget", "10")["secret"]

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "character_test_util.hpp"
+#include "reel/core/error.hpp"
 #include "reel/studio/character.hpp"
 
 namespace reel::studio {
@@ -14,10 +15,18 @@ using testing::joined_notes;
 using testing::make_character;
 
 TEST(CharacterRobustness, PromptsWithoutWordsStillRenderAndSaySo) {
-  for (const char* prompt : {"!!!", "??? ...", "日本語のロボット", "🚀🚀"}) {
+  for (const char* prompt : {"!!!", "??? ..."}) {
     auto r = make_character(prompt, 1, 64, 36);
     EXPECT_EQ(archetype_of(r), "astronaut") << prompt;
     EXPECT_FALSE(r.notes.empty()) << prompt;
+    EXPECT_NE(joined_notes(r).find("astronaut"), std::string::npos) << prompt;
+  }
+  // Words in a script the parser does not read could name anything: refused unless
+  // substitution is asked for, then drawn as the default with a note.
+  for (const char* prompt : {"日本語のロボット", "🚀🚀"}) {
+    EXPECT_THROW(make_character(prompt, 1, 64, 36), Error) << prompt;
+    auto r = make_character(prompt, 1, 64, 36, "", {{"substitute", true}});
+    EXPECT_EQ(archetype_of(r), "astronaut") << prompt;
     EXPECT_NE(joined_notes(r).find("astronaut"), std::string::npos) << prompt;
   }
 }

@@ -19,7 +19,7 @@ TEST(CharacterModel, CardDeclaresProceduralSyntheticModel) {
   auto m = make_character_model();
   const auto& c = m->card();
   EXPECT_EQ(c.id, "studio-character");
-  EXPECT_EQ(c.version, "1");
+  EXPECT_EQ(c.version, "2");
   EXPECT_EQ(c.licence, "Apache-2.0");
   EXPECT_EQ(c.publisher, "reel");
   EXPECT_EQ(c.training_data, model::TrainingData::synthetic);
@@ -136,17 +136,18 @@ TEST(CharacterPrompt, UnknownWordsAreReported) {
   EXPECT_NE(joined_notes(style).find("watercolour"), std::string::npos);
 }
 
-TEST(CharacterPrompt, MisspelledArchetypeUsesClosestMatch) {
-  auto r = make_character("an astronot on the moon", 1, 64, 36);
+TEST(CharacterPrompt, MisspelledArchetypeUsesClosestMatchWhenSubstituting) {
+  const Json substitute = {{"substitute", true}};
+  auto r = make_character("an astronot on the moon", 1, 64, 36, "", substitute);
   EXPECT_EQ(archetype_of(r), "astronaut");
   std::string notes = joined_notes(r);
   EXPECT_NE(notes.find("astronot"), std::string::npos) << notes;
   EXPECT_NE(notes.find("closest match used: astronaut"), std::string::npos) << notes;
 
-  EXPECT_EQ(archetype_of(make_character("a robbot", 1, 64, 36)), "robot");
-  EXPECT_EQ(archetype_of(make_character("a kiten", 1, 64, 36)), "cat");
+  EXPECT_EQ(archetype_of(make_character("a robbot", 1, 64, 36, "", substitute)), "robot");
+  EXPECT_EQ(archetype_of(make_character("a kiten", 1, 64, 36, "", substitute)), "cat");
 
-  auto none = make_character("zzzz qqqq", 1, 64, 36);
+  auto none = make_character("zzzz qqqq", 1, 64, 36, "", substitute);
   EXPECT_EQ(archetype_of(none), "astronaut");
   EXPECT_NE(joined_notes(none).find("zzzz"), std::string::npos);
   EXPECT_NE(joined_notes(none).find("default"), std::string::npos);

@@ -10,7 +10,8 @@ namespace reel::studio::testing {
 
 inline model::ImageResult make_character(const std::string& prompt, std::uint64_t seed = 1,
                                          int width = 320, int height = 180,
-                                         const std::string& style = "") {
+                                         const std::string& style = "",
+                                         const Json& extra = Json::object()) {
   static std::shared_ptr<model::Model> model = make_character_model();
   model::TextToImageRequest req;
   req.prompt = prompt;
@@ -18,6 +19,7 @@ inline model::ImageResult make_character(const std::string& prompt, std::uint64_
   req.width = width;
   req.height = height;
   req.style = style;
+  req.params = extra;
   model::RunContext ctx;
   return dynamic_cast<model::TextToImage&>(*model).generate(req, ctx);
 }

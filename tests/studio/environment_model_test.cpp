@@ -56,7 +56,7 @@ Mean mean(const ImageResult& res, double y0 = 0, double y1 = 1) {
 TEST(EnvironmentModel, Card) {
   const auto& c = model().card();
   EXPECT_EQ(c.id, "studio-environment");
-  EXPECT_EQ(c.version, "1");
+  EXPECT_EQ(c.version, "2");
   EXPECT_EQ(c.licence, "Apache-2.0");
   EXPECT_EQ(c.training_data, reel::model::TrainingData::synthetic);
   EXPECT_NE(c.training_data_note.find("procedural"), std::string::npos);

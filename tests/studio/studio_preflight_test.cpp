@@ -29,8 +29,7 @@ TEST(StudioPreflight, ExtraKeysAreRefusedBeforeAndDuringARunInTheSameWords) {
   model::RunContext ctx;
   for (auto m : {make_character_model(), make_environment_model()}) {
     const std::string planned = refusal([&] { m->check(call); });
-    EXPECT_EQ(planned, m->card().id + ": unknown extra key 'bogus_key'; " + m->card().id +
-                           " takes no extra settings (remove extra)");
+    EXPECT_EQ(planned, m->card().id + ": unknown extra key 'bogus_key'; allowed: substitute");
     model::TextToImageRequest r;
     r.prompt = "a robot on mars";
     r.width = 64;

@@ -140,6 +140,7 @@ struct PlannedCall {
   double fps = 0;
   Json params = Json::object();
   double megapixels = 0;
+  std::string style;  // text_to_image: the style as given
 };
 
 // Where a model's estimate comes from, said beside every planned figure so nobody takes a

@@ -4,9 +4,11 @@
 // each frame; without one it moves the whole layer and warps its upper region.
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reel/model/tasks.hpp"
+#include "reel/studio/vocabulary.hpp"
 
 namespace reel::studio {
 
@@ -34,6 +36,10 @@ struct MotionPlan {
 // Parses a motion prompt. Never fails silently: unknown words go to notes; an
 // empty or all-unknown prompt yields a breathing idle with a note saying so.
 MotionPlan parse_motion(const std::string& motion);
+// The motion parser's table for one category ("camera", "character", "environment"):
+// primitive → the words that name it ("look" becomes look_up, look_down or head_turn
+// by its direction words; "dust_storm" is strong dust).
+std::vector<WordGroup> motion_words(std::string_view category);
 
 std::shared_ptr<model::Model> make_animator_model();
 

@@ -46,5 +46,17 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // Colour words ("white", "red", "crimson", ...) → linear RGB in [0,1]; nullopt if
 // the word is not a colour.
 std::optional<std::array<float, 3>> colour_from_word(std::string_view word);
+// Every word colour_from_word knows, in table order (for docs/studio.md).
+std::vector<std::string> colour_words();
+
+// Whether a word nobody understood could name a thing to draw (a noun: "bottle",
+// "retriever", "xyzzy") rather than describe one ("happy", "glowing", "majestic").
+// Studio models refuse a prompt whose subject or scene they cannot find only when
+// such a word is left over, so describing words alone never make a prompt an error.
+// English has no reliable marker, so this errs towards "a noun": describing words
+// are recognised by their endings (-ly, -ing, -ed, -ous, -ful, -ive, -less, -ish,
+// -able, -ible) and a short list of common ones without such an ending; numbers
+// and words of one or two letters are never nouns here.
+bool could_name_a_thing(std::string_view word);
 
 }  // namespace reel::studio
