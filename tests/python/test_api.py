@@ -151,9 +151,19 @@ class StepParams(unittest.TestCase):
 
     def test_stills_take_negative_prompt_and_extra(self):
         for api in (character_api, environment_api):
-            img = api.generate(prompt="robot", negative_prompt="blurry", extra={}, width=64,
-                               height=64)
+            img = api.generate(prompt="robot on a beach", negative_prompt="blurry", extra={},
+                               width=64, height=64)
             self.assertEqual(img.size, (64, 64))
+
+    def test_substitute_from_python_draws_the_closest_match(self):
+        # The studio models refuse what they cannot draw; extra={"substitute": True} is the
+        # pipeline file's extra.substitute, and the note says what was drawn instead.
+        with self.assertRaisesRegex(reel.ReelError, "cannot draw.*docs/studio.md"):
+            character_api.generate(prompt="product shot of a perfume bottle", width=64, height=64)
+        img = character_api.generate(prompt="product shot of a perfume bottle", width=64,
+                                     height=64, extra={"substitute": True})
+        self.assertEqual(img.size, (64, 64))
+        self.assertTrue(any("closest match" in n for n in img.notes), img.notes)
 
     def test_unknown_keywords_are_refused_naming_the_allowed_ones(self):
         with self.assertRaisesRegex(TypeError, r"unknown keyword argument 'extras' \(did you mean "

@@ -152,7 +152,9 @@ TEST_F(WanPreflight, UnknownExtraKeysAreRefusedNamingTheModelsOwn) {
   EXPECT_NO_THROW(session->plan(studio));
   studio.steps[0].params["extra"] = {{"bogus_key", 1}};
   std::tie(kind, msg) = refusal([&] { session->plan(studio); });
-  EXPECT_NE(msg.find("studio-character takes no extra settings"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("studio-character: unknown extra key 'bogus_key'; allowed: substitute"),
+            std::string::npos)
+      << msg;
 }
 
 TEST_F(WanPreflight, APlanSaysWhetherEachEstimateIsCalibratedOrPublished) {
