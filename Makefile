@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build test unit-test fuzz demo bench format check-format clean
+.PHONY: all setup configure build test unit-test test-scale fuzz demo bench format check-format clean
 
 all: build
 
@@ -20,7 +20,12 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 unit-test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 -LE gpu
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 -LE 'gpu|scale'
+
+# Full-size checkpoint runs (label scale: ~11 GB RAM, ~9 min on 2 cores), kept out of
+# `make test` so it stays well inside CI's time; run before touching the weight loaders.
+test-scale: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 900 -L scale
 
 # Bounded libFuzzer runs (clang, ASan+UBSan) of every fuzz target.
 fuzz: setup
