@@ -66,3 +66,14 @@ def as_optional_int(value, name):
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     return value
+
+
+def generate_still(native, func, unknown, prompt, style, width, height, seed, model,
+                   negative_prompt, extra):
+    """The stills functions' one body: refuse unknown keywords (naming func's), check the
+    text and extra arguments, then call the module's `native` generator."""
+    refuse_unknown(func, unknown)
+    return native(as_text(prompt, "prompt"), style=style or "", width=width, height=height,
+                  seed=seed, model=model,
+                  negative_prompt=as_text(negative_prompt or "", "negative_prompt"),
+                  extra=as_extra(extra))
