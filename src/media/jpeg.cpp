@@ -47,19 +47,30 @@ int frame_marker(std::span<const std::uint8_t> bytes) {
   return -1;
 }
 
-}  // namespace
-
-Image decode_jpeg(std::span<const std::uint8_t> bytes, const std::string& what) {
+// The header call reads only markers up to SOF, so the size is known before any pixel
+// buffer exists.
+ImageSize read_header(Decompressor& d, std::span<const std::uint8_t> bytes,
+                      const std::string& what) {
   if (bytes.size() < 3 || bytes[0] != 0xFF || bytes[1] != 0xD8 || bytes[2] != 0xFF)
     refuse(what, "missing JPEG start-of-image marker");
-  Decompressor d;
   if (!d.handle) throw Error(ErrorKind::OutOfMemory, "cannot create a JPEG decoder");
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
-  // The header call reads only markers up to SOF, so the size is known before any
-  // pixel buffer exists.
   if (tjDecompressHeader3(d.handle, bytes.data(), static_cast<unsigned long>(bytes.size()), &width,
                           &height, &subsampling, &colorspace) != 0)
     refuse(what, tjGetErrorStr2(d.handle));
+  return {width, height};
+}
+
+}  // namespace
+
+ImageSize jpeg_size(std::span<const std::uint8_t> bytes, const std::string& what) {
+  Decompressor d;
+  return read_header(d, bytes, what);
+}
+
+Image decode_jpeg(std::span<const std::uint8_t> bytes, const std::string& what) {
+  Decompressor d;
+  const auto [width, height] = read_header(d, bytes, what);
   if (width < 1 || height < 1 || width > kMaxImageSide || height > kMaxImageSide)
     refuse(what, "size " + std::to_string(width) + "x" + std::to_string(height) +
                      " is out of range; width and height must be 1.." +

@@ -25,17 +25,29 @@ std::uint32_t read_be32(const std::uint8_t* p) {
   throw Error(ErrorKind::InvalidInput, "cannot decode " + what + " as PNG: " + why);
 }
 
-// Reads the IHDR ourselves so that the size is refused before libpng allocates anything
-// for the image (libpng's own limit is 1,000,000 per side, far past ours).
-void check_header(std::span<const std::uint8_t> bytes, const std::string& what) {
+// The IHDR's fields as declared, before any check of their range.
+ImageSize declared(std::span<const std::uint8_t> bytes, const std::string& what) {
   if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0)
     refuse(what, "missing PNG signature");
-  if (bytes.size() < 8 + 8 + 13 + 4) refuse(what, "truncated before the end of the IHDR chunk");
+  if (bytes.size() < 8 + 8 + 13) refuse(what, "truncated before the end of the IHDR chunk");
   const std::uint8_t* chunk = bytes.data() + 8;
   if (read_be32(chunk) != 13 || std::memcmp(chunk + 4, "IHDR", 4) != 0)
     refuse(what, "the first chunk is not a 13-byte IHDR");
-  const std::uint32_t width = read_be32(chunk + 8);
-  const std::uint32_t height = read_be32(chunk + 12);
+  // Clamped into int: a side past 2^31 is refused by every caller's range check anyway.
+  auto side = [](std::uint32_t v) {
+    return static_cast<int>(std::min<std::uint32_t>(v, 1u << 30));
+  };
+  return {side(read_be32(chunk + 8)), side(read_be32(chunk + 12))};
+}
+
+// Reads the IHDR ourselves so that the size is refused before libpng allocates anything
+// for the image (libpng's own limit is 1,000,000 per side, far past ours).
+void check_header(std::span<const std::uint8_t> bytes, const std::string& what) {
+  const ImageSize size = declared(bytes, what);
+  if (bytes.size() < 8 + 8 + 13 + 4) refuse(what, "truncated before the end of the IHDR chunk");
+  const std::uint8_t* chunk = bytes.data() + 8;
+  const std::uint32_t width = static_cast<std::uint32_t>(size.width);
+  const std::uint32_t height = static_cast<std::uint32_t>(size.height);
   if (width < 1 || height < 1 || width > kMaxImageSide || height > kMaxImageSide)
     refuse(what, "size " + std::to_string(width) + "x" + std::to_string(height) +
                      " is out of range; width and height must be 1.." +
@@ -112,6 +124,10 @@ bool write_rows(png_structp png, png_infop info, WriteSink* sink, png_bytepp row
 }
 
 }  // namespace
+
+ImageSize png_size(std::span<const std::uint8_t> bytes, const std::string& what) {
+  return declared(bytes, what);
+}
 
 Image decode_png(std::span<const std::uint8_t> bytes, const std::string& what) {
   check_header(bytes, what);

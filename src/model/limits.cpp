@@ -1,5 +1,6 @@
 #include "reel/model/limits.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -50,8 +51,14 @@ void check_prompt(const std::string& prompt, const Limits& l, const std::string&
                   bool required) {
   if (required && prompt.find_first_not_of(" \t\r\n") == std::string::npos)
     throw Error(ErrorKind::InvalidInput, what + ": the prompt is empty; describe what to make");
-  if (prompt.size() > l.max_prompt_chars)
-    throw Error(ErrorKind::InvalidInput, what + ": the prompt is " + std::to_string(prompt.size()) +
+  // Characters are Unicode code points, as the docs say (a byte limit would give Chinese
+  // or Arabic prompts a third of the room): every byte but UTF-8 continuation bytes.
+  const std::size_t chars =
+      static_cast<std::size_t>(std::count_if(prompt.begin(), prompt.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      }));
+  if (chars > l.max_prompt_chars)
+    throw Error(ErrorKind::InvalidInput, what + ": the prompt is " + std::to_string(chars) +
                                              " characters; at most " +
                                              std::to_string(l.max_prompt_chars) + " are allowed");
 }

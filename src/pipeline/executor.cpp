@@ -67,6 +67,7 @@ std::vector<Node> resolve(const Graph& graph, const model::Registry& registry, A
   ValidationOptions vo;
   vo.registry = &registry;
   vo.policy = options.policy;
+  vo.limits = options.limits;
   ValidatedGraph vg = validate(graph, vo);
   preflight(vg);
   std::vector<Node> nodes;
@@ -108,6 +109,8 @@ std::vector<Node> resolve(const Graph& graph, const model::Registry& registry, A
     }
     n.key = step_key(*rs.step, rs.model->card(), n.seed, n.input_keys,
                      encode_options(*rs.step, options.video_encode));
+    if (!options.cache_scope.empty())
+      n.key = xxh3_128("reel-cache-scope\n" + options.cache_scope + "\n" + n.key.hex());
     n.cached = options.use_cache && store.contains(n.key);
     keys[rs.step->id] = n.key;
     nodes.push_back(std::move(n));

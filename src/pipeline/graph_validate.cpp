@@ -252,6 +252,7 @@ ValidatedGraph validate(const Graph& graph, const ValidationOptions& options) {
 
   ValidatedGraph out;
   out.graph = &graph;
+  out.limits = options.limits;
   for (std::size_t i : order) out.order.push_back({&graph.steps[i], models[i]});
   return out;
 }

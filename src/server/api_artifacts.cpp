@@ -18,6 +18,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Decoding costs ~0.1 s per megapixel here: an upload past 8K UHD (33.2 MP) is refused
+// from its header, whatever the key's limits, so a small file cannot buy seconds of CPU.
+constexpr double kMaxUploadMegapixels = 40;
+
 bool safe_key_id(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id)
@@ -84,14 +88,36 @@ ApiResponse post_artifact(ApiState& state, const ApiRequest& request) {
     return problem(415, "unsupported-media-type",
                    "upload a PNG (Content-Type: image/png) or a JPEG (image/jpeg); the body's "
                    "bytes must match the type");
+  // An upload costs decoding time: it takes a token from the key's rate like a submit,
+  // and its declared size is held to the key's limits before a pixel is decoded (a small
+  // file can declare 7680x7680).
+  const ApiKey& key = *request.key;
+  int retry = 0;
+  if (!state.rate.take(key.id, key.rate_per_minute, retry))
+    return with_header(
+        problem(429, "rate-limited",
+                "this key may submit or upload " + std::to_string(key.rate_per_minute) +
+                    " times per minute; retry in " + std::to_string(retry) + " s"),
+        "Retry-After", std::to_string(retry));
+  const model::Limits limits = limits_for(key);
+  const media::ImageSize declared =
+      png ? media::png_size(bytes, "uploaded PNG") : media::jpeg_size(bytes, "uploaded JPEG");
+  model::check_size(declared.width, declared.height, limits,
+                    "uploaded image (as its header declares; checked before decoding)");
+  if (double mp = double(declared.width) * declared.height / 1e6; mp > kMaxUploadMegapixels)
+    return problem(422, "invalid-request",
+                   "uploaded image: its header declares " + std::to_string(declared.width) + "x" +
+                       std::to_string(declared.height) + " (" + std::to_string(int(mp)) +
+                       " megapixels); uploads may be at most " +
+                       std::to_string(int(kMaxUploadMegapixels)) +
+                       " megapixels (7680x4320 fits); nothing was decoded");
   model::ImageResult image;
   image.image =
       png ? media::decode_png(bytes, "uploaded PNG") : media::decode_jpeg(bytes, "uploaded JPEG");
-  model::Limits limits = model::default_limits();
   model::check_size(image.image.width(), image.image.height(), limits, "uploaded image");
   pipeline::Artifact a = state.ctx.artifacts.import_image(image);
   std::string hash = a.key.hex();
-  const std::string& key_id = request.key->id;
+  const std::string& key_id = key.id;
   if (!safe_key_id(key_id)) throw Error(ErrorKind::Internal, "unexpected API key id shape");
   remember_owner(state, key_id, hash);
   if (!fs::exists(owner_marker(state, key_id, hash)))

@@ -59,16 +59,6 @@ Json pipeline_of(const Json& body) {
               "single-task shortcut); see docs/api.md");
 }
 
-model::Limits limits_for(const ApiKey& key) {
-  model::Limits l = model::default_limits();
-  if (key.max_width > 0) l.max_width = std::min(l.max_width, key.max_width);
-  if (key.max_height > 0) l.max_height = std::min(l.max_height, key.max_height);
-  if (key.max_frames > 0) l.max_frames = std::min(l.max_frames, key.max_frames);
-  if (key.max_duration_s > 0)
-    l.max_duration_seconds = std::min(l.max_duration_seconds, key.max_duration_s);
-  return l;
-}
-
 int parse_prefer_wait(const std::string& prefer) {
   auto pos = prefer.find("wait=");
   if (pos == std::string::npos) return 0;
@@ -80,11 +70,6 @@ int parse_prefer_wait(const std::string& prefer) {
 
 bool owns(const Job& job, const ApiRequest& request) {
   return job.api_key_id == request.key->id;
-}
-
-ApiResponse with_header(ApiResponse r, std::string name, std::string value) {
-  r.headers.emplace_back(std::move(name), std::move(value));
-  return r;
 }
 
 }  // namespace
@@ -180,6 +165,23 @@ std::variant<ApiResponse, CheckedBody> check_body(ApiState& state, const ApiRequ
   return c;
 }
 
+// The webhook is checked at submission, not when the job ends: a URL the workers would
+// refuse must not cost the customer a run whose completion they never hear of. Estimates
+// run it too, so an estimate that fits means the submit will be taken.
+std::optional<ApiResponse> check_webhook(ApiState& state, const Json& body) {
+  if (!body.contains("webhook")) return std::nullopt;
+  const Json& hook = body["webhook"];
+  if (!hook.is_object() || !hook.contains("url") || !hook["url"].is_string())
+    return problem(422, "invalid-request",
+                   "'webhook' must be an object with a \"url\" string (http or https)");
+  try {
+    remote::check_webhook_url(hook["url"].get<std::string>(), state.ctx.webhook_allow_private);
+  } catch (const Error& e) {
+    return problem(422, "invalid-request", std::string("webhook url: ") + e.what());
+  }
+  return std::nullopt;
+}
+
 struct Priced {
   pipeline::Graph graph;
   pipeline::RunPlan plan;
@@ -204,7 +206,12 @@ Priced price_pipeline(ApiState& state, const ApiKey& key, const Json& pipeline_j
   vo.policy = job_policy(body);
   pipeline::validate(r.graph, vo);
   pipeline::Executor executor(ctx.registry, ctx.artifacts);
-  r.plan = executor.plan(r.graph);
+  // The key's limits hold for the calls as the models resolve them too (a studio `4k`
+  // still is 3840x2160 whatever the params leave out): the plan's pre-flight checks that.
+  pipeline::RunOptions ro;
+  ro.limits = vo.limits;
+  ro.cache_scope = key.id;  // as the job will run (job_runner.cpp)
+  r.plan = executor.plan(r.graph, ro);
   for (const auto& s : r.plan.steps)
     // A budget is a promise about money: a step whose price reel does not know could
     // spend any amount, so a key with a budget may not run one (the estimate says $0).
@@ -250,19 +257,7 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
                        "idempotency key '" + idempotency_key + "' was used with a different body");
       return ApiResponse::json(200, job_json(*existing));
     }
-  // The webhook is checked now, not when the job ends: a URL the workers would refuse
-  // must not cost the customer a run whose completion they never hear of.
-  if (body.contains("webhook")) {
-    const Json& hook = body["webhook"];
-    if (!hook.is_object() || !hook.contains("url") || !hook["url"].is_string())
-      return problem(422, "invalid-request",
-                     "'webhook' must be an object with a \"url\" string (http or https)");
-    try {
-      remote::check_webhook_url(hook["url"].get<std::string>(), ctx.webhook_allow_private);
-    } catch (const Error& e) {
-      return problem(422, "invalid-request", std::string("webhook url: ") + e.what());
-    }
-  }
+  if (auto refused = check_webhook(state, body)) return std::move(*refused);
   const auto [graph, plan, plan_json] =
       price_pipeline(state, key, std::get<CheckedBody>(checked).pipeline, body);
   const int priority = body.contains("priority") ? body["priority"].get<int>() : 0;
@@ -330,7 +325,9 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
 ApiResponse post_estimate(ApiState& state, const ApiRequest& request) {
   auto checked = check_body(state, request);
   if (auto* answer = std::get_if<ApiResponse>(&checked)) return std::move(*answer);
-  // An estimate runs nothing: no idempotency, and a webhook has nothing to announce.
+  // An estimate runs nothing (no idempotency), but it refuses what a submit would.
+  if (auto refused = check_webhook(state, std::get<CheckedBody>(checked).body))
+    return std::move(*refused);
   const Priced p = price_pipeline(state, *request.key, std::get<CheckedBody>(checked).pipeline,
                                   std::get<CheckedBody>(checked).body);
   // The budget as GET /v1/usage shows it (null = unlimited), and whether admission

@@ -76,6 +76,16 @@ RouteInfo classify(const std::string& method, const std::string& path) {
   return unknown;
 }
 
+model::Limits limits_for(const ApiKey& key) {
+  model::Limits l = model::default_limits();
+  if (key.max_width > 0) l.max_width = std::min(l.max_width, key.max_width);
+  if (key.max_height > 0) l.max_height = std::min(l.max_height, key.max_height);
+  if (key.max_frames > 0) l.max_frames = std::min(l.max_frames, key.max_frames);
+  if (key.max_duration_s > 0)
+    l.max_duration_seconds = std::min(l.max_duration_seconds, key.max_duration_s);
+  return l;
+}
+
 bool RateLimiter::take(const std::string& key_id, int per_minute, int& retry_after_s) {
   if (per_minute <= 0) return true;
   auto now = std::chrono::steady_clock::now();

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "reel/model/limits.hpp"
 #include "reel/server/http_server.hpp"
 #include "server/api_types.hpp"
 #include "server/http_metrics.hpp"
@@ -27,6 +28,9 @@ struct RouteInfo {
 };
 
 RouteInfo classify(const std::string& method, const std::string& path);
+
+// What a key's requests may make: the server's limits tightened by the key's own.
+model::Limits limits_for(const ApiKey& key);
 
 // Per-key token buckets: capacity = rate per minute, refilled continuously.
 class RateLimiter {

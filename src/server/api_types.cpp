@@ -43,6 +43,11 @@ std::string problem_title(const std::string& slug) {
   return it == titles.end() ? slug : it->second;
 }
 
+ApiResponse with_header(ApiResponse r, std::string name, std::string value) {
+  r.headers.emplace_back(std::move(name), std::move(value));
+  return r;
+}
+
 ApiResponse problem(int status, const std::string& slug, const std::string& detail) {
   Json body = {{"type", "https://reel.dev/problems/" + slug},
                {"title", problem_title(slug)},

@@ -50,6 +50,8 @@ struct ApiResponse {
 
 // RFC 9457 problem+json with a stable type slug (docs/api.md lists them).
 ApiResponse problem(int status, const std::string& slug, const std::string& detail);
+// `r` with one more header.
+ApiResponse with_header(ApiResponse r, std::string name, std::string value);
 std::string problem_title(const std::string& slug);
 
 // 32 lowercase hex digits: the only shape of job ids and artifact hashes.

@@ -137,6 +137,9 @@ class Attempt {
     EventQueue events;
     pipeline::RunOptions ro;
     ro.cpu_slots = env_.cpu_slots;
+    ro.limits = env_.limits;
+    // Each key's cache is its own: no key learns from a hit what another key made.
+    ro.cache_scope = job_.api_key_id;
     ro.prices = env_.prices;
     ro.on_event = [&](const pipeline::Event& e) { events.push(e); };
     CancelToken token = ro.cancel;

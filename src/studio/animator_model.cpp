@@ -187,6 +187,14 @@ class AnimatorModel final : public model::ImageToVideo {
 
   void check(const model::PlannedCall& call) const override { check_animator_extra(call.params); }
 
+  // As choose_size: the asked size, else the background's, else the image's.
+  model::Size output_size(const model::PlannedCall& call) const override {
+    if (call.width != 0 || call.height != 0) return {call.width, call.height};
+    for (const char* slot : {"background", "image"})
+      if (auto it = call.input_sizes.find(slot); it != call.input_sizes.end()) return it->second;
+    return {};
+  }
+
   model::VideoResult animate(const model::ImageToVideoRequest& req,
                              model::RunContext& ctx) override {
     const auto& limits = model::default_limits();

@@ -47,6 +47,16 @@ model::Light still_light() {
   return l;
 }
 
+// The still's size: the prompt's size words (4k, 1080p ...) or 1280x720, unless the call
+// gives a size, which wins; a missing side keeps 16:9.
+model::Size still_size(const character::ParsedPrompt& parsed, int width, int height) {
+  if (width != 0 || height != 0)
+    return {width != 0 ? width : static_cast<int>(std::lround(height * 16.0 / 9.0)),
+            height != 0 ? height : static_cast<int>(std::lround(width * 9.0 / 16.0))};
+  return {parsed.width ? parsed.width : kDefaultWidth,
+          parsed.height ? parsed.height : kDefaultHeight};
+}
+
 // The `extra` keys studio-character reads (`substitute`: draw the closest match instead of
 // refusing): the pre-flight check and the run refuse others by this one list.
 const std::vector<std::string> kExtraKeys = {"substitute"};
@@ -62,6 +72,11 @@ class CharacterModel final : public model::TextToImage {
       check_subject(character::parse_character_prompt(call.prompt, call.style, 0), call.params);
   }
 
+  model::Size output_size(const model::PlannedCall& call) const override {
+    return still_size(character::parse_character_prompt(call.prompt, call.style, 0), call.width,
+                      call.height);
+  }
+
   model::ImageResult generate(const model::TextToImageRequest& req,
                               model::RunContext& ctx) override {
     const auto& limits = model::default_limits();
@@ -70,15 +85,7 @@ class CharacterModel final : public model::TextToImage {
     character::ParsedPrompt parsed =
         character::parse_character_prompt(req.prompt, req.style, req.seed);
     check_subject(parsed, req.params);
-    int w = parsed.width ? parsed.width : kDefaultWidth;
-    int h = parsed.height ? parsed.height : kDefaultHeight;
-    if (req.width != 0 || req.height != 0) {
-      // An explicit size wins over style words; a missing side keeps 16:9.
-      w = req.width != 0 ? req.width : static_cast<int>(std::lround(req.height * 16.0 / 9.0));
-      h = req.height != 0 ? req.height : static_cast<int>(std::lround(req.width * 9.0 / 16.0));
-      model::check_size(req.width != 0 ? req.width : w, req.height != 0 ? req.height : h, limits,
-                        "studio-character image size");
-    }
+    const auto [w, h] = still_size(parsed, req.width, req.height);
     model::check_size(w, h, limits, "studio-character image size");
     ctx.check_cancelled();
     ctx.progress(0.05, "rendering character");

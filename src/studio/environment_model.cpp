@@ -3,6 +3,7 @@
 // the key light and every word it did not use.
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "reel/core/error.hpp"
 #include "reel/model/limits.hpp"
@@ -45,6 +46,26 @@ std::string lower(std::string s) {
   return s;
 }
 
+// The size a style word names (4k, 1080p, 720p and their synonyms), if it names one.
+std::optional<model::Size> style_size(const std::string& style) {
+  const std::string s = lower(style);
+  if (s == "4k" || s == "uhd" || s == "2160p") return model::Size{3840, 2160};
+  if (s == "1080p" || s == "hd" || s == "fullhd") return model::Size{1920, 1080};
+  if (s == "720p") return model::Size{1280, 720};
+  return std::nullopt;
+}
+
+// The still's size: the call's size (one side given keeps 16:9), else the style's, else
+// 1280x720. A negative side is kept, so check_size refuses it by its own words.
+model::Size scene_size(const std::string& style, int width, int height) {
+  if (width != 0 || height != 0) {
+    if (width < 0 || height < 0) return {0, 0};  // refused by check_size
+    return {width != 0 ? width : static_cast<int>(height * 16LL / 9),
+            height != 0 ? height : static_cast<int>(width * 9LL / 16)};
+  }
+  return style_size(style).value_or(model::Size{1280, 720});
+}
+
 // The `extra` keys studio-environment reads (`substitute`: draw the closest scene instead
 // of refusing): the pre-flight check and the run refuse others by this one list.
 const std::vector<std::string> kExtraKeys = {"substitute"};
@@ -60,33 +81,20 @@ class EnvironmentModel final : public model::TextToImage {
       check_scene(env::parse_environment_prompt(call.prompt), call.params);
   }
 
+  model::Size output_size(const model::PlannedCall& call) const override {
+    return scene_size(call.style, call.width, call.height);
+  }
+
   model::ImageResult generate(const model::TextToImageRequest& req,
                               model::RunContext& ctx) override {
     const auto& limits = model::default_limits();
     model::check_prompt(req.prompt, limits, "studio-environment prompt");
     model::check_extra_keys(card_.id, req.params, kExtraKeys);
     std::vector<std::string> notes;
-    int width = 1280, height = 720;
-    std::string style = lower(req.style);
-    if (style == "4k" || style == "uhd" || style == "2160p") {
-      width = 3840;
-      height = 2160;
-    } else if (style == "1080p" || style == "hd" || style == "fullhd") {
-      width = 1920;
-      height = 1080;
-    } else if (style == "720p") {
-      width = 1280;
-      height = 720;
-    } else if (!style.empty()) {
+    if (!req.style.empty() && !style_size(req.style))
       notes.push_back("style '" + req.style +
                       "' has no effect on studio-environment (sizes: 4k, 1080p, 720p)");
-    }
-    if (req.width != 0 || req.height != 0) {
-      // One side given: keep 16:9 for the other.
-      width = req.width != 0 ? req.width : static_cast<int>(req.height * 16LL / 9);
-      height = req.height != 0 ? req.height : static_cast<int>(req.width * 9LL / 16);
-      if (req.width < 0 || req.height < 0) width = height = 0;  // refused below
-    }
+    const auto [width, height] = scene_size(req.style, req.width, req.height);
     model::check_size(width, height, limits, "studio-environment size");
     if (!req.negative_prompt.empty())
       notes.push_back("negative prompt is ignored by studio-environment");

@@ -174,6 +174,21 @@ class WanModel final : public model::TextToVideo,
     return calibration_ ? model::EstimateSource::calibrated : model::EstimateSource::published;
   }
 
+  // The model's default size when the call gives none (portrait for a portrait i2v image).
+  model::Size output_size(const model::PlannedCall& call) const override {
+    const auto image = call.input_sizes.find("image");
+    const bool portrait = call.task == model::Task::image_to_video &&
+                          image != call.input_sizes.end() &&
+                          image->second.height > image->second.width;
+    GenerateJob job;
+    try {
+      detail::resolve_size(spec_, call.width, call.height, portrait, job);
+    } catch (const Error&) {
+      return {call.width, call.height};  // check() refuses it, naming the rule
+    }
+    return {job.width, job.height};
+  }
+
   // The run's request as the task methods build it, checked by the same functions (the
   // contract's validate_wan_request included); only the first frame is not made yet.
   void check(const model::PlannedCall& call) const override {

@@ -90,6 +90,12 @@ TEST(Limits, MessagesNameTheAllowedRange) {
   EXPECT_NE(message([&] { check_prompt(std::string(10 << 20, 'a'), l, "s"); }).find("at most 4000"),
             std::string::npos);
   EXPECT_NE(message([&] { check_prompt("  ", l, "s"); }).find("empty"), std::string::npos);
+  // Characters are code points: 4000 two-byte characters (8000 bytes) fit, 4001 do not.
+  std::string e_acute;
+  for (int i = 0; i < 4000; ++i) e_acute += "\xc3\xa9";
+  EXPECT_EQ(message([&] { check_prompt(e_acute, l, "s"); }), "no error");
+  EXPECT_NE(message([&] { check_prompt(e_acute + "\xc3\xa9", l, "s"); }).find("4001 characters"),
+            std::string::npos);
   EXPECT_EQ(message([&] { check_size(1280, 720, l, "s"); }), "no error");
   EXPECT_EQ(task_from_string("image_to_video"), Task::image_to_video);
   EXPECT_NE(message([&] { task_from_string("dance"); }).find("allowed: text_to_image"),

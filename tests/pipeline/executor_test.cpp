@@ -207,6 +207,53 @@ TEST(Executor, DryRunPlanEstimatesWithoutRunning) {
   EXPECT_EQ(f.store->list().size(), 0u);
 }
 
+// Runs with different cache scopes (the server's API keys) share nothing: a scope sees
+// only what runs in that scope made, in plans and runs alike.
+TEST(Executor, CacheScopesShareNothing) {
+  Fixture f;
+  Executor ex(f.registry, *f.store);
+  RunOptions a, b;
+  a.cache_scope = "key_a";
+  b.cache_scope = "key_b";
+  RunResult first = ex.run(three_step_graph(), a);
+  EXPECT_EQ(first.executed, 3);
+  for (const auto& s : ex.plan(three_step_graph(), a).steps) EXPECT_TRUE(s.cached) << s.step;
+  for (const auto& s : ex.plan(three_step_graph(), b).steps) EXPECT_FALSE(s.cached) << s.step;
+  for (const auto& s : ex.plan(three_step_graph()).steps) EXPECT_FALSE(s.cached) << s.step;
+  RunResult other = ex.run(three_step_graph(), b);
+  EXPECT_EQ(other.executed, 3);
+  EXPECT_NE(other.output.key, first.output.key);
+  EXPECT_EQ(ex.run(three_step_graph(), a).cached, 3);
+}
+
+// Limits hold for the call as it will run: a clip that gives no duration is the
+// default 5 s, so a run limited to 1 s is refused before anything runs.
+TEST(Executor, LimitsHoldForTheDefaultsAStepLeavesOut) {
+  Fixture f;
+  Executor ex(f.registry, *f.store);
+  Graph g = three_step_graph();
+  g.find("film")->params.erase("duration");
+  RunOptions o;
+  o.limits.max_duration_seconds = 1;
+  for (bool run : {false, true}) {
+    try {
+      if (run)
+        ex.run(g, o);
+      else
+        ex.plan(g, o);
+      ADD_FAILURE() << "expected a refusal";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
+      EXPECT_NE(std::string(e.what()).find("step 'film'"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("duration 5 s"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(f.image_log->calls + f.video_log->calls, 0);
+  EXPECT_EQ(f.store->list().size(), 0u);
+  g.find("film")->params["duration"] = 0.5;
+  EXPECT_NO_THROW(ex.plan(g, o));
+}
+
 TEST(Executor, ArtifactAndFileInputs) {
   Fixture f;
   Executor ex(f.registry, *f.store);

@@ -115,6 +115,26 @@ TEST_F(WanPreflight, AWanSizeIsRefusedByThePlanWithTheNearestAllowedSides) {
   EXPECT_NE(msg.find("at most 321 frames"), std::string::npos) << msg;
 }
 
+// What limits are held to when a call gives no size: the model's native size (portrait
+// for a portrait image), as the run resolves it.
+TEST_F(WanPreflight, OutputSizeIsTheNativeSizeWhenTheCallGivesNone) {
+  open(testing::fake_options(dir));
+  auto m = session->registry().find("wan2.2-ti2v-5b");
+  ASSERT_TRUE(m);
+  model::PlannedCall call;
+  call.task = model::Task::text_to_video;
+  EXPECT_EQ(m->output_size(call).width, 1280);
+  EXPECT_EQ(m->output_size(call).height, 704);
+  call.task = model::Task::image_to_video;
+  call.input_sizes["image"] = {320, 640};
+  EXPECT_EQ(m->output_size(call).width, 704);
+  EXPECT_EQ(m->output_size(call).height, 1280);
+  call.width = 640;
+  call.height = 352;
+  EXPECT_EQ(m->output_size(call).width, 640);
+  EXPECT_EQ(m->output_size(call).height, 352);
+}
+
 TEST_F(WanPreflight, UnknownExtraKeysAreRefusedNamingTheModelsOwn) {
   open(testing::fake_options(dir));
   pipeline::Graph wan = testing::wan_t2v_graph("extra", 1, "a red ball", 1.0, 16);

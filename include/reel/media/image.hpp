@@ -14,6 +14,12 @@ enum class PixelType { u8, f32 };
 // before allocating; requests past it are refused with the allowed range.
 inline constexpr int kMaxImageSide = 16384;
 
+// A size an encoded image declares before it is decoded.
+struct ImageSize {
+  int width = 0;
+  int height = 0;
+};
+
 class Image {
  public:
   Image() = default;

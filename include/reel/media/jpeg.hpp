@@ -10,6 +10,9 @@
 namespace reel::media {
 
 Image decode_jpeg(std::span<const std::uint8_t> bytes, const std::string& what = "JPEG data");
+// The size the frame header declares, read without decoding a pixel (InvalidInput when
+// the markers before it are broken).
+ImageSize jpeg_size(std::span<const std::uint8_t> bytes, const std::string& what = "JPEG data");
 Image read_jpeg(const std::filesystem::path& path);
 
 // Reads PNG or JPEG by sniffing the magic bytes (not the extension); anything else

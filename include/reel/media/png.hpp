@@ -19,6 +19,10 @@ struct PngOptions {
 };
 
 Image decode_png(std::span<const std::uint8_t> bytes, const std::string& what = "PNG data");
+// The size the IHDR declares, read without decoding anything (InvalidInput when there is
+// no signature or IHDR): a server refuses an image too large for its caller before
+// spending time on it.
+ImageSize png_size(std::span<const std::uint8_t> bytes, const std::string& what = "PNG data");
 Image read_png(const std::filesystem::path& path);
 std::vector<std::uint8_t> encode_png(const Image& image, const PngOptions& options = {});
 // Atomic: the file appears whole or not at all.

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -126,10 +127,18 @@ struct MattingRequest {
   Json params = Json::object();
 };
 
+// An image's or a frame's size in pixels; {0, 0} when it cannot be known before running.
+struct Size {
+  int width = 0;
+  int height = 0;
+  bool known() const { return width > 0 && height > 0; }
+};
+
 // What the planner knows of a call before it runs: the size as asked (0 = the model's
-// default), the clip timing (videos), the model-specific params ("extra"), and the
-// planner's own reckoning of the output in megapixels (width x height x frames / 1e6,
-// with the pipeline's defaults for what was not asked).
+// default), the clip timing (videos), the model-specific params ("extra"), the sizes of
+// its image inputs where they are known before running, and the planner's own reckoning
+// of the output in megapixels (width x height x frames / 1e6, with the pipeline's
+// defaults for what was not asked).
 struct PlannedCall {
   Task task = Task::text_to_image;
   std::string prompt;  // the prompt, or the motion prompt of image_to_video
@@ -140,7 +149,8 @@ struct PlannedCall {
   double fps = 0;
   Json params = Json::object();
   double megapixels = 0;
-  std::string style;  // text_to_image: the style as given
+  std::string style;                        // text_to_image: the style as given
+  std::map<std::string, Size> input_sizes;  // image input slot -> size, where known
 };
 
 // Where a model's estimate comes from, said beside every planned figure so nobody takes a
@@ -184,6 +194,11 @@ class Model {
   // every step of a graph (plans and runs alike) after the pipeline's own checks, which
   // already bound sizes, frames and prompts for every model.
   virtual void check(const PlannedCall& call) const {}
+  // The size this call will make once the model fills in its own defaults (a style word,
+  // a native size, an input's size): what limits are checked against, so leaving a size
+  // out cannot get more than asking for it. By default the size as asked; {0, 0} when it
+  // cannot be known before running (a provider that picks its own).
+  virtual Size output_size(const PlannedCall& call) const { return {call.width, call.height}; }
 };
 
 // Refuses `extra` keys a model does not read: "<model>: unknown extra key 'k'; allowed:

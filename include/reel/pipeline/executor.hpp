@@ -45,6 +45,14 @@ struct RunOptions {
   int cpu_cores = 0;  // for pricing; 0 = this machine's
   media::Mp4Options video_encode{18, "veryfast", true, 0};
   std::function<std::string(const model::ModelCard&)> policy;
+  // What the run may make (sizes, frames, duration, prompt length), checked against each
+  // step's params and against its resolved call (pipeline/preflight.hpp) before anything
+  // runs. The server tightens them to the API key's limits.
+  model::Limits limits = model::default_limits();
+  // Non-empty: mixed into every step's cache key, so runs with different scopes never
+  // share cached artifacts. The server scopes each API key's jobs, so no key learns from
+  // a cache hit (or its speed) what another key made (docs/server.md, "Limits and abuse").
+  std::string cache_scope;
 };
 
 struct RunResult {

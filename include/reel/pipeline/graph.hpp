@@ -69,6 +69,9 @@ struct ResolvedStep {
 struct ValidatedGraph {
   const Graph* graph = nullptr;
   std::vector<ResolvedStep> order;  // topological
+  // The limits it was validated with: the pre-flight check holds each step's resolved
+  // call (the model's defaults filled in) to them as well.
+  model::Limits limits = model::default_limits();
 };
 
 // Checks everything before anything runs: ids, tasks, models (exist, support the
