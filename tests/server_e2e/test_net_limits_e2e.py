@@ -258,6 +258,70 @@ class PerAddressCap(unittest.TestCase):
 JOB = '{"task": "text_to_image", "model": "diag-noop", "params": {"prompt": "strict"}}'
 
 
+class StrictJson(unittest.TestCase):
+    """Finding 8: trailing bytes (a NUL too) and duplicate keys are refused, not ignored."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="reel-e2e-json-")
+        cls.home = cls.tmp.name
+        cls.store = os.path.join(cls.home, "server.sqlite")
+        cls.key = create_key(cls.store, cls.home, "--max-concurrent", "100")["secret"]
+        cls.server = Server(cls.store, cls.home, workers=0).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.tmp.cleanup()
+
+    def post(self, path, body, headers=None):
+        status, _, data = self.server.request("POST", path, body.encode("latin-1"),
+                                              headers=dict(headers or {},
+                                                           **{"Content-Type": "application/json"}),
+                                              key=self.key)
+        return status, json.loads(data)
+
+    def assertMalformed(self, status, problem, *words):
+        self.assertEqual(status, 400, problem)
+        self.assertTrue(problem["type"].endswith("/malformed-json"), problem)
+        for w in words:
+            self.assertIn(w, problem["detail"])
+
+    def test_trailing_bytes_and_nul_are_refused_naming_the_position(self):
+        for path in ("/v1/jobs", "/v1/estimates"):
+            status, p = self.post(path, JOB + "\x00garbage")
+            self.assertMalformed(status, p, "NUL", "byte %d" % len(JOB))
+            status, p = self.post(path, JOB + " x")
+            self.assertMalformed(status, p, "after the JSON value", "byte %d" % (len(JOB) + 1))
+            status, p = self.post(path, JOB + JOB)
+            self.assertMalformed(status, p, "after the JSON value")
+        status, p = self.post("/v1/jobs", JOB + " \r\n\t")  # whitespace may follow
+        self.assertEqual(status, 202, p)
+
+    def test_duplicate_keys_are_refused_naming_the_key(self):
+        dup = '{"task": "text_to_image", "model": "diag-noop", "model": "diag-sleep", ' \
+              '"params": {"prompt": "x"}}'
+        for path in ("/v1/jobs", "/v1/estimates"):
+            status, p = self.post(path, dup)
+            self.assertMalformed(status, p, "duplicate key 'model'")
+        nested = '{"task": "text_to_image", "model": "diag-noop", ' \
+                 '"params": {"prompt": "x", "prompt": "y"}}'
+        status, p = self.post("/v1/jobs", nested)
+        self.assertMalformed(status, p, "duplicate key 'prompt'", "/params")
+        # The same key in two different objects is fine.
+        ok = '{"task": "text_to_image", "model": "diag-noop", "params": {"prompt": "model"}}'
+        self.assertEqual(self.post("/v1/jobs", ok)[0], 202)
+
+    def test_idempotency_does_not_take_a_padded_body_for_the_same_one(self):
+        h = {"Idempotency-Key": "strict-json-1"}
+        status, job = self.post("/v1/jobs", JOB, h)
+        self.assertEqual(status, 202, job)  # queued: this server has no workers
+        status, p = self.post("/v1/jobs", JOB + "\x00garbage", h)
+        self.assertMalformed(status, p, "NUL")
+        status, again = self.post("/v1/jobs", JOB, h)
+        self.assertEqual(again["id"], job["id"])
+
+
 class AccessLog(unittest.TestCase):
     def test_one_json_line_per_request_and_never_a_secret(self):
         with tempfile.TemporaryDirectory(prefix="reel-e2e-access-") as home:
