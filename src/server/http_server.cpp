@@ -94,8 +94,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // closes, as at the idle timeout.
   void shed() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) return self->close();
-      self->keep_alive_ = false;
+      self->shed_ = true;  // read_header() closes it rather than wait for another request
+      if (!self->busy_) self->close();
     });
   }
 
@@ -104,7 +104,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const HttpOptions& opt() { return impl_.state.options; }
 
   void read_header() {
-    if (state().stopping) return close();
+    if (state().stopping || shed_) return close();
     busy_ = false;
     idle_ = true;
     parser_.emplace();
@@ -467,6 +467,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool closed_ = false;
   bool unread_body_ = false;
+  bool shed_ = false;  // no longer counted by the ConnectionTable: close after this answer
   std::size_t drained_ = 0;
   std::array<char, 16 * 1024> scratch_{};
   std::shared_ptr<void> response_;
