@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <cerrno>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -49,6 +50,7 @@ struct HttpServer::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor;
   asio::steady_timer accept_pause;  // out of descriptors: wait instead of spinning
+  bool out_of_descriptors = false;  // only the accept chain touches it
   asio::thread_pool db_pool;
   std::unique_ptr<AccessLog> access_log;  // null: --access-log not given
   std::mutex sessions_mutex;
@@ -496,9 +498,11 @@ void HttpServer::Impl::accept() {
       if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
         // Accepting again at once would spin: the pending connection stays in the backlog
         // until a descriptor is free.
-        log_warn(
-            "reel serve: out of file descriptors; raise the limit or lower "
-            "--max-connections");
+        if (!out_of_descriptors)  // once per episode, not every 50 ms
+          log_warn(
+              "reel serve: out of file descriptors; raise the limit or lower "
+              "--max-connections");
+        out_of_descriptors = true;
         accept_pause.expires_after(std::chrono::milliseconds(50));
         return accept_pause.async_wait([this](beast::error_code e) {
           if (!e && !state.stopping) accept();
@@ -506,6 +510,7 @@ void HttpServer::Impl::accept() {
       }
       return accept();
     }
+    out_of_descriptors = false;
     admit(std::move(socket));
     if (!state.stopping) accept();
   });

@@ -9,9 +9,11 @@ socket binds its source address. Run by CTest (server_e2e label) with REEL_BIN."
 import http.client
 import json
 import os
+import re
 import resource
 import select
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -19,7 +21,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_http_e2e import Server, create_key  # noqa: E402
+from test_http_e2e import REEL, Server, create_key  # noqa: E402
 
 ATTACK_SOCKETS = 2100  # past the default global cap (2048)
 PROMPT_S = 2.0  # "promptly": an honest request on a loaded 2-core VM
@@ -245,14 +247,66 @@ class PerAddressCap(unittest.TestCase):
 
     def test_a_bad_value_is_refused_naming_the_range(self):
         with tempfile.TemporaryDirectory(prefix="reel-e2e-peraddr-") as home:
-            import subprocess
-            from test_http_e2e import REEL
             r = subprocess.run([REEL, "serve", "--store", os.path.join(home, "s.sqlite"),
                                 "--listen", "127.0.0.1:0", "--max-connections-per-address", "0"],
                                capture_output=True, text=True, timeout=20,
                                env=dict(os.environ, REEL_HOME=home))
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("--max-connections-per-address", r.stderr)
+
+
+class OutOfDescriptors(unittest.TestCase):
+    """A server whose descriptor limit is below its connection cap: at the limit it waits
+    for a free descriptor instead of spinning on accept, says so once, and serves again as
+    soon as connections close."""
+
+    def test_accept_pauses_instead_of_spinning_and_recovers(self):
+        with tempfile.TemporaryDirectory(prefix="reel-e2e-nofile-") as home:
+            log = open(os.path.join(home, "serve.log"), "w+")
+            proc = subprocess.Popen(
+                [REEL, "serve", "--store", os.path.join(home, "s.sqlite"), "--listen",
+                 "127.0.0.1:0", "--workers", "0"],
+                stdout=subprocess.PIPE, stderr=log, text=True,
+                env=dict(os.environ, REEL_HOME=home),
+                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (160, 160)))
+            held = []
+            try:
+                ready, _, _ = select.select([proc.stdout], [], [], 20)
+                self.assertTrue(ready, "no 'listening on' line")
+                port = int(re.search(r"127\.0\.0\.1:(\d+)", proc.stdout.readline()).group(1))
+                for i in range(300):  # 5 addresses x 60: under the per-address cap
+                    c = socket.socket()
+                    c.bind(("127.0.2.%d" % (1 + i % 5), 0))
+                    c.connect(("127.0.0.1", port))
+                    held.append(c)
+                time.sleep(0.5)
+
+                def cpu_s():
+                    with open("/proc/%d/stat" % proc.pid) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                before = cpu_s()
+                time.sleep(1.0)
+                self.assertLess(cpu_s() - before, 0.3, "the server spins while out of descriptors")
+                for c in held:
+                    c.close()
+                held = []
+                deadline = time.monotonic() + 5
+                status = None
+                while status != 200 and time.monotonic() < deadline:
+                    status, _, _ = timed_request(port, "127.0.0.9", "GET", "/healthz", timeout=2)
+                self.assertEqual(status, 200)
+            finally:
+                for c in held:
+                    c.close()
+                proc.terminate()
+                proc.wait(20)
+                proc.stdout.close()
+                log.seek(0)
+                text = log.read()
+                log.close()
+            self.assertIn("is below --max-connections (2048)", text)
+            self.assertLessEqual(text.count("out of file descriptors"), 3, text)
 
 
 JOB = '{"task": "text_to_image", "model": "diag-noop", "params": {"prompt": "strict"}}'
@@ -382,8 +436,6 @@ class AccessLog(unittest.TestCase):
 
     def test_a_log_that_cannot_be_opened_stops_the_start(self):
         with tempfile.TemporaryDirectory(prefix="reel-e2e-access-") as home:
-            import subprocess
-            from test_http_e2e import REEL
             bad = os.path.join(home, "no", "such", "dir", "access.log")
             r = subprocess.run([REEL, "serve", "--store", os.path.join(home, "s.sqlite"),
                                 "--listen", "127.0.0.1:0", "--access-log", bad],
