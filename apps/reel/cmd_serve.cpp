@@ -1,4 +1,6 @@
 // `reel serve` (the HTTP API, docs/api.md) and `reel keys create|list|revoke` (API keys).
+#include <sys/resource.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +46,27 @@ std::chrono::milliseconds ms_option(const Args& a, const std::string& name,
   return v ? std::chrono::milliseconds(parse_integer(*v, name, 1, 3'600'000)) : fallback;
 }
 
+// Each connection is a descriptor, and many systems start processes with a soft limit of
+// 1024: raise it to the hard limit (as nginx's worker_rlimit_nofile does) and say so when
+// even that is short of --max-connections.
+void raise_descriptor_limit(int max_connections) {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
+  if (r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+    getrlimit(RLIMIT_NOFILE, &r);
+  }
+  // Store files, the artifact store, workers and listeners need descriptors too.
+  constexpr rlim_t kSpare = 256;
+  if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < rlim_t(max_connections) + kSpare)
+    std::fprintf(stderr,
+                 "reel serve: warning: the descriptor limit (%llu) is below --max-connections "
+                 "(%d) + %llu spare; raise `ulimit -n` or lower --max-connections\n",
+                 static_cast<unsigned long long>(r.rlim_cur), max_connections,
+                 static_cast<unsigned long long>(kSpare));
+}
+
 Json key_json(const server::ApiKey& k) {
   Json budget = k.budget_usd < 0 ? Json(nullptr) : Json(k.budget_usd);
   return {{"id", k.id},
@@ -67,7 +90,8 @@ int cmd_serve(const Argv& args) {
          {"--store", "--listen", "--workers", "--threads", "--db-threads", "--artifacts",
           "--header-timeout-ms", "--idle-timeout-ms", "--body-timeout-ms", "--max-connections",
           "--sse-heartbeat-ms", "--shutdown-grace-ms", "--lease-ms", "--auth-cache-ms",
-          "--max-streams-per-key", "--provider-keys", "--provider-prices"});
+          "--max-streams-per-key", "--provider-keys", "--provider-prices",
+          "--max-connections-per-address", "--access-log"});
   a.max_positional(0,
                    "reel serve [--store URL|PATH] [--listen HOST:PORT] [--workers N] "
                    "[--provider-keys FILE] [--provider-prices FILE]");
@@ -87,6 +111,15 @@ int cmd_serve(const Argv& args) {
     o.db_threads = int(parse_integer(*v, "--db-threads", 1, 256));
   if (auto v = a.value("--max-connections"))
     o.max_connections = int(parse_integer(*v, "--max-connections", 1, 1'000'000));
+  if (auto v = a.value("--max-connections-per-address"))
+    o.max_connections_per_address =
+        int(parse_integer(*v, "--max-connections-per-address", 1, 1'000'000));
+  if (auto v = a.value("--access-log")) {
+    if (v->empty())
+      throw Error(ErrorKind::InvalidInput, "--access-log takes a file path or '-' (stdout)");
+    o.access_log = *v;
+  }
+  raise_descriptor_limit(o.max_connections);
   o.header_timeout = ms_option(a, "--header-timeout-ms", o.header_timeout);
   o.idle_timeout = ms_option(a, "--idle-timeout-ms", o.idle_timeout);
   o.body_timeout = ms_option(a, "--body-timeout-ms", o.body_timeout);

@@ -7,6 +7,7 @@
 #include "pipeline/graph_params.hpp"
 #include "pipeline/pipeline_yaml.hpp"
 #include "reel/core/error.hpp"
+#include "reel/core/json_strict.hpp"
 
 namespace reel::pipeline {
 namespace {
@@ -151,37 +152,12 @@ bool looks_like_json(std::string_view text) {
   return at != std::string_view::npos && (text[at] == '{' || text[at] == '[');
 }
 
+// Strict (reel/core/json.hpp): a NUL or anything after the document, and a key given twice
+// (YAML refuses that too), are mistakes to report, not to guess about. nlohmann's parser
+// is iterative, but everything after it (dump, comparisons, destruction of deep params)
+// recurses: deep nesting is refused while parsing.
 Json parse_json_text(std::string_view text, const std::string& what) {
-  // nlohmann's parser is iterative, but everything after it (dump, comparisons,
-  // destruction of deep params) recurses: refuse deep nesting while parsing.
-  auto guard = [&](int depth, Json::parse_event_t, Json&) {
-    if (depth > detail::kMaxDepth)
-      throw Error(ErrorKind::InvalidInput,
-                  what + ": nested deeper than " + std::to_string(detail::kMaxDepth) + " levels");
-    return true;
-  };
-  try {
-    return Json::parse(text.begin(), text.end(), guard);
-  } catch (const Json::parse_error& e) {
-    std::size_t byte = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-    std::string_view before = text.substr(0, byte);
-    auto line = 1 + std::count(before.begin(), before.end(), '\n');
-    auto nl = before.rfind('\n');
-    auto column = byte - (nl == std::string_view::npos ? 0 : nl + 1) + 1;
-    std::string msg = e.what();
-    auto at = msg.find("column ");
-    if (at != std::string::npos && msg.find(": ", at) != std::string::npos)
-      msg = msg.substr(msg.find(": ", at) + 2);
-    throw Error(ErrorKind::InvalidInput,
-                what + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + msg);
-  } catch (const Json::exception& e) {
-    // e.g. out_of_range 406, "number overflow parsing '1e400'": no position is known.
-    std::string msg = e.what();
-    auto at = msg.find("] ");
-    throw Error(ErrorKind::InvalidInput, what + ": " +
-                                             (at == std::string::npos ? msg : msg.substr(at + 2)) +
-                                             "; numbers must be finite and fit a double");
-  }
+  return parse_json_strict(text, what, detail::kMaxDepth);
 }
 
 Graph parse_any(std::string_view text, FileFormat format, const std::string& what) {

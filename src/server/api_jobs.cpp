@@ -8,6 +8,7 @@
 
 #include "reel/core/error.hpp"
 #include "reel/core/hash.hpp"
+#include "reel/core/json_strict.hpp"
 #include "reel/pipeline/executor.hpp"
 #include "reel/pipeline/pipeline_file.hpp"
 #include "reel/remote/webhook.hpp"
@@ -136,9 +137,11 @@ std::variant<ApiResponse, CheckedBody> check_body(ApiState& state, const ApiRequ
         400, "malformed-json",
         "JSON nested deeper than " + std::to_string(state.options.max_json_depth) + " levels");
   CheckedBody c;
-  c.body = Json::parse(request.body, nullptr, false);
-  if (c.body.is_discarded())
-    return problem(400, "malformed-json", "the request body is not valid JSON");
+  try {  // strict: trailing bytes, a NUL, a repeated key are refused, naming where
+    c.body = parse_json_strict(request.body, "request body", state.options.max_json_depth);
+  } catch (const Error& e) {
+    return problem(400, "malformed-json", e.what());
+  }
   if (!c.body.is_object())
     return problem(422, "invalid-request", "the request body must be an object");
 

@@ -18,7 +18,9 @@ class Metrics {
   // The text exposition of the counters (HELP/TYPE lines included).
   std::string text() const;
   std::atomic<int> connections{0};
-  std::atomic<long long> connections_refused{0};
+  std::atomic<long long> connections_refused{0};         // closed at accept, any reason
+  std::atomic<long long> connections_address_capped{0};  // … because of the per-address cap
+  std::atomic<long long> connections_shed{0};  // idle ones closed to admit another address
   std::atomic<long long> header_timeouts{0};
 
  private:

@@ -7,15 +7,18 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <cerrno>
 #include <fstream>
+#include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <utility>  // before asio: GCC 12 needs std::exchange declared (research §4.1)
 
 #include "reel/core/error.hpp"
 #include "reel/core/log.hpp"
+#include "server/access_log.hpp"
 #include "server/api_routes.hpp"
+#include "server/connection_table.hpp"
 
 namespace reel::server {
 
@@ -36,28 +39,45 @@ class Session;
 
 struct HttpServer::Impl {
   Impl(ApiContext c, HttpOptions o)
-      : state{c, o}, acceptor(ioc), db_pool(static_cast<std::size_t>(std::max(1, o.db_threads))) {}
+      : state{c, o},
+        acceptor(ioc),
+        accept_pause(ioc),
+        db_pool(static_cast<std::size_t>(std::max(1, o.db_threads))),
+        table({o.max_connections, o.max_connections_per_address}) {
+    if (!o.access_log.empty()) access_log = std::make_unique<AccessLog>(o.access_log);
+  }
   ApiState state;
   asio::io_context ioc;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_pause;  // out of descriptors: wait instead of spinning
+  bool out_of_descriptors = false;  // only the accept chain touches it
   asio::thread_pool db_pool;
+  std::unique_ptr<AccessLog> access_log;  // null: --access-log not given
   std::mutex sessions_mutex;
-  std::set<std::shared_ptr<Session>> sessions;  // strong refs dropped when a session closes
+  // By connection id (accept order); strong refs dropped when a session closes.
+  std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
+  ConnectionTable table;  // under sessions_mutex
+  std::uint64_t next_id = 1;
   std::atomic<bool> stop_requested{false};
 
   void accept();
-  void remove(const std::shared_ptr<Session>& s) {
-    std::lock_guard lock(sessions_mutex);
-    sessions.erase(s);
-    state.metrics.connections = static_cast<int>(sessions.size());
-  }
+  void admit(tcp::socket socket);
+  void remove(std::uint64_t id);
   void shutdown();
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& impl)
-      : stream_(std::move(socket)), impl_(impl), timer_(stream_.get_executor()) {}
+  Session(tcp::socket socket, HttpServer::Impl& impl, std::uint64_t id, std::string remote)
+      : stream_(std::move(socket)),
+        impl_(impl),
+        timer_(stream_.get_executor()),
+        id_(id),
+        remote_(std::move(remote)) {}
+
+  std::uint64_t id() const { return id_; }
+  // Waiting for a request header (a fresh, keep-alive or slow connection): may be shed.
+  bool idle() const { return idle_.load(std::memory_order_relaxed); }
 
   void start() {
     asio::dispatch(stream_.get_executor(),
@@ -71,13 +91,24 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Shed for a newcomer at the connection cap (ConnectionTable): no longer counted. If a
+  // request header completed meanwhile, that request is answered and the connection then
+  // closes, as at the idle timeout.
+  void shed() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->shed_ = true;  // read_header() closes it rather than wait for another request
+      if (!self->busy_) self->close();
+    });
+  }
+
  private:
   ApiState& state() { return impl_.state; }
   const HttpOptions& opt() { return impl_.state.options; }
 
   void read_header() {
-    if (state().stopping) return close();
+    if (state().stopping || shed_) return close();
     busy_ = false;
+    idle_ = true;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(opt().max_header_bytes));
     // The largest limit until the route is known; read_body() narrows it. (Beast checks a
@@ -91,6 +122,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header(beast::error_code ec, std::size_t) {
     first_ = false;
+    idle_ = false;
+    // A refusal below must not be logged or counted under the previous request's route.
+    req_ = ApiRequest{};
+    route_ = RouteInfo{};
+    route_.name = "unknown";
+    received_ms_ = unix_now_ms();
     if (ec == beast::error::timeout) {
       if (buffer_.size() > 0) ++state().metrics.header_timeouts;
       return close();
@@ -108,7 +145,6 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     started_ = Clock::now();
     auto& h = parser_->get();
-    req_ = ApiRequest{};
     req_.method = std::string(h.method_string());
     std::string target(h.target());
     auto q = target.find('?');
@@ -206,6 +242,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     state().metrics.observe(route_.known ? route_.name : "unknown", r.sse ? 200 : r.status,
                             std::chrono::duration<double>(Clock::now() - started_).count());
+    log_status_ = r.status;
+    log_started_ = started_;
     started_ = {};
     if (r.sse) return start_sse(std::move(r));
     bool keep = keep_alive_ && !state().stopping;
@@ -256,8 +294,9 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(opt().body_timeout);
     http::async_write(
         stream_, *res,
-        [self = shared_from_this(), keep = res->keep_alive()](beast::error_code ec, std::size_t) {
+        [self = shared_from_this(), keep = res->keep_alive()](beast::error_code ec, std::size_t n) {
           self->response_.reset();
+          self->log_request(n);
           if (!ec && !keep && self->unread_body_) return self->linger();
           if (ec || !keep) return self->close();
           self->read_header();
@@ -314,6 +353,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return send(std::move(p));
     }
     stream_key_ = req_.key->id;
+    sse_logged_ = false;
     sse_job_ = r.sse_job;
     sse_after_ = r.sse_after;
     std::string head =
@@ -325,6 +365,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // more: the last poll filled its batch, so poll again at once instead of waiting.
   void sse_write(std::string text, bool last, bool more = false) {
     out_ = std::move(text);
+    sse_bytes_ += out_.size();
     last_write_ = Clock::now();
     stream_.expires_after(std::chrono::seconds(30));
     asio::async_write(stream_, asio::buffer(out_),
@@ -384,10 +425,35 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     beast::error_code ec;
     timer_.cancel();
-    if (!stream_key_.empty()) state().streams.release(stream_key_);
+    if (!stream_key_.empty()) {
+      state().streams.release(stream_key_);
+      if (!sse_logged_) log_request(sse_bytes_);  // an event stream is logged when it ends
+      sse_logged_ = true;
+    }
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
-    impl_.remove(shared_from_this());
+    impl_.remove(id_);
+  }
+
+  static std::int64_t unix_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void log_request(std::size_t bytes_out) {
+    if (!impl_.access_log) return;
+    AccessEntry e;
+    e.unix_ms = received_ms_;
+    if (req_.key) e.key_id = req_.key->id;
+    e.method = req_.method;
+    e.route = route_.known ? route_.name : "unknown";
+    e.status = log_status_;
+    e.bytes_in = req_.body.size();
+    e.bytes_out = bytes_out;
+    e.ms = std::chrono::duration<double, std::milli>(Clock::now() - log_started_).count();
+    e.remote = remote_;
+    impl_.access_log->write(e);
   }
 
   beast::tcp_stream stream_;
@@ -403,6 +469,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool closed_ = false;
   bool unread_body_ = false;
+  bool shed_ = false;  // no longer counted by the ConnectionTable: close after this answer
   std::size_t drained_ = 0;
   std::array<char, 16 * 1024> scratch_{};
   std::shared_ptr<void> response_;
@@ -413,40 +480,97 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string wait_job_;
   std::string stream_key_;  // holds one of the key's stream slots while set
   Clock::time_point wait_deadline_{};
+  const std::uint64_t id_;
+  const std::string remote_;
+  std::atomic<bool> idle_{true};  // read by the accept loop under the sessions lock
+  // For the access log: set when the answer is chosen, written when it has been sent.
+  std::int64_t received_ms_ = 0;
+  int log_status_ = 0;
+  Clock::time_point log_started_{};
+  std::uint64_t sse_bytes_ = 0;
+  bool sse_logged_ = true;
 };
 
 void HttpServer::Impl::accept() {
   acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+        // Accepting again at once would spin: the pending connection stays in the backlog
+        // until a descriptor is free.
+        if (!out_of_descriptors)  // once per episode, not every 50 ms
+          log_warn(
+              "reel serve: out of file descriptors; raise the limit or lower "
+              "--max-connections");
+        out_of_descriptors = true;
+        accept_pause.expires_after(std::chrono::milliseconds(50));
+        return accept_pause.async_wait([this](beast::error_code e) {
+          if (!e && !state.stopping) accept();
+        });
+      }
       return accept();
     }
-    std::shared_ptr<Session> s;
-    {
-      std::lock_guard lock(sessions_mutex);
-      if (static_cast<int>(sessions.size()) >= state.options.max_connections) {
-        ++state.metrics.connections_refused;
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        s = std::make_shared<Session>(std::move(socket), *this);
-        sessions.insert(s);
-        state.metrics.connections = static_cast<int>(sessions.size());
-      }
-    }
-    if (s) s->start();
+    out_of_descriptors = false;
+    admit(std::move(socket));
     if (!state.stopping) accept();
   });
+}
+
+// Closed at accept, without an HTTP answer, when refused: writing a 429/503 would mean
+// reading the request first and holding the socket through a lingering close — the very
+// resource being protected. Clients see a closed connection and retry (docs/api.md).
+void HttpServer::Impl::admit(tcp::socket socket) {
+  beast::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (ec) return;  // reset before we got to it; the socket closes here
+  std::string remote = peer.address().to_string();
+  std::string group = connection_group(remote);
+  std::shared_ptr<Session> s, victim;
+  {
+    std::lock_guard lock(sessions_mutex);
+    std::uint64_t id = next_id++;
+    auto a = table.admit(group, id, [this](std::uint64_t candidate) {
+      auto it = sessions.find(candidate);
+      return it != sessions.end() && it->second->idle();
+    });
+    switch (a.verdict) {
+      case ConnectionTable::Verdict::refuse_address:
+        ++state.metrics.connections_address_capped;
+        [[fallthrough]];
+      case ConnectionTable::Verdict::refuse_full:
+        ++state.metrics.connections_refused;
+        socket.close(ec);
+        return;
+      case ConnectionTable::Verdict::shed:
+        ++state.metrics.connections_shed;
+        victim = sessions.at(a.victim);
+        [[fallthrough]];
+      case ConnectionTable::Verdict::accept:
+        s = std::make_shared<Session>(std::move(socket), *this, id, std::move(remote));
+        sessions.emplace(id, s);
+        state.metrics.connections = static_cast<int>(sessions.size());
+    }
+  }
+  if (victim) victim->shed();
+  s->start();
+}
+
+void HttpServer::Impl::remove(std::uint64_t id) {
+  std::lock_guard lock(sessions_mutex);
+  table.remove(id);
+  sessions.erase(id);
+  state.metrics.connections = static_cast<int>(sessions.size());
 }
 
 void HttpServer::Impl::shutdown() {
   state.stopping = true;
   beast::error_code ec;
   acceptor.close(ec);
+  accept_pause.cancel();
   std::vector<std::shared_ptr<Session>> all;
   {
     std::lock_guard lock(sessions_mutex);
-    all.assign(sessions.begin(), sessions.end());
+    for (auto& [id, s] : sessions) all.push_back(s);
   }
   for (auto& s : all) s->shutdown();
 }

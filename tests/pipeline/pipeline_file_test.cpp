@@ -189,6 +189,14 @@ TEST(PipelineFile, MalformedJsonIsRefusedWithItsPosition) {
   // Found by fuzz_pipeline: nlohmann reports this as out_of_range, not parse_error.
   refuse("{\"steps\": [], \"seed\": 3e400}", {"p.json", "overflow", "finite"}, FileFormat::json,
          "p.json");
+  // Strict like YAML: a repeated key or bytes after the document are mistakes, not last-wins.
+  refuse("{\"steps\": [], \"seed\": 1, \"seed\": 2}",
+         {"p.json: duplicate key 'seed' in the object at the top level"}, FileFormat::json,
+         "p.json");
+  refuse(std::string("{\"steps\": []}\0{}", 16), {"p.json:1:14: a NUL byte"}, FileFormat::json,
+         "p.json");
+  refuse("{\"steps\": []} {}", {"p.json:1:15: unexpected bytes after the JSON value"},
+         FileFormat::json, "p.json");
 }
 
 TEST(PipelineFile, HostileInputIsRefusedWithoutCrashing) {

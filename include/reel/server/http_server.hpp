@@ -30,12 +30,17 @@ struct HttpOptions {
   std::chrono::milliseconds sse_heartbeat{15'000};
   std::chrono::milliseconds sse_poll{250};
   std::chrono::milliseconds shutdown_grace{30'000};  // in-flight requests may finish
+  // At the cap a new connection sheds the oldest idle one of the address holding the most
+  // (src/server/connection_table.hpp); an address past its own cap is closed at accept.
   int max_connections = 2048;
-  int max_streams_per_key = 64;  // open event streams of one API key (429 past it)
+  int max_connections_per_address = 64;  // IPv6: per /64
+  int max_streams_per_key = 64;          // open event streams of one API key (429 past it)
   int max_json_depth = 64;
   // A key authenticated within this long is not looked up again: a revocation takes
   // effect within it. 0: every request asks the key store.
   std::chrono::milliseconds auth_cache_ttl{1'000};
+  // One JSON line per request to this file ("-": stdout); empty: no access log.
+  std::string access_log;
   bool handle_signals = false;  // run(): SIGINT/SIGTERM call stop()
 };
 
