@@ -61,12 +61,13 @@ double BudgetWatch::interrupted_usd() const {
 }
 
 std::string budget_exhausted_reason(double used_usd, const BudgetWatch& watch) {
-  char buf[320];
+  char buf[360];
   std::snprintf(buf, sizeof buf,
                 "Budget: budget-exhausted: the job's measured spend $%.9f reached its cap $%.9f "
-                "(its reservation $%.9f plus the tolerance: 25 %%, at least $0.000001); it was "
+                "(its reservation $%.9f plus the tolerance: %g %%, at least $%g); it was "
                 "stopped, its finished steps stay in the cache, and it is charged at most the cap",
-                used_usd, watch.cap_usd(), watch.reserved_usd());
+                used_usd, watch.cap_usd(), watch.reserved_usd(), kJobOverrunFraction * 100,
+                kJobOverrunFloorUsd);
   return buf;
 }
 

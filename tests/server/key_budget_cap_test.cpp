@@ -27,41 +27,41 @@ class KeyBudgetCapTest : public StoreTest {
   }
 };
 
-TEST(JobSpendCap, IsTheReservationPlusAQuarterAndAtLeastAMicroDollar) {
-  EXPECT_NEAR(job_spend_cap_usd(0.4), 0.5, 1e-12);
-  EXPECT_NEAR(job_spend_cap_usd(0), 0.000001, 1e-12);
-  EXPECT_NEAR(job_spend_cap_usd(0.000002), 0.000003, 1e-12);  // the floor wins below $4e-6
+TEST(JobSpendCap, IsTheReservationPlusHalfAndAtLeastTenMicroDollars) {
+  EXPECT_NEAR(job_spend_cap_usd(0.4), 0.6, 1e-12);
+  EXPECT_NEAR(job_spend_cap_usd(0), 0.00001, 1e-12);
+  EXPECT_NEAR(job_spend_cap_usd(0.000002), 0.000012, 1e-12);  // the floor wins below $2e-5
 }
 
 TEST_P(KeyBudgetCapTest, SettlingNeverPassesTheJobCapOrTheBudget) {
   auto keys = open_keys();
   auto key = keys->create(spec(1.0)).first;
-  ASSERT_EQ(keys->admit(key.id, "j1", 0.4), Admission::admitted);
-  ASSERT_EQ(keys->admit(key.id, "j2", 0.4), Admission::admitted);
+  ASSERT_EQ(keys->admit(key.id, "j1", 0.2), Admission::admitted);
+  ASSERT_EQ(keys->admit(key.id, "j2", 0.2), Admission::admitted);
   // Within the tolerance and the room: charged as measured.
-  EXPECT_TRUE(keys->settle("j1", 0.45));
+  EXPECT_TRUE(keys->settle("j1", 0.25));
   auto c1 = keys->charge("j1");
   ASSERT_TRUE(c1);
   EXPECT_EQ(c1->state, "settled");
-  EXPECT_NEAR(c1->charged_usd, 0.45, 1e-9);
+  EXPECT_NEAR(c1->charged_usd, 0.25, 1e-9);
   EXPECT_NEAR(c1->absorbed_usd, 0, 1e-9);
-  // 5x its estimate: charged its cap (0.4 + 25 % = 0.5, and 0.55 is left), the rest absorbed.
+  // 10x its estimate: charged its cap (0.2 + 50 % = 0.3; 0.75 is left), the rest absorbed.
   EXPECT_TRUE(keys->settle("j2", 2.0));
   auto c2 = keys->charge("j2");
-  EXPECT_NEAR(c2->charged_usd, 0.5, 1e-9);
-  EXPECT_NEAR(c2->absorbed_usd, 1.5, 1e-9);
+  EXPECT_NEAR(c2->charged_usd, 0.3, 1e-9);
+  EXPECT_NEAR(c2->absorbed_usd, 1.7, 1e-9);
   auto u = keys->usage(key.id);
-  EXPECT_NEAR(u.spent_usd, 0.95, 1e-9);
-  EXPECT_NEAR(u.absorbed_usd, 1.5, 1e-9);
+  EXPECT_NEAR(u.spent_usd, 0.55, 1e-9);
+  EXPECT_NEAR(u.absorbed_usd, 1.7, 1e-9);
   EXPECT_EQ(u.jobs_capped, 1);
-  // The last $0.05: the job's cap would allow 0.0625, the budget only 0.05.
-  ASSERT_EQ(keys->admit(key.id, "j3", 0.05), Admission::admitted);
-  EXPECT_NEAR(keys->charge("j3")->cap_usd, 0.0625, 1e-9);
+  // The last $0.45: the job's cap would allow 0.6, the budget only 0.45.
+  ASSERT_EQ(keys->admit(key.id, "j3", 0.4), Admission::admitted);
+  EXPECT_NEAR(keys->charge("j3")->cap_usd, 0.6, 1e-9);
   EXPECT_TRUE(keys->settle("j3", 1.0));
   u = keys->usage(key.id);
   EXPECT_NEAR(u.spent_usd, 1.0, 1e-9);
   EXPECT_LE(u.spent_usd, u.budget_usd);
-  EXPECT_NEAR(u.absorbed_usd, 1.5 + 0.95, 1e-9);
+  EXPECT_NEAR(u.absorbed_usd, 1.7 + 0.55, 1e-9);
   EXPECT_EQ(u.jobs_capped, 2);
   EXPECT_FALSE(keys->settle("j3", 0.01));  // still once
 
@@ -227,7 +227,7 @@ TEST_P(KeyBudgetCapTest, AnOlderDatabaseIsUpgradedInPlace) {
   EXPECT_EQ(keys->get(key_id)->policy, "commercial-safe");
   ASSERT_EQ(keys->admit(key_id, "old-db-job", 0.1), Admission::admitted);
   EXPECT_TRUE(keys->settle("old-db-job", 0.5));
-  EXPECT_NEAR(keys->usage(key_id).absorbed_usd, 0.5 - 0.125, 1e-9);
+  EXPECT_NEAR(keys->usage(key_id).absorbed_usd, 0.5 - 0.15, 1e-9);
   EXPECT_EQ(keys->audit(key_id, 10).size(), 1u);  // the update (the create predates the log)
 }
 
