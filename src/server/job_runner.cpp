@@ -171,11 +171,10 @@ class Attempt {
       for (const auto& e : batch) relay(e, out);
       // Measured spend = finished steps + running steps' elapsed time at their price; the
       // job stops when it reaches the cap (a long single step is watched while it runs).
-      if (!lost_ && watch_->over_cap(out.finished_steps_usd)) {
+      if (!lost_ && !watch_->exhausted() && watch_->over_cap(out.finished_steps_usd))
         log_info("job " + job_.id + ": stopped: its spend reached its cap of $" +
                  std::to_string(watch_->cap_usd()));
-        token.cancel();
-      }
+      if (watch_->exhausted()) token.cancel();
       if (!lost_ && !cancel_asked_ && Clock::now() >= next_cancel_poll) {
         next_cancel_poll = Clock::now() + kCancelPoll;
         try {
