@@ -113,9 +113,11 @@ class Attempt {
       return end_failed(ErrorKind::InvalidInput, std::string("job spec: ") + e.what());
     }
     // The key may have been revoked after the job was queued (the revoke and this claim
-    // can race): such a job never starts, and its reservation goes back.
-    if (key_revoked()) return end_key_revoked();
-    watch_.emplace(env_, charge_of_job());
+    // can race): such a job never starts, and its reservation goes back. One read gives
+    // that and the job's cap.
+    const std::optional<JobCharge> charge = charge_of_job();
+    if (charge ? charge->key_revoked : key_revoked()) return end_key_revoked();
+    watch_.emplace(env_, charge);
     Outcome out = execute(graph);
     if (lost_)
       return end(AttemptEnd::lease_lost, "the lease was lost (another worker has the job)");
@@ -388,6 +390,7 @@ class Attempt {
     return end(AttemptEnd::failed, reason);
   }
 
+  // For a job that was never admitted (no charge row): the key itself.
   bool key_revoked() {
     if (!env_.keys) return false;
     try {

@@ -223,12 +223,13 @@ class PostgresKeyStore final : public KeyStore {
     auto c = pool_.acquire();
     auto r = c->exec(
         "SELECT c.key_id, c.state, c.reserved_nanos, c.actual_nanos, c.absorbed_nanos, "
-        "k.budget_nanos FROM reel_key_charges c JOIN reel_api_keys k ON k.id = c.key_id WHERE "
+        "k.budget_nanos, k.revoked FROM reel_key_charges c JOIN reel_api_keys k ON k.id = c.key_id "
+        "WHERE "
         "c.job_id = $1",
         {job_id});
     if (r.rows() == 0) return std::nullopt;
     return store::job_charge(r.text(0, 0), r.text(0, 1), r.int64(0, 2), r.int64(0, 3),
-                             r.int64(0, 4), r.int64(0, 5));
+                             r.int64(0, 4), r.int64(0, 5), r.boolean(0, 6));
   }
 
   bool release(const std::string& job_id) override {

@@ -290,12 +290,12 @@ class SqliteKeyStore final : public KeyStore {
     std::lock_guard lock(mutex_);
     Stmt st(db_,
             "SELECT c.key_id, c.state, c.reserved_nanos, c.actual_nanos, c.absorbed_nanos, "
-            "k.budget_nanos FROM key_charges c JOIN api_keys k ON k.id = c.key_id WHERE "
+            "k.budget_nanos, k.revoked FROM key_charges c JOIN api_keys k ON k.id = c.key_id WHERE "
             "c.job_id = ?1");
     st.bind(1, job_id);
     if (!st.step()) return std::nullopt;
     return store::job_charge(st.text(0), st.text(1), st.int64(2), st.int64(3), st.int64(4),
-                             st.int64(5));
+                             st.int64(5), st.int64(6) != 0);
   }
 
   bool release(const std::string& job_id) override {

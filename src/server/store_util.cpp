@@ -116,8 +116,10 @@ std::int64_t capped_charge(std::int64_t actual, std::int64_t reserved, std::int6
 }
 
 JobCharge job_charge(std::string key_id, std::string state, std::int64_t reserved,
-                     std::int64_t charged, std::int64_t absorbed, std::int64_t budget_nanos) {
+                     std::int64_t charged, std::int64_t absorbed, std::int64_t budget_nanos,
+                     bool key_revoked) {
   JobCharge c;
+  c.key_revoked = key_revoked;
   c.key_id = std::move(key_id);
   c.state = std::move(state);
   c.reserved_usd = from_nanos(reserved);

@@ -47,7 +47,8 @@ std::int64_t capped_charge(std::int64_t actual, std::int64_t reserved, std::int6
 
 // A charge row as JobCharge (cap < 0 when the key has no budget).
 JobCharge job_charge(std::string key_id, std::string state, std::int64_t reserved,
-                     std::int64_t charged, std::int64_t absorbed, std::int64_t budget_nanos);
+                     std::int64_t charged, std::int64_t absorbed, std::int64_t budget_nanos,
+                     bool key_revoked);
 
 // The audit log's default actor: "<os user>@<host>".
 std::string default_actor();

@@ -187,6 +187,7 @@ TEST_P(KeyBudgetCapTest, RevokingCancelsQueuedJobsAndReleasesTheirReservations) 
   ASSERT_TRUE(claimed);
   auto out = revoke_key(*stores.jobs, *stores.keys, key.id, /*cancel_running=*/false);
   EXPECT_TRUE(out.newly_revoked);
+  EXPECT_TRUE(stores.keys->charge(ids[0])->key_revoked);  // what a worker reads at a claim
   EXPECT_EQ(out.queued_canceled, 2);
   EXPECT_EQ(stores.keys->usage(key.id).jobs_reserved, 1);  // the running one's
   EXPECT_FALSE(stores.jobs->cancel_requested(claimed->second));

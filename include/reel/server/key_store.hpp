@@ -68,11 +68,12 @@ Json key_json(const ApiKey& k);
 // One admitted job's money, as the worker needs it to watch a running job's spend.
 struct JobCharge {
   std::string key_id;
-  std::string state;        // reserved | settled | released
-  double reserved_usd = 0;  // what admission reserved
-  double cap_usd = -1;      // job_spend_cap_usd(reserved); < 0: the key has no budget
-  double charged_usd = 0;   // settled: what the ledger charged
-  double absorbed_usd = 0;  // settled: measured beyond what was charged
+  std::string state;         // reserved | settled | released
+  double reserved_usd = 0;   // what admission reserved
+  double cap_usd = -1;       // job_spend_cap_usd(reserved); < 0: the key has no budget
+  double charged_usd = 0;    // settled: what the ledger charged
+  double absorbed_usd = 0;   // settled: measured beyond what was charged
+  bool key_revoked = false;  // the key now, read with the row: one read at a claim
 };
 
 // A change to a key's limits; unset fields stay as they are.
