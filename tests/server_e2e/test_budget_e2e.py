@@ -150,6 +150,26 @@ class BudgetIsAHardCap(unittest.TestCase):
         self.assertAlmostEqual(cap["cap_usd"], cap["reserved_usd"] + tolerance, places=12)
 
 
+    def test_reel_run_on_the_server_reports_a_stopped_job_as_a_budget_error(self):
+        key = create_key(self.store, self.home, "--budget", "0.001")["secret"]
+        pipeline = os.path.join(self.home, "slow.json")
+        step = slow_job(30000, seed=7)
+        with open(pipeline, "w") as f:
+            json.dump({"reel": 1, "name": "slow", "seed": 7, "steps": [
+                {"id": "still", "task": step["task"], "model": step["model"],
+                 "params": step["params"]}]}, f)
+        t0 = time.monotonic()
+        url = "http://127.0.0.1:%d" % self.server.port
+        r = subprocess.run([REEL, "run", pipeline, "--server", url, "--quiet",
+                            "--out", os.path.join(self.home, "slow.png")],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, REEL_HOME=os.path.join(self.home, "client"),
+                                    REEL_API_KEY=key))
+        self.assertEqual(r.returncode, 7, r.stderr)  # Budget
+        self.assertIn("budget-exhausted", r.stderr)
+        self.assertLess(time.monotonic() - t0, 15)
+
+
 class RevokedKeys(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="reel-revoke-e2e-")
