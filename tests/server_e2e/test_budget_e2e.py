@@ -234,8 +234,8 @@ class RevokedKeys(unittest.TestCase):
         # No workers in the server: the jobs wait in the queue.
         s = self.server = Server(self.store, self.home, workers=0).start()
         created = create_key(self.store, self.home, "--budget", "1")
-        ids = [s.json("POST", "/v1/jobs", sleep_job(100, seed=70 + i), key=created["secret"])[1]["id"]
-               for i in range(2)]
+        ids = [s.json("POST", "/v1/jobs", sleep_job(100, seed=70 + i),
+                      key=created["secret"])[1]["id"] for i in range(2)]
         # The revoke lands after any sweep of the queue (as when it races a claim): only the
         # key's flag changes here, so only the worker's own check can stop the jobs.
         with sqlite3.connect(self.store, timeout=10) as db:
