@@ -1,4 +1,4 @@
-// `reel serve` (the HTTP API, docs/api.md) and `reel keys create|list|revoke` (API keys).
+// `reel serve` (the HTTP API, docs/api.md); the API keys it checks are cmd_api_keys.cpp.
 #include <sys/resource.h>
 
 #include <cmath>
@@ -19,26 +19,12 @@
 
 namespace reel::cli {
 
-namespace {
-
 std::string default_store() {
   std::filesystem::create_directories(reel_home());
   return (reel_home() / "server.sqlite").string();
 }
 
-double parse_number(const std::string& text, const std::string& what, double lo, double hi) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used != text.size() || !std::isfinite(v) || v < lo || v > hi)
-    throw Error(ErrorKind::InvalidInput, what + " must be a number in " + std::to_string(lo) +
-                                             ".." + std::to_string(hi) + ", got '" + text + "'");
-  return v;
-}
+namespace {
 
 std::chrono::milliseconds ms_option(const Args& a, const std::string& name,
                                     std::chrono::milliseconds fallback) {
@@ -65,22 +51,6 @@ void raise_descriptor_limit(int max_connections) {
                  "(%d) + %llu spare; raise `ulimit -n` or lower --max-connections\n",
                  static_cast<unsigned long long>(r.rlim_cur), max_connections,
                  static_cast<unsigned long long>(kSpare));
-}
-
-Json key_json(const server::ApiKey& k) {
-  Json budget = k.budget_usd < 0 ? Json(nullptr) : Json(k.budget_usd);
-  return {{"id", k.id},
-          {"name", k.name},
-          {"budget_usd", budget},
-          {"spent_usd", k.spent_usd},
-          {"reserved_usd", k.reserved_usd},
-          {"max_concurrent", k.max_concurrent},
-          {"rate_per_minute", k.rate_per_minute},
-          {"max_width", k.max_width},
-          {"max_height", k.max_height},
-          {"max_frames", k.max_frames},
-          {"max_duration_s", k.max_duration_s},
-          {"revoked", k.revoked}};
 }
 
 }  // namespace
@@ -175,73 +145,6 @@ int cmd_serve(const Argv& args) {
   if (loop) loop->stop(o.shutdown_grace);
   std::fprintf(stderr, "reel serve: stopped\n");
   return 0;
-}
-
-int cmd_api_keys(const Argv& args) {
-  if (args.empty())
-    throw Error(ErrorKind::InvalidInput, "reel keys: create, list or revoke (reel --help)");
-  std::string sub = args[0];
-  Argv rest(args.begin() + 1, args.end());
-  if (sub == "create") {
-    Args a(rest, {"--json"},
-           {"--store", "--name", "--budget", "--max-concurrent", "--rate", "--max-width",
-            "--max-height", "--max-frames", "--max-duration"});
-    a.max_positional(0, "reel keys create --store URL [--name N] [--budget USD] ...");
-    server::ApiKey spec;
-    spec.name = a.value("--name").value_or("");
-    if (auto v = a.value("--budget")) spec.budget_usd = parse_number(*v, "--budget", 0, 1e9);
-    if (auto v = a.value("--max-concurrent"))
-      spec.max_concurrent = int(parse_integer(*v, "--max-concurrent", 1, 100000));
-    if (auto v = a.value("--rate"))
-      spec.rate_per_minute = int(parse_integer(*v, "--rate", 1, 10'000'000));
-    if (auto v = a.value("--max-width"))
-      spec.max_width = int(parse_integer(*v, "--max-width", 16, 7680));
-    if (auto v = a.value("--max-height"))
-      spec.max_height = int(parse_integer(*v, "--max-height", 16, 7680));
-    if (auto v = a.value("--max-frames"))
-      spec.max_frames = int(parse_integer(*v, "--max-frames", 1, 4800));
-    if (auto v = a.value("--max-duration"))
-      spec.max_duration_s = parse_number(*v, "--max-duration", 0.04, 120);
-    auto stores = server::open_server_stores(a.value("--store").value_or(default_store()));
-    auto [key, secret] = stores.keys->create(spec);
-    if (a.flag("--json")) {
-      Json j = key_json(key);
-      j["secret"] = secret;
-      print_json(j.dump());
-    } else {
-      std::printf("%s\n", secret.c_str());
-      std::fprintf(stderr, "key %s created; the secret above is shown only once\n", key.id.c_str());
-    }
-    return 0;
-  }
-  if (sub == "list") {
-    Args a(rest, {"--json"}, {"--store"});
-    a.max_positional(0, "reel keys list --store URL [--json]");
-    auto stores = server::open_server_stores(a.value("--store").value_or(default_store()));
-    Json list = Json::array();
-    for (const auto& k : stores.keys->list()) list.push_back(key_json(k));
-    if (a.flag("--json")) {
-      print_json(Json({{"keys", list}}).dump());
-    } else {
-      for (const auto& k : list)
-        std::printf("%s  %-20s budget=%s spent=%.4f%s\n", k["id"].get<std::string>().c_str(),
-                    k["name"].get<std::string>().c_str(),
-                    k["budget_usd"].is_null() ? "unlimited" : k["budget_usd"].dump().c_str(),
-                    k["spent_usd"].get<double>(), k["revoked"].get<bool>() ? " (revoked)" : "");
-    }
-    return 0;
-  }
-  if (sub == "revoke") {
-    Args a(rest, {"--json"}, {"--store"});
-    a.max_positional(1, "reel keys revoke ID --store URL");
-    const std::string& id = a.need(0, "the key id to revoke");
-    auto stores = server::open_server_stores(a.value("--store").value_or(default_store()));
-    if (!stores.keys->revoke(id)) throw Error(ErrorKind::NotFound, "no API key '" + id + "'");
-    std::printf("revoked %s\n", id.c_str());
-    return 0;
-  }
-  throw Error(ErrorKind::InvalidInput,
-              "reel keys " + sub + ": unknown; API keys: create, list, revoke; signing: init");
 }
 
 }  // namespace reel::cli

@@ -17,10 +17,12 @@ int cmd_cost(const Argv& args);
 int cmd_verify(const Argv& args);
 int cmd_keys(const Argv& args);
 int cmd_contact_sheet(const Argv& args);
-int cmd_neural(const Argv& args);     // cmd_neural.cpp: dit-forward and friends (issue 4)
-int cmd_serve(const Argv& args);      // cmd_serve.cpp: the HTTP API (issue 7)
-int cmd_worker(const Argv& args);     // cmd_serve.cpp: a queue worker (issue 7)
-int cmd_api_keys(const Argv& args);   // cmd_serve.cpp: keys create|list|revoke (issue 7)
+int cmd_neural(const Argv& args);    // cmd_neural.cpp: dit-forward and friends (issue 4)
+int cmd_serve(const Argv& args);     // cmd_serve.cpp: the HTTP API (issue 7)
+int cmd_worker(const Argv& args);    // cmd_serve.cpp: a queue worker (issue 7)
+int cmd_api_keys(const Argv& args);  // cmd_api_keys.cpp: keys create|list|set|revoke|audit
+// $REEL_HOME/server.sqlite (created folder): the store of `reel serve` and `reel keys`.
+std::string default_store();
 int cmd_calibrate(const Argv& args);  // cmd_calibrate.cpp: measure a Wan model's cost profile
 int cmd_info(const Argv& args);       // cmd_backend.cpp: build facts and the compute backend
 int cmd_providers(const Argv& args);  // cmd_providers.cpp: hosted-model adapters and keys

@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "  cost FILE [--json]                              show a clip's cost report\n"
     "  verify FILE [--trust ROOT.pem]... [--json]      check a file's Content Credentials\n"
     "  keys init [--dir DIR] [--force]                 make a local signing identity\n"
-    "  keys create|list|revoke --store URL             API keys of reel serve (docs/api.md)\n"
+    "  keys create|list|set|revoke|audit --store URL   API keys of reel serve (docs/api.md)\n"
     "  serve [--store URL] [--listen HOST:PORT] [--workers N]  the HTTP API (docs/api.md)\n"
     "  worker --store URL [--concurrency N]             run queued jobs (docs/server.md)\n"
     "  neural dit-forward|dit-sample|t5-encode ...      check Wan weights (docs/neural.md)\n"
@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
     if (command == "cost") return cmd_cost(args);
     if (command == "verify") return cmd_verify(args);
     if (command == "keys")  // API keys of `reel serve`, or the local signing identity
-      return !args.empty() && (args[0] == "create" || args[0] == "list" || args[0] == "revoke")
+      return !args.empty() && (args[0] == "create" || args[0] == "list" || args[0] == "revoke" ||
+                               args[0] == "set" || args[0] == "audit")
                  ? cmd_api_keys(args)
                  : cmd_keys(args);
     if (command == "contact-sheet") return cmd_contact_sheet(args);

@@ -51,7 +51,9 @@ void throw_problem(int status, std::string_view body, std::string_view retry_aft
   msg += ")";
   if (status == 401) msg += "; check REEL_API_KEY / --api-key";
   if (!retry_after.empty()) msg += "; retry after " + std::string(retry_after) + " s";
-  Error e(kind_for_status(status), msg);
+  // A licence-policy refusal is a 422 like any invalid request, but it is the policy's
+  // answer: the same kind (and exit code 9) as a local run's refusal.
+  Error e(slug == "policy-refused" ? ErrorKind::Policy : kind_for_status(status), msg);
   if (!what.empty()) e.add_context(std::string(what));
   throw e;
 }

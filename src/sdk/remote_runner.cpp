@@ -1,5 +1,6 @@
 #include "sdk/remote_runner.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include "reel/media/jpeg.hpp"
 #include "reel/media/mp4.hpp"
 #include "reel/media/png.hpp"
+#include "reel/provenance/provenance.hpp"
 #include "reel/sdk/session.hpp"
 
 namespace reel::sdk {
@@ -125,9 +127,27 @@ pipeline::Graph RemoteRunner::for_server(const pipeline::Graph& graph) {
   return g;
 }
 
+// The session's licence policy travels with the job, so the server refuses what a local
+// run would (docs/remote.md); the server knows the built-in policies only.
+Json RemoteRunner::job_body(const pipeline::Graph& server_graph) const {
+  Json body{{"pipeline", server_graph.to_json()}};
+  const std::string& policy = session_.options().policy;
+  if (policy.empty()) return body;
+  const auto names = provenance::policy_names();
+  if (std::find(names.begin(), names.end(), policy) == names.end()) {
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw_error(ErrorKind::InvalidInput,
+                "policy '" + policy + "': a run on a server takes a built-in policy name (" + list +
+                    "); a policy file is checked by local runs only");
+  }
+  body["policy"] = policy;
+  return body;
+}
+
 pipeline::RunPlan RemoteRunner::plan(const pipeline::Graph& graph) {
   return with_context("estimating '" + graph.name + "' on " + client_.options().server, [&] {
-    const Json e = client_.estimate(Json{{"pipeline", for_server(graph).to_json()}});
+    const Json e = client_.estimate(job_body(for_server(graph)));
     pipeline::RunPlan plan;
     for (const Json& s : e.value("plan", Json::array())) {
       pipeline::PlanStep ps;
@@ -194,7 +214,7 @@ class CancelRelay {
 pipeline::RunResult RemoteRunner::run(const pipeline::Graph& graph, const CancelToken& cancel) {
   return with_context("running '" + graph.name + "' on " + client_.options().server, [&] {
     const pipeline::Graph g = for_server(graph);
-    remote::Job job = client_.submit_pipeline(g.to_json());
+    remote::Job job = client_.submit(job_body(g));
     remote::WaitOptions wo;
     wo.cancelled = [&cancel] { return cancel.cancelled(); };
     if (const auto& cb = session_.options().on_event)

@@ -28,6 +28,8 @@ class RemoteRunner {
   // The graph as the server takes it: every input a step id or a server artifact (local
   // stills uploaded), no base folder.
   pipeline::Graph for_server(const pipeline::Graph& graph);
+  // {"pipeline", "policy"}: the job body for that graph under the session's policy.
+  Json job_body(const pipeline::Graph& server_graph) const;
   pipeline::Artifact fetch(const remote::ArtifactRef& ref, const std::string& step,
                            const std::string& model);
   remote::ReelClient client_;

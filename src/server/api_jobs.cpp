@@ -14,6 +14,7 @@
 #include "reel/remote/webhook.hpp"
 #include "server/api_artifacts.hpp"
 #include "server/api_routes.hpp"
+#include "server/key_policy.hpp"
 #include "server/output_signing.hpp"
 
 namespace reel::server {
@@ -108,6 +109,12 @@ Json job_json(const Job& job) {
     j["error"] = {{"type", "https://reel.dev/problems/job-failed"},
                   {"title", "Job failed"},
                   {"status", 500},
+                  {"detail", job.error}};
+  // Stopped at its spend cap (job_runner.cpp): a problem type of its own.
+  if (job.status == JobStatus::failed && job.error.rfind("Budget: budget-exhausted", 0) == 0)
+    j["error"] = {{"type", "https://reel.dev/problems/budget-exhausted"},
+                  {"title", "Budget exhausted"},
+                  {"status", 402},
                   {"detail", job.error}};
   if (job.status == JobStatus::canceled && !job.error.empty()) j["error"] = nullptr;
   return j;
@@ -205,8 +212,10 @@ Priced price_pipeline(ApiState& state, const ApiKey& key, const Json& pipeline_j
   pipeline::ValidationOptions vo;
   vo.registry = &ctx.registry;
   vo.limits = limits_for(key);
-  // A job's licence policy refuses its models here, before anything is queued or reserved.
-  vo.policy = job_policy(body);
+  // A job's licence policy (its own or its key's default) refuses its models here, before
+  // anything is queued or reserved.
+  const std::string policy = effective_job_policy(body, key);
+  vo.policy = job_policy(policy.empty() ? Json::object() : Json{{"policy", policy}});
   pipeline::validate(r.graph, vo);
   pipeline::Executor executor(ctx.registry, ctx.artifacts);
   // The key's limits hold for the calls as the models resolve them too (a studio `4k`
@@ -277,7 +286,8 @@ ApiResponse post_job(ApiState& state, const ApiRequest& request) {
   job.priority = priority;
   job.spec = {{"pipeline", graph.to_json()}, {"plan", plan_json}, {"estimate_usd", plan.usd}};
   if (body.contains("webhook")) job.spec["webhook"] = body["webhook"];
-  if (body.contains("policy")) job.spec["policy"] = body["policy"];
+  // The worker checks the same policy again against its own models.
+  if (auto policy = effective_job_policy(body, key); !policy.empty()) job.spec["policy"] = policy;
   job.idempotency_key = idempotency_key;
   if (job.idempotency_key.size() > 255)
     return problem(422, "invalid-request", "Idempotency-Key is longer than 255 characters");

@@ -35,6 +35,9 @@ ApiResponse get_usage(ApiState& state, const ApiRequest& request) {
                                  {"remaining_usd", remaining},
                                  {"jobs_settled", u.jobs_settled},
                                  {"jobs_reserved", u.jobs_reserved},
+                                 // Measured cost not charged: the budget cap (docs/server.md).
+                                 {"absorbed_usd", u.absorbed_usd},
+                                 {"jobs_capped", u.jobs_capped},
                                  {"active_jobs", state.ctx.jobs.count_active(request.key->id)}});
 }
 

@@ -1,6 +1,7 @@
 // Diagnostic models for tests and benchmarks of the queue and the workers: they cost
 // (almost) nothing to run, so timing-sensitive behaviour (leases, cancellation, retries,
 // throughput) can be tested cheaply. Registered only when REEL_DIAGNOSTIC_MODELS=1.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -71,11 +72,23 @@ class NoopModel final : public model::TextToImage {
 
 // params.extra: {"ms": sleep in milliseconds (0..600000), "fail": "<ErrorKind>" (always
 // fails with it after the sleep), "fail_once": "<ErrorKind>" (fails the first time this
-// process runs this prompt+seed, then succeeds)}. Sleeps in 10 ms slices, reporting
-// progress and honouring cancellation.
+// process runs this prompt+seed, then succeeds), "estimate_ms": what the planner is told
+// instead of ms (a model slower than its estimate, for the budget-cap tests)}. Sleeps in
+// 10 ms slices, reporting progress and honouring cancellation.
 class SleepModel final : public model::TextToImage {
  public:
   const model::ModelCard& card() const override { return card_; }
+  // Honest by default (it knows how long it will sleep), so a job of a key with a budget
+  // is not stopped at its spend cap unless a test asks for that with estimate_ms.
+  double estimate_seconds(const model::PlannedCall& call) const override {
+    double ms = 0;
+    for (const char* k : {"estimate_ms", "ms"})
+      if (call.params.contains(k) && call.params[k].is_number()) {
+        ms = std::clamp(call.params[k].get<double>(), 0.0, 600'000.0);
+        break;
+      }
+    return card_.cost.setup_seconds + ms / 1000.0;
+  }
   model::ImageResult generate(const model::TextToImageRequest& req,
                               model::RunContext& ctx) override {
     const Json& x = req.params;

@@ -1,5 +1,6 @@
 // One attempt of one job (see job_runner.hpp): spec → graph → Executor, with a supervisor
-// that heartbeats the lease, relays events and watches for cancels, then the fenced end.
+// that heartbeats the lease, relays events, watches for cancels and for the job's spend
+// passing its cap (budget_watch.hpp), then the fenced end.
 #include "job_runner.hpp"
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "budget_watch.hpp"
 #include "output_signing.hpp"
 #include "reel/core/log.hpp"
 #include "reel/pipeline/executor.hpp"
@@ -110,10 +112,18 @@ class Attempt {
     } catch (const std::exception& e) {
       return end_failed(ErrorKind::InvalidInput, std::string("job spec: ") + e.what());
     }
+    // The key may have been revoked after the job was queued (the revoke and this claim
+    // can race): such a job never starts, and its reservation goes back. One read gives
+    // that and the job's cap.
+    const std::optional<JobCharge> charge = charge_of_job();
+    if (charge ? charge->key_revoked : key_revoked()) return end_key_revoked();
+    watch_.emplace(env_, charge);
     Outcome out = execute(graph);
     if (lost_)
       return end(AttemptEnd::lease_lost, "the lease was lost (another worker has the job)");
     if (out.result) return end_succeeded(graph, *out.result);
+    if (watch_->exhausted())
+      return end_budget_exhausted(out.finished_steps_usd + watch_->interrupted_usd());
     if (cancel_asked_) return end_canceled(out.finished_steps_usd);
     if (abandon_.cancelled()) return end_abandoned();
     try {
@@ -141,6 +151,7 @@ class Attempt {
     // Each key's cache is its own: no key learns from a hit what another key made.
     ro.cache_scope = job_.api_key_id;
     ro.prices = env_.prices;
+    ro.cpu_cores = watch_->cpu_cores();  // the ledger prices what the watch estimates
     ro.on_event = [&](const pipeline::Event& e) { events.push(e); };
     CancelToken token = ro.cancel;
     steps_total_ = static_cast<int>(graph.steps.size());
@@ -163,6 +174,12 @@ class Attempt {
     while (!done) {
       auto batch = events.wait(std::min(next_beat, Clock::now() + tick), done);
       for (const auto& e : batch) relay(e, out);
+      // Measured spend = finished steps + running steps' elapsed time at their price; the
+      // job stops when it reaches the cap (a long single step is watched while it runs).
+      if (!lost_ && !watch_->exhausted() && watch_->over_cap(out.finished_steps_usd))
+        log_info("job " + job_.id + ": stopped: its spend reached its cap of $" +
+                 std::to_string(watch_->cap_usd()));
+      if (watch_->exhausted()) token.cancel();
       if (!lost_ && !cancel_asked_ && Clock::now() >= next_cancel_poll) {
         next_cancel_poll = Clock::now() + kCancelPoll;
         try {
@@ -238,6 +255,7 @@ class Attempt {
     using pipeline::EventKind;
     Json data{{"step", e.step}, {"model", e.model}};
     if (!e.notes.empty()) data["notes"] = e.notes;  // as the job's result lists them
+    watch_->on_event(e);
     switch (e.kind) {
       case EventKind::step_started:
         data["state"] = "started";
@@ -348,6 +366,70 @@ class Attempt {
     return end(AttemptEnd::canceled, "canceled");
   }
 
+  // The spend reached the job's cap: failed for good (a retry would overspend again) with
+  // the reason budget-exhausted, charged what it used — the finished steps (kept in the
+  // cache) and the interrupted step's time — which settle() caps at the job's cap and the
+  // key's budget.
+  AttemptReport end_budget_exhausted(double used_usd) {
+    const std::string reason = budget_exhausted_reason(used_usd, *watch_);
+    if (!confirm_lease()) return end(AttemptEnd::lease_lost, reason);
+    fenced("append event", [&] {
+      return env_.jobs->append_event(lease_, "budget-exhausted",
+                                     Json{{"used_usd", used_usd},
+                                          {"cap_usd", watch_->cap_usd()},
+                                          {"reserved_usd", watch_->reserved_usd()}});
+    });
+    money([&](KeyStore& k) {
+      if (used_usd > 0)
+        k.settle(job_.id, used_usd);
+      else
+        k.release(job_.id);
+    });
+    fenced(
+        "fail", [&] { return env_.jobs->fail(lease_, reason, false, wall_ms()); }, true);
+    if (lost_) return end(AttemptEnd::lease_lost, reason);
+    report_.usd = used_usd;
+    send_job_webhook(env_, job_, JobStatus::failed, Json{{"error", reason}});
+    return end(AttemptEnd::failed, reason);
+  }
+
+  // For a job that was never admitted (no charge row): the key itself.
+  bool key_revoked() {
+    if (!env_.keys) return false;
+    try {
+      auto key = env_.keys->get(job_.api_key_id);
+      return key && key->revoked;
+    } catch (const std::exception& e) {
+      log_warn("job " + job_.id + ": reading its API key failed: " + e.what());
+      return false;  // settle/release at the end meet the same store and retry
+    }
+  }
+
+  AttemptReport end_key_revoked() {
+    const std::string reason = "the job's API key " + job_.api_key_id + " was revoked";
+    if (!confirm_lease()) return end(AttemptEnd::lease_lost, reason);
+    fenced("append event", [&] {
+      return env_.jobs->append_event(lease_, "key-revoked", Json{{"key_id", job_.api_key_id}});
+    });
+    money([&](KeyStore& k) { k.release(job_.id); });
+    fenced(
+        "mark canceled", [&] { return env_.jobs->mark_canceled(lease_); }, true);
+    if (lost_) return end(AttemptEnd::lease_lost, reason);
+    send_job_webhook(env_, job_, JobStatus::canceled, Json::object());
+    return end(AttemptEnd::canceled, reason);
+  }
+
+  std::optional<JobCharge> charge_of_job() {
+    if (!env_.keys) return std::nullopt;
+    try {
+      return env_.keys->charge(job_.id);
+    } catch (const std::exception& e) {
+      // Unwatched, not unbounded: settle() still caps the charge at the key's budget.
+      log_warn("job " + job_.id + ": reading its reservation failed: " + e.what());
+      return std::nullopt;
+    }
+  }
+
   // A retryable failure (or a stop) with attempts left goes back to the queue and keeps its
   // reservation; otherwise the job fails for good and the reservation is released.
   AttemptReport end_with_failure(const std::string& reason, bool retry, AttemptEnd requeued) {
@@ -384,6 +466,7 @@ class Attempt {
   bool cancel_asked_ = false;
   int steps_done_ = 0, steps_total_ = 0;
   std::map<std::string, Clock::time_point> last_progress_;
+  std::optional<BudgetWatch> watch_;
 };
 
 }  // namespace

@@ -2,7 +2,9 @@
 // One attempt of one job, from claim to its end: the job's spec is parsed and validated
 // into a pipeline graph, run by the Executor into the shared ArtifactStore while a
 // supervisor heartbeats the lease, relays step events into the job's event log and watches
-// for a cancel; then the job is completed (and its key's reservation settled), failed
+// for a cancel and for the job's spend reaching its cap (budget_watch.hpp: failed as
+// budget-exhausted); a job whose key was revoked since it was queued is canceled before
+// it starts. Then the job is completed (and its key's reservation settled), failed
 // (retryable or not; reservation released when it will not run again) or canceled. Every
 // job write is fenced by the lease: once one returns false, the attempt writes nothing
 // more. Used by WorkerLoop; kept apart so it can be tested one attempt at a time.

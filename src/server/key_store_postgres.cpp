@@ -2,7 +2,9 @@
 // UPDATE) for one short transaction, so concurrent admits for one key — from any number of
 // connections and machines — queue up on that row and each sees the reservations committed
 // before it: the budget is never overspent. Settle and release are single conditional
-// UPDATEs on the job's charge row, so each happens at most once.
+// UPDATEs on the job's charge row, so each happens at most once; settle first locks the
+// key's row too (as admit does), so the room it caps the charge to is current. Every change
+// to a key writes its audit row in the same transaction.
 #include <mutex>
 
 #include "reel/core/error.hpp"
@@ -19,7 +21,7 @@ constexpr const char* key_columns =
     "k.max_height, k.max_frames, k.max_duration_s, k.revoked, k.created_ms, "
     "(SELECT COALESCE(SUM(actual_nanos), 0) FROM reel_key_charges WHERE key_id = k.id AND "
     "state = 'settled'), (SELECT COALESCE(SUM(reserved_nanos), 0) FROM reel_key_charges WHERE "
-    "key_id = k.id AND state = 'reserved'), k.secret_hash";
+    "key_id = k.id AND state = 'reserved'), k.secret_hash, k.policy";
 
 std::string select_keys(const std::string& tail) {
   return std::string("SELECT ") + key_columns + " FROM reel_api_keys k " + tail;
@@ -41,6 +43,7 @@ ApiKey read_key(const pg::Result& r, int row) {
   k.created_ms = r.int64(row, 10);
   k.spent_usd = store::from_nanos(r.int64(row, 11));
   k.reserved_usd = store::from_nanos(r.int64(row, 12));
+  k.policy = r.text(row, 14);
   return k;
 }
 
@@ -60,6 +63,7 @@ class PostgresKeyStore final : public KeyStore {
   explicit PostgresKeyStore(const std::string& url) : pool_(url) {
     auto c = pool_.acquire();
     pg::ensure_schema(*c);
+    actor_ = store::default_actor();
   }
 
   std::pair<ApiKey, std::string> create(ApiKey spec) override {
@@ -71,15 +75,18 @@ class PostgresKeyStore final : public KeyStore {
     spec.spent_usd = spec.reserved_usd = 0;
     if (spec.budget_usd < 0) spec.budget_usd = -1;
     auto c = pool_.acquire();
+    pg::Transaction tx(*c);
     c->exec(
         "INSERT INTO reel_api_keys (id, name, secret_hash, budget_nanos, max_concurrent, "
         "rate_per_minute, max_width, max_height, max_frames, max_duration_s, revoked, "
-        "created_ms) VALUES ($1, $2, $3, $4::bigint, $5::int, $6::int, $7::int, $8::int, "
-        "$9::int, $10::float8, false, $11::bigint)",
+        "created_ms, policy) VALUES ($1, $2, $3, $4::bigint, $5::int, $6::int, $7::int, "
+        "$8::int, $9::int, $10::float8, false, $11::bigint, $12)",
         {spec.id, spec.name, secret.hash_hex,
          num(spec.budget_usd < 0 ? -1 : store::to_nanos(spec.budget_usd)), num(spec.max_concurrent),
          num(spec.rate_per_minute), num(spec.max_width), num(spec.max_height), num(spec.max_frames),
-         real(spec.max_duration_s), num(spec.created_ms)});
+         real(spec.max_duration_s), num(spec.created_ms), spec.policy});
+    write_audit(*c, spec.id, "created", key_json(spec));
+    tx.commit();
     return {spec, secret.secret};
   }
 
@@ -110,9 +117,44 @@ class PostgresKeyStore final : public KeyStore {
 
   bool revoke(const std::string& key_id) override {
     auto c = pool_.acquire();
-    return c->exec("UPDATE reel_api_keys SET revoked = true WHERE id = $1 AND NOT revoked",
-                   {key_id})
-               .affected() > 0;
+    pg::Transaction tx(*c);
+    if (c->exec("UPDATE reel_api_keys SET revoked = true WHERE id = $1 AND NOT revoked", {key_id})
+            .affected() == 0)
+      return false;
+    write_audit(*c, key_id, "revoked", Json::object());
+    tx.commit();
+    return true;
+  }
+
+  ApiKey update(const std::string& key_id, const KeyUpdate& change) override {
+    auto c = pool_.acquire();
+    pg::Transaction tx(*c);
+    auto r = c->exec(select_keys("WHERE k.id = $1 FOR UPDATE OF k"), {key_id});
+    if (r.rows() == 0) throw Error(ErrorKind::NotFound, "no API key '" + key_id + "'");
+    const ApiKey before = read_key(r, 0);
+    const ApiKey after = store::apply_key_update(before, change);
+    c->exec(
+        "UPDATE reel_api_keys SET budget_nanos = $2::bigint, policy = $3, max_concurrent = "
+        "$4::int, rate_per_minute = $5::int WHERE id = $1",
+        {key_id, num(after.budget_usd < 0 ? -1 : store::to_nanos(after.budget_usd)), after.policy,
+         num(after.max_concurrent), num(after.rate_per_minute)});
+    const Json changes = store::key_changes_json(before, after);
+    if (!changes.empty()) write_audit(*c, key_id, "updated", changes);
+    tx.commit();
+    return after;
+  }
+
+  std::vector<AuditEntry> audit(const std::string& key_id, std::size_t limit) override {
+    auto c = pool_.acquire();
+    auto r = c->exec(
+        "SELECT seq, at_ms, key_id, action, actor, detail FROM reel_key_audit WHERE $1 = '' OR "
+        "key_id = $1 ORDER BY seq LIMIT $2::bigint",
+        {key_id, num(static_cast<std::int64_t>(limit))});
+    std::vector<AuditEntry> out;
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back({r.int64(i, 0), r.int64(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4),
+                     store::parse_json_column(r.text(i, 5))});
+    return out;
   }
 
   Admission admit(const std::string& key_id, const std::string& job_id,
@@ -150,11 +192,44 @@ class PostgresKeyStore final : public KeyStore {
   bool settle(const std::string& job_id, double actual_usd) override {
     std::int64_t actual = store::checked_charge(actual_usd);
     auto c = pool_.acquire();
-    return c->exec(
-                "UPDATE reel_key_charges SET state = 'settled', actual_nanos = $2::bigint, "
-                "updated_ms = $3::bigint WHERE job_id = $1 AND state = 'reserved'",
-                {job_id, num(actual), num(store::wall_clock_ms())})
-               .affected() > 0;
+    auto owner = c->exec("SELECT key_id FROM reel_key_charges WHERE job_id = $1", {job_id});
+    if (owner.rows() == 0) return false;
+    const std::string key_id = owner.text(0, 0);
+    pg::Transaction tx(*c);
+    // The key's row first, as admit locks it: the room read below cannot change under us.
+    auto key = c->exec("SELECT budget_nanos FROM reel_api_keys WHERE id = $1 FOR UPDATE", {key_id});
+    auto row = c->exec(
+        "SELECT reserved_nanos, (SELECT COALESCE(SUM(CASE o.state WHEN 'settled' THEN "
+        "o.actual_nanos WHEN 'reserved' THEN o.reserved_nanos ELSE 0 END), 0) FROM "
+        "reel_key_charges o WHERE o.key_id = $2 AND o.job_id <> $1) FROM reel_key_charges WHERE "
+        "job_id = $1 AND state = 'reserved' FOR UPDATE",
+        {job_id, key_id});
+    if (row.rows() == 0) return false;
+    const std::int64_t budget = key.rows() > 0 ? key.int64(0, 0) : -1;
+    const std::int64_t charge =
+        store::capped_charge(actual, row.int64(0, 0), budget, row.int64(0, 1));
+    const bool changed =
+        c->exec(
+             "UPDATE reel_key_charges SET state = 'settled', actual_nanos = $2::bigint, "
+             "absorbed_nanos = $3::bigint, updated_ms = $4::bigint WHERE job_id = $1 AND state = "
+             "'reserved'",
+             {job_id, num(charge), num(actual - charge), num(store::wall_clock_ms())})
+            .affected() > 0;
+    tx.commit();
+    return changed;
+  }
+
+  std::optional<JobCharge> charge(const std::string& job_id) override {
+    auto c = pool_.acquire();
+    auto r = c->exec(
+        "SELECT c.key_id, c.state, c.reserved_nanos, c.actual_nanos, c.absorbed_nanos, "
+        "k.budget_nanos, k.revoked FROM reel_key_charges c JOIN reel_api_keys k ON k.id = c.key_id "
+        "WHERE "
+        "c.job_id = $1",
+        {job_id});
+    if (r.rows() == 0) return std::nullopt;
+    return store::job_charge(r.text(0, 0), r.text(0, 1), r.int64(0, 2), r.int64(0, 3),
+                             r.int64(0, 4), r.int64(0, 5), r.boolean(0, 6));
   }
 
   bool release(const std::string& job_id) override {
@@ -184,7 +259,9 @@ class PostgresKeyStore final : public KeyStore {
         "SELECT k.budget_nanos, COALESCE(SUM(CASE WHEN c.state = 'settled' THEN "
         "c.actual_nanos END), 0), COALESCE(SUM(CASE WHEN c.state = 'reserved' THEN "
         "c.reserved_nanos END), 0), COUNT(CASE WHEN c.state = 'settled' THEN 1 END), "
-        "COUNT(CASE WHEN c.state = 'reserved' THEN 1 END) FROM reel_api_keys k LEFT JOIN "
+        "COUNT(CASE WHEN c.state = 'reserved' THEN 1 END), COALESCE(SUM(CASE WHEN c.state = "
+        "'settled' THEN c.absorbed_nanos END), 0), COUNT(CASE WHEN c.state = 'settled' AND "
+        "c.absorbed_nanos > 0 THEN 1 END) FROM reel_api_keys k LEFT JOIN "
         "reel_key_charges c ON c.key_id = k.id WHERE k.id = $1 GROUP BY k.budget_nanos",
         {key_id});
     if (r.rows() == 0) throw Error(ErrorKind::NotFound, "no API key " + key_id);
@@ -196,10 +273,20 @@ class PostgresKeyStore final : public KeyStore {
     u.reserved_usd = store::from_nanos(r.int64(0, 2));
     u.jobs_settled = static_cast<int>(r.int64(0, 3));
     u.jobs_reserved = static_cast<int>(r.int64(0, 4));
+    u.absorbed_usd = store::from_nanos(r.int64(0, 5));
+    u.jobs_capped = static_cast<int>(r.int64(0, 6));
     return u;
   }
 
  private:
+  // Inside the caller's transaction, so a change and its audit row commit together.
+  void write_audit(pg::Conn& c, const std::string& key_id, const char* action, const Json& detail) {
+    c.exec(
+        "INSERT INTO reel_key_audit (at_ms, key_id, action, actor, detail) VALUES ($1::bigint, "
+        "$2, $3, $4, $5)",
+        {num(store::wall_clock_ms()), key_id, action, actor_, detail.dump()});
+  }
+
   pg::Pool pool_;
 };
 

@@ -2,7 +2,8 @@
 // settings), one connection per KeyStore guarded by a mutex. Admission reads the key's
 // spend and reservations and inserts the new reservation inside one BEGIN IMMEDIATE
 // transaction, which serialises every writer of the file: no two admits can both see
-// room for the same last dollar.
+// room for the same last dollar; settling reads the room left the same way. Every change
+// to a key writes its audit row in the transaction that makes it.
 #include <mutex>
 
 #include "reel/core/error.hpp"
@@ -30,7 +31,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
   max_frames INTEGER NOT NULL,
   max_duration_s REAL NOT NULL,
   revoked INTEGER NOT NULL,
-  created_ms INTEGER NOT NULL
+  created_ms INTEGER NOT NULL,
+  policy TEXT NOT NULL DEFAULT ''   -- the jobs' default licence policy; '' = none
 );
 -- One row per admitted job: reserved, then settled (a ledger entry) or released.
 CREATE TABLE IF NOT EXISTS key_charges (
@@ -38,18 +40,43 @@ CREATE TABLE IF NOT EXISTS key_charges (
   key_id TEXT NOT NULL,
   state TEXT NOT NULL,              -- reserved | settled | released
   reserved_nanos INTEGER NOT NULL,
-  actual_nanos INTEGER NOT NULL,
-  updated_ms INTEGER NOT NULL
+  actual_nanos INTEGER NOT NULL,     -- settled: what was charged
+  updated_ms INTEGER NOT NULL,
+  absorbed_nanos INTEGER NOT NULL DEFAULT 0  -- settled: measured beyond the charge
 );
 CREATE INDEX IF NOT EXISTS key_charges_key ON key_charges(key_id, state);
+-- Who changed which key when, and how (never a secret).
+CREATE TABLE IF NOT EXISTS key_audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS key_audit_key ON key_audit(key_id, seq);
 )sql";
+
+// Columns added after the first release: a file written by an older reel gets them in
+// place when opened (the tables are CREATE IF NOT EXISTS, so they would not).
+constexpr std::pair<const char*, const char*> added_columns[] = {
+    {"api_keys", "policy TEXT NOT NULL DEFAULT ''"},
+    {"key_charges", "absorbed_nanos INTEGER NOT NULL DEFAULT 0"},
+};
+
+bool has_column(Db& db, const std::string& table, const std::string& column) {
+  Stmt st(db, ("PRAGMA table_info(" + table + ")").c_str());
+  while (st.step())
+    if (st.text(1) == column) return true;
+  return false;
+}
 
 constexpr const char* key_columns =
     "k.id, k.name, k.budget_nanos, k.max_concurrent, k.rate_per_minute, k.max_width, "
     "k.max_height, k.max_frames, k.max_duration_s, k.revoked, k.created_ms, "
     "(SELECT COALESCE(SUM(actual_nanos), 0) FROM key_charges WHERE key_id = k.id AND state = "
     "'settled'), (SELECT COALESCE(SUM(reserved_nanos), 0) FROM key_charges WHERE key_id = k.id "
-    "AND state = 'reserved'), k.secret_hash";
+    "AND state = 'reserved'), k.secret_hash, k.policy";
 
 ApiKey read_key(const Stmt& st) {
   ApiKey k;
@@ -67,6 +94,7 @@ ApiKey read_key(const Stmt& st) {
   k.created_ms = st.int64(10);
   k.spent_usd = store::from_nanos(st.int64(11));
   k.reserved_usd = store::from_nanos(st.int64(12));
+  k.policy = st.text(14);
   return k;
 }
 
@@ -77,7 +105,13 @@ class SqliteKeyStore final : public KeyStore {
     db_.exec("PRAGMA synchronous=NORMAL");
     Transaction tx(db_);
     db_.exec(schema_sql);
+    for (const auto& [table, column] : added_columns) {
+      const std::string name = std::string(column).substr(0, std::string(column).find(' '));
+      if (!has_column(db_, table, name))
+        db_.exec((std::string("ALTER TABLE ") + table + " ADD COLUMN " + column).c_str());
+    }
     tx.commit();
+    actor_ = store::default_actor();
   }
 
   std::pair<ApiKey, std::string> create(ApiKey spec) override {
@@ -88,10 +122,11 @@ class SqliteKeyStore final : public KeyStore {
     spec.revoked = false;
     spec.spent_usd = spec.reserved_usd = 0;
     std::lock_guard lock(mutex_);
+    Transaction tx(db_);
     Stmt st(db_,
             "INSERT INTO api_keys (id, name, secret_hash, budget_nanos, max_concurrent, "
             "rate_per_minute, max_width, max_height, max_frames, max_duration_s, revoked, "
-            "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)");
+            "created_ms, policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12)");
     st.bind(1, spec.id)
         .bind(2, spec.name)
         .bind(3, secret.hash_hex)
@@ -103,8 +138,11 @@ class SqliteKeyStore final : public KeyStore {
         .bind(9, spec.max_frames)
         .bind(10, spec.max_duration_s)
         .bind(11, spec.created_ms)
+        .bind(12, spec.policy)
         .step();
     if (spec.budget_usd < 0) spec.budget_usd = -1;
+    write_audit(spec.id, "created", key_json(spec));
+    tx.commit();
     return {spec, secret.secret};
   }
 
@@ -142,9 +180,52 @@ class SqliteKeyStore final : public KeyStore {
 
   bool revoke(const std::string& key_id) override {
     std::lock_guard lock(mutex_);
+    Transaction tx(db_);
     Stmt st(db_, "UPDATE api_keys SET revoked = 1 WHERE id = ?1 AND revoked = 0");
     st.bind(1, key_id).step();
-    return db_.changes() > 0;
+    if (db_.changes() == 0) return false;
+    write_audit(key_id, "revoked", Json::object());
+    tx.commit();
+    return true;
+  }
+
+  ApiKey update(const std::string& key_id, const KeyUpdate& change) override {
+    std::lock_guard lock(mutex_);
+    Transaction tx(db_);
+    const ApiKey before = [&] {
+      Stmt get(db_,
+               (std::string("SELECT ") + key_columns + " FROM api_keys k WHERE k.id = ?1").c_str());
+      get.bind(1, key_id);
+      if (!get.step()) throw Error(ErrorKind::NotFound, "no API key '" + key_id + "'");
+      return read_key(get);
+    }();
+    const ApiKey after = store::apply_key_update(before, change);
+    Stmt st(db_,
+            "UPDATE api_keys SET budget_nanos = ?2, policy = ?3, max_concurrent = ?4, "
+            "rate_per_minute = ?5 WHERE id = ?1");
+    st.bind(1, key_id)
+        .bind(2, after.budget_usd < 0 ? std::int64_t{-1} : store::to_nanos(after.budget_usd))
+        .bind(3, after.policy)
+        .bind(4, after.max_concurrent)
+        .bind(5, after.rate_per_minute)
+        .step();
+    const Json changes = store::key_changes_json(before, after);
+    if (!changes.empty()) write_audit(key_id, "updated", changes);
+    tx.commit();
+    return after;
+  }
+
+  std::vector<AuditEntry> audit(const std::string& key_id, std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    Stmt st(db_,
+            "SELECT seq, at_ms, key_id, action, actor, detail FROM key_audit WHERE ?1 = '' OR "
+            "key_id = ?1 ORDER BY seq LIMIT ?2");
+    st.bind(1, key_id).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<AuditEntry> out;
+    while (st.step())
+      out.push_back({st.int64(0), st.int64(1), st.text(2), st.text(3), st.text(4),
+                     store::parse_json_column(st.text(5))});
+    return out;
   }
 
   Admission admit(const std::string& key_id, const std::string& job_id,
@@ -182,11 +263,39 @@ class SqliteKeyStore final : public KeyStore {
   bool settle(const std::string& job_id, double actual_usd) override {
     std::int64_t actual = store::checked_charge(actual_usd);
     std::lock_guard lock(mutex_);
+    Transaction tx(db_);
+    const std::optional<std::int64_t> charge = [&]() -> std::optional<std::int64_t> {
+      Stmt row(db_,
+               "SELECT c.reserved_nanos, k.budget_nanos, (SELECT COALESCE(SUM(CASE o.state WHEN "
+               "'settled' THEN o.actual_nanos WHEN 'reserved' THEN o.reserved_nanos ELSE 0 END), "
+               "0) FROM key_charges o WHERE o.key_id = c.key_id AND o.job_id <> c.job_id) FROM "
+               "key_charges c JOIN api_keys k ON k.id = c.key_id WHERE c.job_id = ?1 AND "
+               "c.state = 'reserved'");
+      row.bind(1, job_id);
+      if (!row.step()) return std::nullopt;
+      return store::capped_charge(actual, row.int64(0), row.int64(1), row.int64(2));
+    }();
+    if (!charge) return false;
     Stmt st(db_,
-            "UPDATE key_charges SET state = 'settled', actual_nanos = ?2, updated_ms = ?3 "
-            "WHERE job_id = ?1 AND state = 'reserved'");
-    st.bind(1, job_id).bind(2, actual).bind(3, store::wall_clock_ms()).step();
-    return db_.changes() > 0;
+            "UPDATE key_charges SET state = 'settled', actual_nanos = ?2, absorbed_nanos = ?3, "
+            "updated_ms = ?4 WHERE job_id = ?1 AND state = 'reserved'");
+    st.bind(1, job_id).bind(2, *charge).bind(3, actual - *charge).bind(4, store::wall_clock_ms());
+    st.step();
+    const bool changed = db_.changes() > 0;
+    tx.commit();
+    return changed;
+  }
+
+  std::optional<JobCharge> charge(const std::string& job_id) override {
+    std::lock_guard lock(mutex_);
+    Stmt st(db_,
+            "SELECT c.key_id, c.state, c.reserved_nanos, c.actual_nanos, c.absorbed_nanos, "
+            "k.budget_nanos, k.revoked FROM key_charges c JOIN api_keys k ON k.id = c.key_id WHERE "
+            "c.job_id = ?1");
+    st.bind(1, job_id);
+    if (!st.step()) return std::nullopt;
+    return store::job_charge(st.text(0), st.text(1), st.int64(2), st.int64(3), st.int64(4),
+                             st.int64(5), st.int64(6) != 0);
   }
 
   bool release(const std::string& job_id) override {
@@ -223,16 +332,34 @@ class SqliteKeyStore final : public KeyStore {
             "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN actual_nanos END), 0), "
             "COALESCE(SUM(CASE WHEN state = 'reserved' THEN reserved_nanos END), 0), "
             "COUNT(CASE WHEN state = 'settled' THEN 1 END), "
-            "COUNT(CASE WHEN state = 'reserved' THEN 1 END) FROM key_charges WHERE key_id = ?1");
+            "COUNT(CASE WHEN state = 'reserved' THEN 1 END), "
+            "COALESCE(SUM(CASE WHEN state = 'settled' THEN absorbed_nanos END), 0), "
+            "COUNT(CASE WHEN state = 'settled' AND absorbed_nanos > 0 THEN 1 END) "
+            "FROM key_charges WHERE key_id = ?1");
     st.bind(1, key_id).step();
     u.spent_usd = store::from_nanos(st.int64(0));
     u.reserved_usd = store::from_nanos(st.int64(1));
     u.jobs_settled = static_cast<int>(st.int64(2));
     u.jobs_reserved = static_cast<int>(st.int64(3));
+    u.absorbed_usd = store::from_nanos(st.int64(4));
+    u.jobs_capped = static_cast<int>(st.int64(5));
     return u;
   }
 
  private:
+  // Inside the caller's transaction, so a change and its audit row commit together.
+  void write_audit(const std::string& key_id, const char* action, const Json& detail) {
+    Stmt st(db_,
+            "INSERT INTO key_audit (at_ms, key_id, action, actor, detail) VALUES (?1, ?2, ?3, "
+            "?4, ?5)");
+    st.bind(1, store::wall_clock_ms())
+        .bind(2, key_id)
+        .bind(3, std::string(action))
+        .bind(4, actor_)
+        .bind(5, detail.dump())
+        .step();
+  }
+
   std::mutex mutex_;
   Db db_;
 };

@@ -5,7 +5,9 @@
 namespace reel::server::pg {
 namespace {
 
-constexpr int schema_version = 1;
+// 2: api key default policy, absorbed overruns in the ledger, the key audit log. A
+// version-1 database is upgraded in place (upgrade_to_2_sql, and the new table).
+constexpr int schema_version = 2;
 // Any fixed number: the advisory lock only has to be the same for every reel process.
 constexpr const char* lock_sql = "SELECT pg_advisory_xact_lock(7386921455001)";
 
@@ -63,17 +65,36 @@ CREATE TABLE IF NOT EXISTS reel_api_keys (
   max_frames INTEGER NOT NULL,
   max_duration_s DOUBLE PRECISION NOT NULL,
   revoked BOOLEAN NOT NULL,
-  created_ms BIGINT NOT NULL
+  created_ms BIGINT NOT NULL,
+  policy TEXT NOT NULL DEFAULT ''  -- the jobs' default licence policy; '' = none
 );
 CREATE TABLE IF NOT EXISTS reel_key_charges (
   job_id TEXT PRIMARY KEY,
   key_id TEXT NOT NULL,
   state TEXT NOT NULL,            -- reserved | settled | released
   reserved_nanos BIGINT NOT NULL,
-  actual_nanos BIGINT NOT NULL,
-  updated_ms BIGINT NOT NULL
+  actual_nanos BIGINT NOT NULL,   -- settled: what was charged
+  updated_ms BIGINT NOT NULL,
+  absorbed_nanos BIGINT NOT NULL DEFAULT 0  -- settled: measured beyond the charge
 );
 CREATE INDEX IF NOT EXISTS reel_key_charges_key ON reel_key_charges (key_id, state);
+CREATE TABLE IF NOT EXISTS reel_key_audit (
+  seq BIGSERIAL PRIMARY KEY,
+  at_ms BIGINT NOT NULL,
+  key_id TEXT NOT NULL,
+  action TEXT NOT NULL,   -- created | revoked | updated
+  actor TEXT NOT NULL,
+  detail TEXT NOT NULL    -- JSON; never a secret
+);
+CREATE INDEX IF NOT EXISTS reel_key_audit_key ON reel_key_audit (key_id, seq);
+)sql";
+
+// Version 1 → 2, run only on a database that says it is older: ALTER TABLE takes an
+// exclusive lock even when the column exists, which would deadlock with admits running
+// while another process opens its stores.
+constexpr const char* upgrade_to_2_sql = R"sql(
+ALTER TABLE reel_api_keys ADD COLUMN IF NOT EXISTS policy TEXT NOT NULL DEFAULT '';
+ALTER TABLE reel_key_charges ADD COLUMN IF NOT EXISTS absorbed_nanos BIGINT NOT NULL DEFAULT 0;
 )sql";
 
 }  // namespace
@@ -90,6 +111,11 @@ void ensure_schema(Conn& conn) {
   if (r.rows() == 0)
     conn.exec("INSERT INTO reel_schema (component, version) VALUES ('stores', $1::int)",
               {std::to_string(schema_version)});
+  else if (r.int64(0, 0) < schema_version) {
+    conn.run(upgrade_to_2_sql);
+    conn.exec("UPDATE reel_schema SET version = $1::int WHERE component = 'stores'",
+              {std::to_string(schema_version)});
+  }
   tx.commit();
 }
 

@@ -2,13 +2,17 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pwd.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <vector>
 
 #include "reel/core/error.hpp"
 #include "reel/core/hash.hpp"
+#include "reel/provenance/provenance.hpp"
 
 namespace reel::server::store {
 
@@ -48,6 +52,34 @@ double from_nanos(std::int64_t nanos) {
   return static_cast<double>(nanos) / 1e9;
 }
 
+}  // namespace reel::server::store
+
+namespace reel::server {
+
+Json key_json(const ApiKey& k) {
+  return {{"id", k.id},
+          {"name", k.name},
+          {"budget_usd", k.budget_usd < 0 ? Json(nullptr) : Json(k.budget_usd)},
+          {"spent_usd", k.spent_usd},
+          {"reserved_usd", k.reserved_usd},
+          {"max_concurrent", k.max_concurrent},
+          {"rate_per_minute", k.rate_per_minute},
+          {"max_width", k.max_width},
+          {"max_height", k.max_height},
+          {"max_frames", k.max_frames},
+          {"max_duration_s", k.max_duration_s},
+          {"policy", k.policy.empty() ? Json(nullptr) : Json(k.policy)},
+          {"revoked", k.revoked}};
+}
+
+double job_spend_cap_usd(double reserved_usd) {
+  return store::from_nanos(store::job_cap_nanos(store::to_nanos(reserved_usd)));
+}
+
+}  // namespace reel::server
+
+namespace reel::server::store {
+
 void validate_key_spec(const ApiKey& spec) {
   auto bad = [](const std::string& what) {
     throw Error(ErrorKind::InvalidInput, "API key " + what);
@@ -59,6 +91,69 @@ void validate_key_spec(const ApiKey& spec) {
     bad("max_width, max_height and max_frames must be >= 0 (0: the global limit)");
   if (!std::isfinite(spec.max_duration_s) || spec.max_duration_s < 0)
     bad("max_duration_s must be >= 0 (0: the global limit)");
+  if (!spec.policy.empty()) {
+    const auto names = provenance::policy_names();
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    if (std::find(names.begin(), names.end(), spec.policy) == names.end())
+      bad("policy '" + spec.policy + "' is not a built-in licence policy; allowed: " + list +
+          " (or none)");
+  }
+}
+
+std::int64_t job_cap_nanos(std::int64_t reserved_nanos) {
+  const auto floor = to_nanos(kJobOverrunFloorUsd);
+  const auto fraction = static_cast<std::int64_t>(
+      std::ceil(static_cast<double>(reserved_nanos) * kJobOverrunFraction));
+  return reserved_nanos + std::max(floor, fraction);
+}
+
+std::int64_t capped_charge(std::int64_t actual, std::int64_t reserved, std::int64_t budget_nanos,
+                           std::int64_t committed_others) {
+  if (budget_nanos < 0) return actual;  // no budget, nothing to cap against
+  std::int64_t charge = std::min(actual, job_cap_nanos(reserved));
+  return std::max<std::int64_t>(0, std::min(charge, budget_nanos - committed_others));
+}
+
+JobCharge job_charge(std::string key_id, std::string state, std::int64_t reserved,
+                     std::int64_t charged, std::int64_t absorbed, std::int64_t budget_nanos,
+                     bool key_revoked) {
+  JobCharge c;
+  c.key_revoked = key_revoked;
+  c.key_id = std::move(key_id);
+  c.state = std::move(state);
+  c.reserved_usd = from_nanos(reserved);
+  c.cap_usd = budget_nanos < 0 ? -1 : from_nanos(job_cap_nanos(reserved));
+  c.charged_usd = from_nanos(charged);
+  c.absorbed_usd = from_nanos(absorbed);
+  return c;
+}
+
+std::string default_actor() {
+  std::string user;
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) user = pw->pw_name;
+  if (user.empty()) user = "uid" + std::to_string(getuid());
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0)
+    std::snprintf(host, sizeof host, "host");
+  return user + "@" + host;
+}
+
+Json key_changes_json(const ApiKey& before, const ApiKey& after) {
+  const Json a = key_json(before), b = key_json(after);
+  Json out = Json::object();
+  for (auto& [field, v] : b.items())
+    if (a[field] != v) out[field] = {{"from", a[field]}, {"to", v}};
+  return out;
+}
+
+ApiKey apply_key_update(ApiKey key, const KeyUpdate& change) {
+  if (change.budget_usd) key.budget_usd = *change.budget_usd < 0 ? -1 : *change.budget_usd;
+  if (change.policy) key.policy = *change.policy;
+  if (change.max_concurrent) key.max_concurrent = *change.max_concurrent;
+  if (change.rate_per_minute) key.rate_per_minute = *change.rate_per_minute;
+  validate_key_spec(key);
+  return key;
 }
 
 std::int64_t checked_charge(double usd) {

@@ -37,6 +37,26 @@ void validate_key_spec(const ApiKey& spec);
 // finite.
 std::int64_t checked_charge(double usd);
 
+// job_spend_cap_usd in nano-dollars (key_store.hpp): what settle() may charge a job.
+std::int64_t job_cap_nanos(std::int64_t reserved_nanos);
+// What settle() charges: the measured cost, at most the job's cap and, for a key with a
+// budget (budget_nanos >= 0), at most the room left beside the key's settled charges and
+// its other jobs' reservations (`committed_others`). Never negative.
+std::int64_t capped_charge(std::int64_t actual, std::int64_t reserved, std::int64_t budget_nanos,
+                           std::int64_t committed_others);
+
+// A charge row as JobCharge (cap < 0 when the key has no budget).
+JobCharge job_charge(std::string key_id, std::string state, std::int64_t reserved,
+                     std::int64_t charged, std::int64_t absorbed, std::int64_t budget_nanos,
+                     bool key_revoked);
+
+// The audit log's default actor: "<os user>@<host>".
+std::string default_actor();
+// The fields that differ between two records: {field: {"from", "to"}}.
+Json key_changes_json(const ApiKey& before, const ApiKey& after);
+// A key record with `change` applied and validated (InvalidInput naming the field).
+ApiKey apply_key_update(ApiKey key, const KeyUpdate& change);
+
 // "reel_<key id>_<32 hex>" where the key id is "key_" + 16 hex.
 struct KeySecret {
   std::string key_id;

@@ -74,14 +74,15 @@ class JobRunner : public WorkerFixture {
  protected:
   // Runs `spec` (a one-step job) followed by a 20 s step, and cancels the job once the
   // first step has finished: what a canceled job pays is the steps it finished.
-  AttemptReport cancel_after_first_step(Json spec) {
+  // `estimate` is what admission reserves: the job's spend cap follows from it.
+  AttemptReport cancel_after_first_step(Json spec, double estimate = 0.01) {
     spec["pipeline"]["steps"].push_back(
         {{"id", "slow"},
          {"task", "text_to_image"},
          {"model", "diag-sleep"},
          {"params", {{"prompt", "slow"}, {"extra", {{"ms", 20000}}}}}});
     spec["pipeline"]["output"] = "slow";
-    Job j = enqueue(spec);
+    Job j = enqueue(spec, 3, estimate);
     auto [c, l] = *jobs->claim("w1", 30'000, wall_ms());
     RunnerEnv e = env(30'000, 100);
     e.cpu_slots = 1;  // "still" runs first, then "slow"
@@ -356,7 +357,8 @@ TEST_F(JobRunner, TheResultCarriesTheStepsNotes) {
 
 TEST_F(JobRunner, CanceledJobPaysTheProvidersBillForAFinishedHostedStep) {
   registry.add(std::make_shared<BilledStill>());
-  AttemptReport r = cancel_after_first_step(diag_spec("test-billed-still", "first"));
+  // Reserved at its price rule ($0.40), as admission would: the $0.25 bill is within it.
+  AttemptReport r = cancel_after_first_step(diag_spec("test-billed-still", "first"), 0.40);
   EXPECT_EQ(r.end, AttemptEnd::canceled);
   EXPECT_NEAR(r.usd, 0.25, 1e-9);  // the bill; the interrupted step is not charged
   EXPECT_NEAR(keys->usage(key_id).spent_usd, 0.25, 1e-9);

@@ -6,6 +6,7 @@
 // Errors from the server (RFC 9457 problem+json) become reel::Error with the server's
 // title and detail in the message. The mapping (docs/remote.md):
 //   400, 409, 413, 422 → InvalidInput     401 → InvalidInput (missing or unknown key)
+//   422 policy-refused → Policy (a model the job's licence policy refuses)
 //   402 → Budget (over the key's USD budget)
 //   429 → Budget (past the key's concurrency or rate limit; Retry-After in the message)
 //   403 → Policy (revoked key, forbidden)    404 → NotFound

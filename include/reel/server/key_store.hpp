@@ -4,13 +4,17 @@
 // database. Secrets are shown once at creation and stored only as SHA-256 hashes; a
 // lookup compares hashes in constant time. Money is admitted (reserved) with the
 // planner's estimate before a job is queued and settled with the ledger's measured cost
-// when it finishes, exactly once per job. See docs/server.md.
+// when it finishes, exactly once per job, and never past the key's budget (the overrun is
+// recorded as absorbed). Every change to a key is written to its audit log. See
+// docs/server.md.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "reel/core/json.hpp"
 
 namespace reel::server {
 
@@ -23,6 +27,9 @@ struct ApiKey {
   // Per-key request limits, checked before a job is queued (0: the global limit).
   int max_width = 0, max_height = 0, max_frames = 0;
   double max_duration_s = 0;
+  // The licence policy (provenance::policy_names()) a job of this key runs under when it
+  // names none; "" = none. A job may name this policy or a stricter one, never a looser one.
+  std::string policy;
   bool revoked = false;
   std::int64_t created_ms = 0;
   // Read-only, filled by the store.
@@ -39,6 +46,52 @@ struct Usage {
   double reserved_usd = 0;
   int jobs_settled = 0;  // ledger entries: one per finished job
   int jobs_reserved = 0;
+  // Measured cost that was not charged because settling it would have passed the job's cap
+  // or the key's budget: the operator's loss, shown so it is never silent.
+  double absorbed_usd = 0;
+  int jobs_capped = 0;  // settled jobs with an absorbed overrun
+};
+
+// The budget-cap tolerance (docs/server.md, "Charging"). A job of a key with a budget may
+// spend its reservation plus half of it, and at least $0.00001 more (about 0.4 s of two CPU
+// cores at the default price: a job estimated near $0 is not stopped by a loaded machine's
+// noise); the worker stops it when its measured spend reaches this, and settle() never
+// charges more. The key's budget bounds the total whatever the tolerance.
+inline constexpr double kJobOverrunFraction = 0.5;
+inline constexpr double kJobOverrunFloorUsd = 0.00001;
+double job_spend_cap_usd(double reserved_usd);
+
+// A key as `reel keys list --json` and the audit log show it: never its secret or hash;
+// budget_usd and policy are null when there is none.
+Json key_json(const ApiKey& k);
+
+// One admitted job's money, as the worker needs it to watch a running job's spend.
+struct JobCharge {
+  std::string key_id;
+  std::string state;         // reserved | settled | released
+  double reserved_usd = 0;   // what admission reserved
+  double cap_usd = -1;       // job_spend_cap_usd(reserved); < 0: the key has no budget
+  double charged_usd = 0;    // settled: what the ledger charged
+  double absorbed_usd = 0;   // settled: measured beyond what was charged
+  bool key_revoked = false;  // the key now, read with the row: one read at a claim
+};
+
+// A change to a key's limits; unset fields stay as they are.
+struct KeyUpdate {
+  std::optional<double> budget_usd;   // < 0: unlimited
+  std::optional<std::string> policy;  // "" = none
+  std::optional<int> max_concurrent;
+  std::optional<int> rate_per_minute;
+};
+
+// One line of the audit log of key changes: never a secret or its hash.
+struct AuditEntry {
+  std::int64_t seq = 0;  // increasing, across all keys
+  std::int64_t at_ms = 0;
+  std::string key_id;
+  std::string action;            // created | revoked | updated
+  std::string actor;             // who: set_actor(), by default "<os user>@<host>"
+  Json detail = Json::object();  // created: the limits; updated: {field: {"from", "to"}}
 };
 
 class KeyStore {
@@ -54,14 +107,26 @@ class KeyStore {
   virtual std::optional<ApiKey> get(const std::string& key_id) = 0;
   virtual std::vector<ApiKey> list() = 0;
   virtual bool revoke(const std::string& key_id) = 0;
+  // Changes a key's limits (validated as at create) and logs what changed; returns the
+  // new record. NotFound for an unknown key.
+  virtual ApiKey update(const std::string& key_id, const KeyUpdate& change) = 0;
+  // The audit log, oldest first: one key's entries, or every key's when key_id is empty.
+  virtual std::vector<AuditEntry> audit(const std::string& key_id, std::size_t limit) = 0;
+  // Who the audit log names for this store's changes from now on (e.g. "cli:alice@host").
+  void set_actor(std::string actor) { actor_ = std::move(actor); }
 
   // Atomically reserves estimate_usd for job_id when spent + reserved + estimate fits the
   // budget. A second admit for the same job_id returns admitted and reserves nothing more.
   virtual Admission admit(const std::string& key_id, const std::string& job_id,
                           double estimate_usd) = 0;
-  // Replaces job_id's reservation by the measured cost (one ledger entry). Idempotent:
-  // false and no change when the job was already settled or released, or never admitted.
+  // Replaces job_id's reservation by the measured cost (one ledger entry), capped: for a key
+  // with a budget the charge is at most job_spend_cap_usd(reservation) and at most what
+  // the budget has left beside the other jobs' reservations, so settling never takes a key
+  // past its budget; the rest is recorded as absorbed. Idempotent: false and no change
+  // when the job was already settled or released, or never admitted.
   virtual bool settle(const std::string& job_id, double actual_usd) = 0;
+  // The job's reservation and cap; nullopt when it was never admitted.
+  virtual std::optional<JobCharge> charge(const std::string& job_id) = 0;
   // Drops job_id's reservation without a charge (canceled before it ran). Idempotent.
   virtual bool release(const std::string& job_id) = 0;
   // Jobs still holding a reservation made before `reserved_before_ms` (wall clock), oldest
@@ -70,6 +135,9 @@ class KeyStore {
   virtual std::vector<std::string> reserved_jobs(std::int64_t reserved_before_ms,
                                                  std::size_t limit) = 0;
   virtual Usage usage(const std::string& key_id) = 0;
+
+ protected:
+  std::string actor_;
 };
 
 }  // namespace reel::server
