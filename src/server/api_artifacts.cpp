@@ -116,6 +116,8 @@ ApiResponse post_artifact(ApiState& state, const ApiRequest& request) {
       png ? media::decode_png(bytes, "uploaded PNG") : media::decode_jpeg(bytes, "uploaded JPEG");
   model::check_size(image.image.width(), image.image.height(), limits, "uploaded image");
   pipeline::Artifact a = state.ctx.artifacts.import_image(image);
+  state.ctx.keys.record_upload(key.id, static_cast<std::int64_t>(body.size()),
+                               std::int64_t{image.image.width()} * image.image.height());
   std::string hash = a.key.hex();
   const std::string& key_id = key.id;
   if (!safe_key_id(key_id)) throw Error(ErrorKind::Internal, "unexpected API key id shape");

@@ -28,17 +28,21 @@ ApiResponse get_usage(ApiState& state, const ApiRequest& request) {
   Json remaining = u.budget_usd < 0
                        ? Json(nullptr)
                        : Json(std::max(0.0, u.budget_usd - u.spent_usd - u.reserved_usd));
-  return ApiResponse::json(200, {{"key_id", u.key_id.empty() ? request.key->id : u.key_id},
-                                 {"budget_usd", budget},
-                                 {"spent_usd", u.spent_usd},
-                                 {"reserved_usd", u.reserved_usd},
-                                 {"remaining_usd", remaining},
-                                 {"jobs_settled", u.jobs_settled},
-                                 {"jobs_reserved", u.jobs_reserved},
-                                 // Measured cost not charged: the budget cap (docs/server.md).
-                                 {"absorbed_usd", u.absorbed_usd},
-                                 {"jobs_capped", u.jobs_capped},
-                                 {"active_jobs", state.ctx.jobs.count_active(request.key->id)}});
+  return ApiResponse::json(
+      200,
+      {{"key_id", u.key_id.empty() ? request.key->id : u.key_id},
+       {"budget_usd", budget},
+       {"spent_usd", u.spent_usd},
+       {"reserved_usd", u.reserved_usd},
+       {"remaining_usd", remaining},
+       {"jobs_settled", u.jobs_settled},
+       {"jobs_reserved", u.jobs_reserved},
+       // Measured cost not charged: the budget cap (docs/server.md).
+       {"absorbed_usd", u.absorbed_usd},
+       {"jobs_capped", u.jobs_capped},
+       // Counted, not charged: an upload costs decoding time.
+       {"uploads", {{"count", u.uploads}, {"bytes", u.upload_bytes}, {"pixels", u.upload_pixels}}},
+       {"active_jobs", state.ctx.jobs.count_active(request.key->id)}});
 }
 
 ApiResponse readyz(ApiState& state) {

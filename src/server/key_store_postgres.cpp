@@ -275,7 +275,24 @@ class PostgresKeyStore final : public KeyStore {
     u.jobs_reserved = static_cast<int>(r.int64(0, 4));
     u.absorbed_usd = store::from_nanos(r.int64(0, 5));
     u.jobs_capped = static_cast<int>(r.int64(0, 6));
+    auto up =
+        c->exec("SELECT uploads, bytes, pixels FROM reel_key_uploads WHERE key_id = $1", {key_id});
+    if (up.rows() > 0) {
+      u.uploads = up.int64(0, 0);
+      u.upload_bytes = up.int64(0, 1);
+      u.upload_pixels = up.int64(0, 2);
+    }
     return u;
+  }
+
+  void record_upload(const std::string& key_id, std::int64_t bytes, std::int64_t pixels) override {
+    auto c = pool_.acquire();
+    c->exec(
+        "INSERT INTO reel_key_uploads (key_id, uploads, bytes, pixels) VALUES ($1, 1, "
+        "$2::bigint, $3::bigint) ON CONFLICT (key_id) DO UPDATE SET uploads = "
+        "reel_key_uploads.uploads + 1, bytes = reel_key_uploads.bytes + EXCLUDED.bytes, "
+        "pixels = reel_key_uploads.pixels + EXCLUDED.pixels",
+        {key_id, num(bytes), num(pixels)});
   }
 
  private:

@@ -55,6 +55,13 @@ CREATE TABLE IF NOT EXISTS key_audit (
   detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS key_audit_key ON key_audit(key_id, seq);
+-- Uploads per key (counted, not charged).
+CREATE TABLE IF NOT EXISTS key_uploads (
+  key_id TEXT PRIMARY KEY,
+  uploads INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  pixels INTEGER NOT NULL
+);
 )sql";
 
 // Columns added after the first release: a file written by an older reel gets them in
@@ -343,7 +350,22 @@ class SqliteKeyStore final : public KeyStore {
     u.jobs_reserved = static_cast<int>(st.int64(3));
     u.absorbed_usd = store::from_nanos(st.int64(4));
     u.jobs_capped = static_cast<int>(st.int64(5));
+    Stmt up(db_, "SELECT uploads, bytes, pixels FROM key_uploads WHERE key_id = ?1");
+    if (up.bind(1, key_id).step()) {
+      u.uploads = up.int64(0);
+      u.upload_bytes = up.int64(1);
+      u.upload_pixels = up.int64(2);
+    }
     return u;
+  }
+
+  void record_upload(const std::string& key_id, std::int64_t bytes, std::int64_t pixels) override {
+    std::lock_guard lock(mutex_);
+    Stmt st(db_,
+            "INSERT INTO key_uploads (key_id, uploads, bytes, pixels) VALUES (?1, 1, ?2, ?3) "
+            "ON CONFLICT(key_id) DO UPDATE SET uploads = uploads + 1, bytes = bytes + ?2, "
+            "pixels = pixels + ?3");
+    st.bind(1, key_id).bind(2, bytes).bind(3, pixels).step();
   }
 
  private:

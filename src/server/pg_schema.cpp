@@ -87,6 +87,12 @@ CREATE TABLE IF NOT EXISTS reel_key_audit (
   detail TEXT NOT NULL    -- JSON; never a secret
 );
 CREATE INDEX IF NOT EXISTS reel_key_audit_key ON reel_key_audit (key_id, seq);
+CREATE TABLE IF NOT EXISTS reel_key_uploads (  -- uploads per key (counted, not charged)
+  key_id TEXT PRIMARY KEY,
+  uploads BIGINT NOT NULL,
+  bytes BIGINT NOT NULL,
+  pixels BIGINT NOT NULL
+);
 )sql";
 
 // Version 1 → 2, run only on a database that says it is older: ALTER TABLE takes an

@@ -208,6 +208,23 @@ TEST_P(KeyStoreTest, KeysAndJobsShareOneDatabase) {
   EXPECT_TRUE(again.jobs->get(id));
 }
 
+// Uploads are counted per key (not charged), and a key's count is its own.
+TEST_P(KeyStoreTest, UploadsAreCountedPerKey) {
+  auto keys = open_keys();
+  auto a = keys->create(spec(1.0, "a")).first;
+  auto b = keys->create(spec(1.0, "b")).first;
+  EXPECT_EQ(keys->usage(a.id).uploads, 0);
+  keys->record_upload(a.id, 1000, 64 * 64);
+  keys->record_upload(a.id, 500, 32 * 32);
+  keys->record_upload(b.id, 7, 16 * 16);
+  const Usage u = keys->usage(a.id);
+  EXPECT_EQ(u.uploads, 2);
+  EXPECT_EQ(u.upload_bytes, 1500);
+  EXPECT_EQ(u.upload_pixels, 64 * 64 + 32 * 32);
+  EXPECT_DOUBLE_EQ(u.spent_usd, 0);  // counted, not charged
+  EXPECT_EQ(keys->usage(b.id).uploads, 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, KeyStoreTest, store_engines(), engine_name);
 
 }  // namespace

@@ -127,11 +127,17 @@ class Limits(unittest.TestCase):
 
     def test_uploads_take_from_the_keys_rate(self):
         k = create_key(self.store, self.home, "--rate", "3")["secret"]
-        codes = [self.server.request("POST", "/v1/artifacts", tiny_png(16 + i, 16),
+        pngs = [tiny_png(16 + i, 16) for i in range(5)]
+        codes = [self.server.request("POST", "/v1/artifacts", png,
                                      headers={"Content-Type": "image/png"}, key=k)[0]
-                 for i in range(5)]
+                 for png in pngs]
         self.assertEqual(codes[:3], [201, 201, 201])
         self.assertEqual(codes[3:], [429, 429])
+        # The three taken are counted in the key's usage (not charged).
+        _, usage, _ = self.server.json("GET", "/v1/usage", key=k)
+        self.assertEqual(usage["uploads"], {"count": 3, "bytes": sum(map(len, pngs[:3])),
+                                            "pixels": 16 * 16 + 17 * 16 + 18 * 16})
+        self.assertEqual(usage["spent_usd"], 0)
         # Uploads and submits share the bucket: a submit now waits too.
         self.assertEqual(self.server.request("POST", "/v1/jobs", FILM, key=k)[0], 429)
 

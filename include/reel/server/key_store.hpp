@@ -50,6 +50,11 @@ struct Usage {
   // or the key's budget: the operator's loss, shown so it is never silent.
   double absorbed_usd = 0;
   int jobs_capped = 0;  // settled jobs with an absorbed overrun
+  // Images the key uploaded (POST /v1/artifacts) and what they cost to take in: uploads
+  // are free of charge but not of work, so they are counted where the operator looks.
+  std::int64_t uploads = 0;
+  std::int64_t upload_bytes = 0;
+  std::int64_t upload_pixels = 0;  // decoded
 };
 
 // The budget-cap tolerance (docs/server.md, "Charging"). A job of a key with a budget may
@@ -135,6 +140,9 @@ class KeyStore {
   virtual std::vector<std::string> reserved_jobs(std::int64_t reserved_before_ms,
                                                  std::size_t limit) = 0;
   virtual Usage usage(const std::string& key_id) = 0;
+  // Counts one upload of `bytes` that decoded to `pixels` against the key's usage.
+  virtual void record_upload(const std::string& key_id, std::int64_t bytes,
+                             std::int64_t pixels) = 0;
 
  protected:
   std::string actor_;
