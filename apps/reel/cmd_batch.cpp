@@ -51,8 +51,8 @@ class BatchProgressView {
       std::fprintf(stderr, "\r\033[K%s", line);
     } else {
       const auto* e = p.last;
-      std::fprintf(stderr, "%s | line %d %s %s\n", line, e ? e->line : 0,
-                   e ? e->key.c_str() : "", e ? e->status.c_str() : "");
+      std::fprintf(stderr, "%s | line %d %s %s\n", line, e ? e->line : 0, e ? e->key.c_str() : "",
+                   e ? e->status.c_str() : "");
     }
     std::fflush(stderr);
   }

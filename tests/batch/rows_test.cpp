@@ -1,7 +1,8 @@
 // Rows files are untrusted: each problem is a row's (with its line), never a crash.
+#include "reel/batch/rows.hpp"
+
 #include <gtest/gtest.h>
 
-#include "reel/batch/rows.hpp"
 #include "reel/core/error.hpp"
 
 namespace reel::batch {
@@ -81,8 +82,9 @@ TEST(Csv, InvalidUtf8CellsAreRowProblems) {
 }
 
 TEST(Jsonl, OneObjectPerLineWithMalformedLinesReported) {
-  Rows r = parse_jsonl("{\"sku\":\"A\",\"n\":5,\"ok\":true}\n\nnot json\n[1]\n{\"x\":{\"y\":1}}\n"
-                       "{\"sku\":\"B\",\"n\":2.5}\n");
+  Rows r = parse_jsonl(
+      "{\"sku\":\"A\",\"n\":5,\"ok\":true}\n\nnot json\n[1]\n{\"x\":{\"y\":1}}\n"
+      "{\"sku\":\"B\",\"n\":2.5}\n");
   ASSERT_EQ(r.rows.size(), 2u);
   EXPECT_EQ(r.rows[0].cells.at("n"), "5");
   EXPECT_EQ(r.rows[0].cells.at("ok"), "true");

@@ -1,6 +1,7 @@
+#include "reel/batch/template.hpp"
+
 #include <gtest/gtest.h>
 
-#include "reel/batch/template.hpp"
 #include "reel/core/error.hpp"
 #include "reel/pipeline/pipeline_file.hpp"
 
@@ -32,8 +33,11 @@ TEST(Template, FillsParamsFileReferencesAndTheName) {
   pipeline::Graph t = pipeline::parse_pipeline(kTemplate);
   EXPECT_EQ(template_columns(t),
             (std::set<std::string>{"dur", "motion", "photo", "sku", "title", "w"}));
-  pipeline::Graph g = fill_template(t, row({{"sku", "A1"}, {"title", "mug"}, {"w", "320"},
-                                            {"photo", "a.png"}, {"motion", "spin"},
+  pipeline::Graph g = fill_template(t, row({{"sku", "A1"},
+                                            {"title", "mug"},
+                                            {"w", "320"},
+                                            {"photo", "a.png"},
+                                            {"motion", "spin"},
                                             {"dur", "2.5"}}));
   EXPECT_EQ(g.name, "ad-A1");
   EXPECT_EQ(g.steps[0].params["prompt"], "mug on a table");
@@ -57,8 +61,12 @@ TEST(Template, AMissingColumnOrANonNumberNamesThePlace) {
     EXPECT_NE(std::string(e.what()).find("no column 'title'"), std::string::npos) << e.what();
   }
   try {
-    fill_template(t, row({{"sku", "A1"}, {"title", "t"}, {"w", "wide"}, {"photo", "p"},
-                          {"motion", "m"}, {"dur", "1"}}));
+    fill_template(t, row({{"sku", "A1"},
+                          {"title", "t"},
+                          {"w", "wide"},
+                          {"photo", "p"},
+                          {"motion", "m"},
+                          {"dur", "1"}}));
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("param 'width'"), std::string::npos) << e.what();

@@ -34,12 +34,12 @@ inline constexpr double kArticleUsdPerClip = 1.30;
 inline constexpr int kContactSheetRows = 100;  // rows shown on the contact sheet
 
 struct BatchProgress {
-  int done = 0;     // rows finished this run (succeeded or failed)
-  int failed = 0;   // of them, failed
-  int total = 0;    // rows this run set out to render
-  double seconds = 0;        // since the first row started
-  double usd = 0;            // spent so far
-  double projected_usd = 0;  // spent + the estimates of the rows not yet finished
+  int done = 0;                         // rows finished this run (succeeded or failed)
+  int failed = 0;                       // of them, failed
+  int total = 0;                        // rows this run set out to render
+  double seconds = 0;                   // since the first row started
+  double usd = 0;                       // spent so far
+  double projected_usd = 0;             // spent + the estimates of the rows not yet finished
   const ManifestEntry* last = nullptr;  // the row that just finished
 };
 
@@ -48,7 +48,7 @@ struct BatchOptions {
   // A name template per row ("{{sku}}"); empty = the pipeline's name when it has a
   // placeholder, else the row's line number.
   std::string name_template;
-  int jobs = 1;                     // rows rendered at once
+  int jobs = 1;                      // rows rendered at once
   std::optional<double> budget_usd;  // stop before the row that would exceed it
   bool resume = false;               // require DIR/batch.jsonl (a plain re-run also resumes)
   bool strict = false;               // any invalid row refuses the whole batch
@@ -75,8 +75,8 @@ struct PreparedRow {
 };
 
 struct PreparedBatch {
-  std::vector<PreparedRow> rows;     // valid rows, in line order
-  std::vector<InvalidRow> invalid;   // in line order (parse problems included)
+  std::vector<PreparedRow> rows;    // valid rows, in line order
+  std::vector<InvalidRow> invalid;  // in line order (parse problems included)
 };
 
 // Fills and plans every row. Throws InvalidInput for problems of the whole batch (the
@@ -88,9 +88,9 @@ struct BatchResult {
   std::vector<InvalidRow> invalid;
   std::vector<ManifestEntry> finished;  // this run's rows (succeeded and failed)
   std::vector<ManifestEntry> manifest;  // the whole folder's final state, one per key, by line
-  int resumed = 0;       // rows skipped because an earlier run finished them
-  int not_started = 0;   // rows left by --budget or an interrupt
-  int rows_fit = -1;     // with a budget: rows whose estimates fit it (-1: no budget)
+  int resumed = 0;                      // rows skipped because an earlier run finished them
+  int not_started = 0;                  // rows left by --budget or an interrupt
+  int rows_fit = -1;  // with a budget: rows whose estimates fit it (-1: no budget)
   bool budget_stop = false;
   bool interrupted = false;
   double wall_seconds = 0;
@@ -114,8 +114,7 @@ BatchResult run_batch(sdk::Session& session, const pipeline::Graph& tmpl, const 
 // SKU and title beside the video and its cost); every cell goes through csv_cell.
 void write_batch_csv(const std::filesystem::path& path, const std::vector<ManifestEntry>& entries,
                      const Rows& rows);
-void write_contact_sheet(const std::filesystem::path& path,
-                         const std::vector<ManifestEntry>& rows);
+void write_contact_sheet(const std::filesystem::path& path, const std::vector<ManifestEntry>& rows);
 // The end-of-batch summary for people (counts, wall time, $ total, $ per clip, the
 // article's $1.30 x N).
 std::string summary_text(const BatchResult& r);

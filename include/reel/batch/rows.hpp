@@ -16,10 +16,10 @@
 namespace reel::batch {
 
 // Limits on hostile rows files (docs/cli.md, "reel batch").
-constexpr std::size_t kMaxCellBytes = 64 * 1024;           // one cell, after unquoting
-constexpr std::size_t kMaxRowsFileBytes = 256u << 20;      // the whole file
-constexpr std::size_t kMaxRows = 1'000'000;                // data rows
-constexpr std::size_t kMaxColumns = 256;                   // header cells / object keys
+constexpr std::size_t kMaxCellBytes = 64 * 1024;       // one cell, after unquoting
+constexpr std::size_t kMaxRowsFileBytes = 256u << 20;  // the whole file
+constexpr std::size_t kMaxRows = 1'000'000;            // data rows
+constexpr std::size_t kMaxColumns = 256;               // header cells / object keys
 
 struct Row {
   int line = 0;  // 1-based line of the file where the row starts (the header is line 1)
