@@ -193,6 +193,21 @@ steps:
                "--no-sign")
     check(r.returncode == 1 and "rows.csv" not in r.stderr and "dup.csv:3:" in r.stderr and
           "line 2" in r.stderr, "duplicate name refused at line 3: " + r.stderr[-800:])
+    # JSONL: a row missing a key and a malformed line, each with its line; good rows render.
+    d.write("rows.jsonl", '{"sku": "J1", "photo": "photo.png", "motion": "wave", "dur": 0.5}\n'
+            '{"sku": "J2", "photo": "photo.png", "dur": 0.5}\n'
+            '{"sku": "J3", "photo": \n'
+            '{"sku": "J4", "photo": "photo.png", "motion": "nod", "dur": 1}\n')
+    r = d.reel("batch", "t.yaml", "--rows", "rows.jsonl", "--out", "jl", "--name", "{{sku}}",
+               "--no-sign")
+    check(r.returncode == 1 and "rows.jsonl:2: skipped:" in r.stderr and "'motion'" in r.stderr
+          and "rows.jsonl:3: skipped: is not valid JSON" in r.stderr,
+          "JSONL rows reported by line: " + r.stderr[-800:])
+    check(sorted(os.path.basename(f) for f in glob.glob(os.path.join(d.path, "jl", "*.mp4"))) ==
+          ["J1.mp4", "J4.mp4"], "JSONL good rows render")
+    r = d.reel("batch", "t.yaml", "--rows", "rows.jsonl", "--out", "fresh", "--resume")
+    check(r.returncode == 2 and "no batch to resume" in r.stderr,
+          "--resume without a manifest is refused: " + r.stderr)
     r = d.reel("batch", "t.yaml", "--rows", "dup.csv", "--server", "http://127.0.0.1:1")
     check(r.returncode == 2 and "not built yet" in r.stderr, "--server refused: " + r.stderr)
     shutil.rmtree(d.path)
