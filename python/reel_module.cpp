@@ -10,8 +10,11 @@
 #include <cstring>
 
 #include "interruptible.hpp"
+#include "reel/batch/batch.hpp"
 #include "reel/core/error.hpp"
+#include "reel/pipeline/pipeline_file.hpp"
 #include "reel/sdk/api.hpp"
+#include "reel/sdk/session.hpp"
 
 namespace py = pybind11;
 using reel::sdk::StillImage;
@@ -216,6 +219,44 @@ PYBIND11_MODULE(reel, m) {
       py::arg("duration") = 5.0, py::arg("fps") = 24.0, py::arg("width") = 0, py::arg("height") = 0,
       py::arg("seed") = 0, py::arg("model") = "studio-animator", py::arg("crf") = py::none(),
       py::arg("preset") = "", py::arg("extra") = "{}");
+  m.def(
+      "batch",
+      [](const std::filesystem::path& pipeline, const py::object& rows,
+         const std::filesystem::path& out, int jobs, const std::string& name,
+         std::optional<double> budget, bool strict, bool resume) {
+        // rows: a path to a .csv/.jsonl file, or a list of dicts (through JSON, so a
+        // value is text, a number or a boolean exactly as in a JSONL file).
+        reel::batch::Rows parsed;
+        if (py::isinstance<py::list>(rows) || py::isinstance<py::tuple>(rows)) {
+          std::string text =
+              py::module_::import("json").attr("dumps")(py::list(rows)).cast<std::string>();
+          parsed = reel::batch::rows_from_json(reel::Json::parse(text));
+        } else {
+          parsed = reel::batch::load_rows(rows.cast<std::filesystem::path>());
+        }
+        reel::pipeline::Graph tmpl = reel::pipeline::load_pipeline(pipeline);
+        reel::batch::BatchOptions bo;
+        bo.out_dir = out;
+        bo.jobs = jobs;
+        bo.name_template = name;
+        bo.budget_usd = budget;
+        bo.strict = strict;
+        bo.resume = resume;
+        // Ctrl-C: rows in flight finish and are recorded, then KeyboardInterrupt.
+        auto result = reel::python::run_interruptible([&](const reel::CancelToken& cancel) {
+          reel::batch::BatchOptions call = bo;
+          call.stop = cancel;
+          return reel::batch::run_batch(reel::Session::default_session(), tmpl, parsed, call);
+        });
+        py::list manifest;
+        for (const auto& e : result.manifest) manifest.append(json_to_dict(e.to_json()));
+        return manifest;
+      },
+      py::arg("pipeline"), py::arg("rows"), py::arg("out") = "batch", py::arg("jobs") = 1,
+      py::arg("name") = "", py::arg("budget") = py::none(), py::arg("strict") = false,
+      py::arg("resume") = false,
+      "Render one output per row (docs/python.md): returns the manifest rows, one dict per "
+      "row (key, line, status, output, seconds, usd, executed, cached, error)");
   m.def(
       "models",
       [] {

@@ -10,6 +10,7 @@ namespace reel::cli {
 using Argv = std::vector<std::string>;
 
 int cmd_run(const Argv& args);
+int cmd_batch(const Argv& args);  // cmd_batch.cpp: one output per row of a rows file (issue 15)
 int cmd_models(const Argv& args);
 int cmd_cache(const Argv& args);
 int cmd_probe(const Argv& args);

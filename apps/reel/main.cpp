@@ -18,6 +18,9 @@ constexpr const char* kUsage =
     "           [--contact-sheet PNG] [--training-mining allowed|notAllowed|constrained]\n"
     "           [--crf N] [--preset P] [--quiet]      run a pipeline file (YAML or JSON)\n"
     "           [--weights DIR|MODEL=DIR]             where Wan checkpoints are (docs/models.md)\n"
+    "  batch FILE --rows ROWS.csv|ROWS.jsonl [--out DIR] [--name '{{col}}'] [--jobs N]\n"
+    "           [--budget USD] [--resume] [--strict] [--json] [--quiet]\n"
+    "                                                  one output per row (docs/cli.md)\n"
     "  models [--weights DIR|MODEL=DIR]... [--json]   list models with licences and data\n"
     "  calibrate MODEL [--weights DIR|MODEL=DIR] [--device cpu|cuda] [--dtype T] [--json]\n"
     "                                                  measure a Wan model's cost profile\n"
@@ -62,6 +65,7 @@ int main(int argc, char** argv) {
   Argv args(argv + 2, argv + argc);
   try {
     if (command == "run") return cmd_run(args);
+    if (command == "batch") return cmd_batch(args);
     if (command == "models") return cmd_models(args);
     if (command == "calibrate") return cmd_calibrate(args);
     if (command == "providers") return cmd_providers(args);
@@ -82,7 +86,7 @@ int main(int argc, char** argv) {
     throw reel::Error(
         reel::ErrorKind::InvalidInput,
         "unknown command '" + command +
-            "'; commands: run, models, calibrate, cache, probe, cost, verify, "
+            "'; commands: run, batch, models, calibrate, cache, probe, cost, verify, "
             "keys, contact-sheet, info, neural, serve, worker, providers (reel --help)");
   } catch (const reel::Error& e) {
     if (wants_json(argc, argv))
