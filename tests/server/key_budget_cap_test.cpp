@@ -27,10 +27,10 @@ class KeyBudgetCapTest : public StoreTest {
   }
 };
 
-TEST(JobSpendCap, IsTheReservationPlusHalfAndAtLeastTenMicroDollars) {
-  EXPECT_NEAR(job_spend_cap_usd(0.4), 0.6, 1e-12);
-  EXPECT_NEAR(job_spend_cap_usd(0), 0.00001, 1e-12);
-  EXPECT_NEAR(job_spend_cap_usd(0.000002), 0.000012, 1e-12);  // the floor wins below $2e-5
+TEST(JobSpendCap, IsTwiceTheReservationAndAtLeastAHundredMicroDollarsMore) {
+  EXPECT_NEAR(job_spend_cap_usd(0.4), 0.8, 1e-12);
+  EXPECT_NEAR(job_spend_cap_usd(0), 0.0001, 1e-12);
+  EXPECT_NEAR(job_spend_cap_usd(0.000002), 0.000102, 1e-12);  // the floor wins below $1e-4
 }
 
 TEST_P(KeyBudgetCapTest, SettlingNeverPassesTheJobCapOrTheBudget) {
@@ -45,23 +45,23 @@ TEST_P(KeyBudgetCapTest, SettlingNeverPassesTheJobCapOrTheBudget) {
   EXPECT_EQ(c1->state, "settled");
   EXPECT_NEAR(c1->charged_usd, 0.25, 1e-9);
   EXPECT_NEAR(c1->absorbed_usd, 0, 1e-9);
-  // 10x its estimate: charged its cap (0.2 + 50 % = 0.3; 0.75 is left), the rest absorbed.
+  // 10x its estimate: charged its cap (0.2 + 100 % = 0.4; 0.75 is left), the rest absorbed.
   EXPECT_TRUE(keys->settle("j2", 2.0));
   auto c2 = keys->charge("j2");
-  EXPECT_NEAR(c2->charged_usd, 0.3, 1e-9);
-  EXPECT_NEAR(c2->absorbed_usd, 1.7, 1e-9);
+  EXPECT_NEAR(c2->charged_usd, 0.4, 1e-9);
+  EXPECT_NEAR(c2->absorbed_usd, 1.6, 1e-9);
   auto u = keys->usage(key.id);
-  EXPECT_NEAR(u.spent_usd, 0.55, 1e-9);
-  EXPECT_NEAR(u.absorbed_usd, 1.7, 1e-9);
+  EXPECT_NEAR(u.spent_usd, 0.65, 1e-9);
+  EXPECT_NEAR(u.absorbed_usd, 1.6, 1e-9);
   EXPECT_EQ(u.jobs_capped, 1);
-  // The last $0.45: the job's cap would allow 0.6, the budget only 0.45.
-  ASSERT_EQ(keys->admit(key.id, "j3", 0.4), Admission::admitted);
+  // The last $0.35: the job's cap would allow 0.6, the budget only 0.35.
+  ASSERT_EQ(keys->admit(key.id, "j3", 0.3), Admission::admitted);
   EXPECT_NEAR(keys->charge("j3")->cap_usd, 0.6, 1e-9);
   EXPECT_TRUE(keys->settle("j3", 1.0));
   u = keys->usage(key.id);
   EXPECT_NEAR(u.spent_usd, 1.0, 1e-9);
   EXPECT_LE(u.spent_usd, u.budget_usd);
-  EXPECT_NEAR(u.absorbed_usd, 1.7 + 0.55, 1e-9);
+  EXPECT_NEAR(u.absorbed_usd, 1.6 + 0.65, 1e-9);
   EXPECT_EQ(u.jobs_capped, 2);
   EXPECT_FALSE(keys->settle("j3", 0.01));  // still once
 
@@ -208,9 +208,9 @@ TEST_P(KeyBudgetCapTest, AnOlderDatabaseIsUpgradedInPlace) {
   if (engine() == "sqlite") {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(db_file().c_str(), &db), SQLITE_OK);
-    for (const char* sql :
-         {"ALTER TABLE api_keys DROP COLUMN policy",
-          "ALTER TABLE key_charges DROP COLUMN absorbed_nanos", "DROP TABLE key_audit"})
+    for (const char* sql : {"ALTER TABLE api_keys DROP COLUMN policy",
+                            "ALTER TABLE key_charges DROP COLUMN absorbed_nanos",
+                            "DROP TABLE key_audit", "DROP TABLE key_uploads"})
       ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   } else {
@@ -218,6 +218,7 @@ TEST_P(KeyBudgetCapTest, AnOlderDatabaseIsUpgradedInPlace) {
     c.run("ALTER TABLE reel_api_keys DROP COLUMN policy");
     c.run("ALTER TABLE reel_key_charges DROP COLUMN absorbed_nanos");
     c.run("DROP TABLE reel_key_audit");
+    c.run("DROP TABLE reel_key_uploads");
     c.run("UPDATE reel_schema SET version = 1");
   }
   auto keys = open_keys();
@@ -228,7 +229,9 @@ TEST_P(KeyBudgetCapTest, AnOlderDatabaseIsUpgradedInPlace) {
   EXPECT_EQ(keys->get(key_id)->policy, "commercial-safe");
   ASSERT_EQ(keys->admit(key_id, "old-db-job", 0.1), Admission::admitted);
   EXPECT_TRUE(keys->settle("old-db-job", 0.5));
-  EXPECT_NEAR(keys->usage(key_id).absorbed_usd, 0.5 - 0.15, 1e-9);
+  EXPECT_NEAR(keys->usage(key_id).absorbed_usd, 0.5 - 0.2, 1e-9);  // its cap: 0.1 + 100 %
+  keys->record_upload(key_id, 10, 100);  // the uploads table is created in place too
+  EXPECT_EQ(keys->usage(key_id).uploads, 1);
   EXPECT_EQ(keys->audit(key_id, 10).size(), 1u);  // the update (the create predates the log)
 }
 

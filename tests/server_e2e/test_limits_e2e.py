@@ -12,6 +12,7 @@ import stat
 import struct
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import zlib
@@ -52,7 +53,25 @@ class Limits(unittest.TestCase):
         cls.server.stop()
         cls.tmp.cleanup()
 
+    def setUp(self):
+        # /healthz is asked every 100 ms while each probe runs: it must answer throughout.
+        self.health_failures, self.probing = [], True
+
+        def poll():
+            while self.probing:
+                try:
+                    if not self.server.healthy():
+                        self.health_failures.append("slow or not 200")
+                except OSError as e:
+                    self.health_failures.append(repr(e))
+                time.sleep(0.1)
+        self.poller = threading.Thread(target=poll)
+        self.poller.start()
+
     def tearDown(self):
+        self.probing = False
+        self.poller.join()
+        self.assertEqual(self.health_failures, [], "/healthz failed while the test ran")
         self.assertIsNone(self.server.proc.poll(), "the server died")
         self.assertTrue(self.server.healthy(), "/healthz slow or failing after the test")
 
