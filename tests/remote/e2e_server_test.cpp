@@ -219,7 +219,8 @@ TEST_F(RealServer, ServerRefusalsBecomeTypedErrors) {
 }
 
 TEST_F(RealServer, EstimatePricesAJobBodyWithoutQueueingOrCharging) {
-  ReelClient c = client(server_->create_key("--budget 5"));
+  const std::string secret = server_->create_key("--budget 5");
+  ReelClient c = client(secret);
   Json fresh = kFilm;
   fresh["seed"] = 4242;  // nothing of it in the server's store
   const Json e = c.estimate({{"pipeline", fresh}});
@@ -256,18 +257,25 @@ TEST_F(RealServer, EstimatePricesAJobBodyWithoutQueueingOrCharging) {
   EXPECT_EQ(kind_of([&] { poor.estimate({{"pipeline", bad}}); }), ErrorKind::InvalidInput);
 
   // `reel run --dry-run --server` shows the server's estimate, not a local one: the
-  // server holds every step of `made`, the client's fresh store none.
+  // server holds every step of `made` for the key that made it, the client's fresh store
+  // none. Another key's estimate shows nothing cached (each key's cache is its own).
   const fs::path file = dir_ / "estimate.json";
   write_file_atomic(file, made.dump());
-  const std::string out =
-      run_capture("REEL_HOME=" + (dir_ / "client-home").string() + " " + kReel + " run " +
-                  file.string() + " --dry-run --json " + "--server " + server_->url() +
-                  " --api-key " + server_->create_key("--budget 5") + " 2>&1");
-  const Json cli = Json::parse(out, nullptr, false);
-  ASSERT_FALSE(cli.is_discarded()) << out;
-  EXPECT_EQ(cli.at("estimated_usd").get<double>(), 0.0) << out;
-  ASSERT_EQ(cli.at("steps").size(), 3u);
-  for (const Json& s : cli.at("steps")) EXPECT_TRUE(s.at("cached").get<bool>()) << out;
+  auto dry_run = [&](const std::string& key) {
+    const std::string out = run_capture(
+        "REEL_HOME=" + (dir_ / "client-home").string() + " " + kReel + " run " + file.string() +
+        " --dry-run --json " + "--server " + server_->url() + " --api-key " + key + " 2>&1");
+    const Json cli = Json::parse(out, nullptr, false);
+    EXPECT_FALSE(cli.is_discarded()) << out;
+    EXPECT_EQ(cli.at("steps").size(), 3u) << out;
+    return cli;
+  };
+  const Json own = dry_run(secret);
+  EXPECT_EQ(own.at("estimated_usd").get<double>(), 0.0) << own.dump();
+  for (const Json& s : own.at("steps")) EXPECT_TRUE(s.at("cached").get<bool>()) << own.dump();
+  const Json other = dry_run(server_->create_key("--budget 5"));
+  EXPECT_GT(other.at("estimated_usd").get<double>(), 0.0) << other.dump();
+  for (const Json& s : other.at("steps")) EXPECT_FALSE(s.at("cached").get<bool>()) << other.dump();
 }
 
 TEST_F(RealServer, CancellingAWaitCancelsTheServersJob) {
