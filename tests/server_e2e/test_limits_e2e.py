@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Limits that hold (docs/server.md, "Limits and abuse"), probed against the real `reel serve`
 on loopback: a key's size and duration limits apply to what the models will make, not to
-the params a request happens to give; uploads are held to them before decoding and take
-from the key's rate; no key learns from the cache what another key made; prompts count
+the params a request happens to give; uploads are held to them before decoding and each
+takes a token of the key's rate; no key learns from the cache what another key made; prompts count
 characters; estimates refuse what a submit refuses; the store's files are the server's
 own. Run by CTest (server_e2e label) with REEL_BIN set."""
 import copy
